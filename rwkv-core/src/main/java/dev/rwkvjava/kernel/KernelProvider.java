@@ -1,0 +1,74 @@
+package dev.rwkvjava.kernel;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.Locale;
+
+/**
+ * Chooses the kernels once per JVM: the Vector API implementation when {@code jdk.incubator.vector} is present
+ * (and passes a self-check), else the scalar one, with a one-line notice on stderr that says how to get SIMD.
+ *
+ * <p>{@code -Drwkv.kernels=auto|scalar|panama} overrides the choice ({@code panama} fails loudly if unavailable).
+ */
+public final class KernelProvider {
+    public static final String PROPERTY = "rwkv.kernels";
+    static final String PANAMA_CLASS = "dev.rwkvjava.kernel.panama.PanamaKernels";
+
+    private KernelProvider() {
+    }
+
+    /** The kernels chosen for this JVM. */
+    public static Kernels get() {
+        return Holder.INSTANCE;
+    }
+
+    /** Whether the Vector API module is in the boot layer of this JVM. */
+    public static boolean vectorModulePresent() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /** The Vector API kernels, or an exception saying why they cannot be had. */
+    public static Kernels panama() {
+        if (!vectorModulePresent()) {
+            throw new UnsupportedOperationException("the jdk.incubator.vector module is not present: "
+                    + "run java with --add-modules jdk.incubator.vector");
+        }
+        try {
+            Class<?> c = MethodHandles.lookup().findClass(PANAMA_CLASS);
+            return (Kernels) MethodHandles.lookup().findConstructor(c, MethodType.methodType(void.class)).invoke();
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException("cannot create the Vector API kernels", t);
+        }
+    }
+
+    private static Kernels choose() {
+        String mode = System.getProperty(PROPERTY, "auto").trim().toLowerCase(Locale.ROOT);
+        switch (mode) {
+            case "scalar":
+                return new ScalarKernels();
+            case "panama":
+                return panama();
+            case "auto":
+                break;
+            default:
+                throw new IllegalArgumentException("-D" + PROPERTY + "=" + mode + ": expected auto, scalar or panama");
+        }
+        if (!vectorModulePresent()) {
+            System.err.println("rwkv: Vector API not enabled, using scalar kernels (slower); "
+                    + "pass --add-modules jdk.incubator.vector to java for SIMD.");
+            return new ScalarKernels();
+        }
+        try {
+            return panama();
+        } catch (LinkageError | RuntimeException e) {
+            System.err.println("rwkv: Vector API kernels unavailable (" + e + "), using scalar kernels.");
+            return new ScalarKernels();
+        }
+    }
+
+    private static final class Holder {
+        static final Kernels INSTANCE = choose();
+    }
+}

@@ -1,0 +1,224 @@
+package dev.rwkvjava;
+
+import dev.rwkvjava.io.TensorInfo;
+import dev.rwkvjava.io.TensorStore;
+import dev.rwkvjava.kernel.KernelProvider;
+import dev.rwkvjava.kernel.Kernels;
+import dev.rwkvjava.kernel.WorkerPool;
+import dev.rwkvjava.model.ForwardPass;
+import dev.rwkvjava.model.ModelConfig;
+import dev.rwkvjava.model.ModelLoader;
+import dev.rwkvjava.model.ModelTensors;
+import dev.rwkvjava.state.State;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+
+/**
+ * An RWKV model loaded from a weights file, memory-mapped and read in place. The recurrent {@link State} belongs
+ * to the caller: create it with {@link #newState()}, pass it to {@code forward}, copy or save it as you like.
+ *
+ * <pre>{@code
+ * try (RwkvModel model = RwkvModel.load(Path.of("model.safetensors"))) {
+ *     State state = model.newState();
+ *     float[] logits = model.forward(new int[] {510, 4, 12}, state);   // a prompt, in sequence mode
+ *     logits = model.forward(42, state);                               // then one token at a time
+ * }
+ * }</pre>
+ *
+ * Calls on one model are serialised (it owns the scratch buffers and worker threads); use a model per thread for
+ * parallel sequences. Close it to unmap the file and stop its threads.
+ */
+public final class RwkvModel implements AutoCloseable {
+
+    /**
+     * Load options.
+     *
+     * @param threads  worker threads for the matrix products (default: available processors)
+     * @param maxChunk tokens per sequence-mode step; longer inputs are fed in chunks of this size
+     */
+    public record Options(int threads, int maxChunk) {
+        public Options {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+            }
+            if (maxChunk < 1) {
+                throw new IllegalArgumentException("maxChunk must be >= 1, got " + maxChunk);
+            }
+        }
+
+        public static Options defaults() {
+            return new Options(Runtime.getRuntime().availableProcessors(), 64);
+        }
+
+        public Options withThreads(int n) {
+            return new Options(n, maxChunk);
+        }
+
+        public Options withMaxChunk(int n) {
+            return new Options(threads, n);
+        }
+    }
+
+    private final TensorStore store;
+    private final WorkerPool pool;
+    private final ForwardPass pass;
+    private final ModelInfo info;
+    private final int vocab;
+    private boolean closed;
+
+    private RwkvModel(TensorStore store, WorkerPool pool, ForwardPass pass, ModelInfo info) {
+        this.store = store;
+        this.pool = pool;
+        this.pass = pass;
+        this.info = info;
+        this.vocab = info.vocabSize();
+    }
+
+    /** Loads a model file (or a directory holding one) with default options. */
+    public static RwkvModel load(Path path) {
+        return load(path, Options.defaults());
+    }
+
+    public static RwkvModel load(Path path, Options options) {
+        Objects.requireNonNull(path, "path");
+        Objects.requireNonNull(options, "options");
+        Path file = ModelLoader.weightsFile(path);
+        TensorStore store = ModelLoader.openStore(file);
+        WorkerPool pool = null;
+        try {
+            Kernels kernels = KernelProvider.get();
+            pool = new WorkerPool(options.threads());
+            ModelTensors tensors = new ModelTensors(store);
+            ForwardPass pass = ModelLoader.build(tensors, kernels, pool, options.maxChunk());
+            return new RwkvModel(store, pool, pass, describe(file, store, tensors, pass.config(), kernels, options));
+        } catch (RuntimeException | Error e) {
+            if (pool != null) {
+                pool.close();
+            }
+            store.close();
+            throw e;
+        }
+    }
+
+    private static ModelInfo describe(Path file, TensorStore store, ModelTensors tensors, ModelConfig cfg,
+                                      Kernels kernels, Options options) {
+        Map<String, Integer> dtypes = new TreeMap<>();
+        long params = 0;
+        for (TensorInfo t : store.tensors()) {
+            dtypes.merge(t.dtype().name(), 1, Integer::sum);
+            params += t.elementCount();
+        }
+        return new ModelInfo(file, cfg.version(), tensors.naming(), cfg.nEmbd(), cfg.nLayer(), cfg.heads(),
+                cfg.headSize(), cfg.vocabSize(), cfg.ffnSize(), Map.copyOf(dtypes), params, store.fileSize(),
+                kernels.name(), options.threads());
+    }
+
+    public ModelInfo info() {
+        return info;
+    }
+
+    public int vocabSize() {
+        return vocab;
+    }
+
+    /** A fresh zero state for this model. */
+    public State newState() {
+        return new State(pass.stateLayout());
+    }
+
+    /** Token mode: feeds one token and returns its logits [V] (a new array). */
+    public float[] forward(int token, State state) {
+        float[] logits = new float[vocab];
+        forward(token, state, logits);
+        return logits;
+    }
+
+    /** Token mode without allocation: feeds one token and writes its logits into {@code logits} [V]. */
+    public synchronized void forward(int token, State state, float[] logits) {
+        checkOpen();
+        checkState(state);
+        checkToken(token, 0);
+        if (logits != null && logits.length < vocab) {
+            throw new IllegalArgumentException("logits array has " + logits.length + " floats, needs " + vocab);
+        }
+        int[] one = {token};
+        pass.forward(one, 0, 1, state.data(), logits, 0, false);
+        state.advance(1);
+    }
+
+    /** Sequence mode: feeds all tokens (in chunks) and returns the logits of the last one [V]. */
+    public float[] forward(int[] tokens, State state) {
+        float[] logits = new float[vocab];
+        feed(tokens, state, logits, false);
+        return logits;
+    }
+
+    /** Sequence mode: feeds all tokens and returns the logits after every token, row-major [T, V]. */
+    public float[] forwardAll(int[] tokens, State state) {
+        float[] logits = new float[Math.multiplyExact(tokens.length, vocab)];
+        feed(tokens, state, logits, true);
+        return logits;
+    }
+
+    /** Sequence mode without logits (prefill only). */
+    public void prefill(int[] tokens, State state) {
+        feed(tokens, state, null, false);
+    }
+
+    private synchronized void feed(int[] tokens, State state, float[] logits, boolean allRows) {
+        checkOpen();
+        Objects.requireNonNull(tokens, "tokens");
+        checkState(state);
+        if (tokens.length == 0) {
+            throw new IllegalArgumentException("tokens must not be empty");
+        }
+        for (int i = 0; i < tokens.length; i++) {
+            checkToken(tokens[i], i);
+        }
+        int chunk = pass.maxChunk();
+        for (int off = 0; off < tokens.length; off += chunk) {
+            int n = Math.min(chunk, tokens.length - off);
+            boolean last = off + n == tokens.length;
+            if (allRows) {
+                pass.forward(tokens, off, n, state.data(), logits, off * vocab, true);
+            } else {
+                pass.forward(tokens, off, n, state.data(), last ? logits : null, 0, false);
+            }
+            state.advance(n);
+        }
+    }
+
+    private void checkToken(int token, int index) {
+        if (token < 0 || token >= vocab) {
+            throw new IllegalArgumentException("token id " + token + (index > 0 ? " at position " + index : "")
+                    + " is out of range: the vocabulary has " + vocab + " ids (0.." + (vocab - 1) + ")");
+        }
+    }
+
+    private void checkState(State state) {
+        Objects.requireNonNull(state, "state");
+        if (!pass.stateLayout().compatibleWith(state.layout())) {
+            throw new IllegalArgumentException("state does not belong to this model: " + state.layout()
+                    + ", model needs " + pass.stateLayout());
+        }
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            throw new IllegalStateException("model is closed");
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        if (!closed) {
+            closed = true;
+            pass.close();
+            pool.close();
+            store.close();
+        }
+    }
+}

@@ -1,0 +1,28 @@
+package dev.rwkvjava.model;
+
+import dev.rwkvjava.state.StateLayout;
+
+/**
+ * One RWKV version's forward pass over a chunk of tokens. A chunk of one token is token mode; a longer chunk is
+ * sequence mode (every projection as a matrix × matrix product, only the recurrence token by token).
+ * Implementations keep their scratch buffers, so one pass runs at a time per instance.
+ */
+public interface ForwardPass extends AutoCloseable {
+
+    ModelConfig config();
+
+    StateLayout stateLayout();
+
+    /** Largest chunk {@link #forward} accepts. */
+    int maxChunk();
+
+    /**
+     * Feeds {@code tokens[off .. off+n)} (1 ≤ n ≤ maxChunk, ids already validated) starting from {@code state},
+     * which is updated. Writes logits into {@code logits} from {@code logitsOff}: only the last token's [V] when
+     * {@code allRows} is false, else n rows [n, V]. {@code logits} may be null when no logits are wanted.
+     */
+    void forward(int[] tokens, int off, int n, float[] state, float[] logits, int logitsOff, boolean allRows);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,151 @@
+package dev.rwkvjava.model.v4;
+
+import dev.rwkvjava.kernel.Kernels;
+import dev.rwkvjava.kernel.WorkerPool;
+import dev.rwkvjava.model.ForwardPass;
+import dev.rwkvjava.model.ModelConfig;
+import dev.rwkvjava.model.ModelTensors;
+import dev.rwkvjava.model.Projections;
+import dev.rwkvjava.state.StateLayout;
+
+/**
+ * The RWKV-4 forward pass. Per layer, with x the residual stream of a chunk of T tokens:
+ * <pre>
+ *   time mix:    xx = LN1(x); xk = lerp(prev, xx, mix_k) (same for v, r); r = σ(Wr·xr); k = Wk·xk; v = Wv·xv
+ *                wkv = WKV(k, v) token by token; x += Wo·(r ⊙ wkv)
+ *   channel mix: xx = LN2(x); xk, xr as above; x += σ(Wr·xr) ⊙ Wv·relu(Wk·xk)²
+ * </pre>
+ * where prev is the previous token's xx (from the state for the chunk's first token).
+ */
+public final class V4Forward implements ForwardPass {
+    /** State tensors per layer, in the reference's order. */
+    private static final int ATT_X = 0, AA = 1, BB = 2, PP = 3, FFN_X = 4, PARTS = 5;
+
+    private final ModelConfig cfg;
+    private final V4Weights w;
+    private final Kernels k;
+    private final Projections proj;
+    private final StateLayout layout;
+    private final int maxChunk;
+    private final int[][] stateOffsets;
+
+    // Scratch for a chunk of up to maxChunk tokens, row-major [T, C] (or [T, F]).
+    private final float[] x, xx, xk, xv, xr, r, kk, vv, wkv, out, hidden, headIn;
+
+    public V4Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
+        this.cfg = cfg;
+        this.w = V4Weights.load(t, cfg);
+        this.k = kernels;
+        this.maxChunk = maxChunk;
+        int c = cfg.nEmbd();
+        this.proj = new Projections(kernels, pool, Math.max(c, cfg.ffnSize()));
+        StateLayout.Builder b = StateLayout.builder("RWKV-4 C=" + c + " L=" + cfg.nLayer());
+        stateOffsets = new int[cfg.nLayer()][PARTS];
+        for (int i = 0; i < cfg.nLayer(); i++) {
+            stateOffsets[i][ATT_X] = b.add("blocks." + i + ".att.x_prev", 0f, c);
+            stateOffsets[i][AA] = b.add("blocks." + i + ".att.aa", 0f, c);
+            stateOffsets[i][BB] = b.add("blocks." + i + ".att.bb", 0f, c);
+            stateOffsets[i][PP] = b.add("blocks." + i + ".att.pp", -1e30f, c);
+            stateOffsets[i][FFN_X] = b.add("blocks." + i + ".ffn.x_prev", 0f, c);
+        }
+        this.layout = b.build();
+        int tc = maxChunk * c;
+        x = new float[tc];
+        xx = new float[tc];
+        xk = new float[tc];
+        xv = new float[tc];
+        xr = new float[tc];
+        r = new float[tc];
+        kk = new float[tc];
+        vv = new float[tc];
+        wkv = new float[tc];
+        out = new float[tc];
+        hidden = new float[maxChunk * cfg.ffnSize()];
+        headIn = new float[tc];
+    }
+
+    @Override
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    @Override
+    public StateLayout stateLayout() {
+        return layout;
+    }
+
+    @Override
+    public int maxChunk() {
+        return maxChunk;
+    }
+
+    @Override
+    public void forward(int[] tokens, int off, int n, float[] state, float[] logits, int logitsOff, boolean allRows) {
+        int c = cfg.nEmbd();
+        for (int t = 0; t < n; t++) {
+            w.embedding().lookup(k, tokens[off + t], x, t * c);
+        }
+        for (int i = 0; i < w.layers().length; i++) {
+            V4Weights.Layer l = w.layers()[i];
+            int[] so = stateOffsets[i];
+            timeMix(l, so, state, n, c);
+            channelMix(l, so, state, n, c);
+        }
+        if (logits != null) {
+            int first = allRows ? 0 : n - 1;
+            int rows = allRows ? n : 1;
+            w.head().queue(k, proj, x, first, rows, headIn, logits, logitsOff);
+            proj.run(rows);
+        }
+    }
+
+    private void timeMix(V4Weights.Layer l, int[] so, float[] state, int n, int c) {
+        float eps = cfg.layerNormEps();
+        for (int t = 0; t < n; t++) {
+            k.layerNorm(x, t * c, l.ln1().weight(), l.ln1().bias(), eps, xx, t * c, c);
+        }
+        shiftMix(state, so[ATT_X], n, c, l.attMixK(), xk);
+        shiftMix(state, so[ATT_X], n, c, l.attMixV(), xv);
+        shiftMix(state, so[ATT_X], n, c, l.attMixR(), xr);
+        System.arraycopy(xx, (n - 1) * c, state, so[ATT_X], c);
+
+        proj.add(l.attReceptance(), xr, r).add(l.attKey(), xk, kk).add(l.attValue(), xv, vv).run(n);
+        k.sigmoidInPlace(r, 0, n * c);
+        for (int t = 0; t < n; t++) {
+            k.wkv4(kk, vv, t * c, l.bonus(), l.decay(), state, so[AA], so[BB], so[PP], wkv, t * c, c);
+        }
+        k.mul(r, 0, wkv, 0, wkv, 0, n * c);
+        proj.add(l.attOutput(), wkv, out).run(n);
+        k.addInPlace(x, 0, out, 0, n * c);
+    }
+
+    private void channelMix(V4Weights.Layer l, int[] so, float[] state, int n, int c) {
+        float eps = cfg.layerNormEps();
+        for (int t = 0; t < n; t++) {
+            k.layerNorm(x, t * c, l.ln2().weight(), l.ln2().bias(), eps, xx, t * c, c);
+        }
+        shiftMix(state, so[FFN_X], n, c, l.ffnMixK(), xk);
+        shiftMix(state, so[FFN_X], n, c, l.ffnMixR(), xr);
+        System.arraycopy(xx, (n - 1) * c, state, so[FFN_X], c);
+
+        proj.add(l.ffnKey(), xk, hidden).add(l.ffnReceptance(), xr, r).run(n);
+        k.reluSquareInPlace(hidden, 0, n * cfg.ffnSize());
+        k.sigmoidInPlace(r, 0, n * c);
+        proj.add(l.ffnValue(), hidden, out).run(n);
+        k.mul(r, 0, out, 0, out, 0, n * c);
+        k.addInPlace(x, 0, out, 0, n * c);
+    }
+
+    /** dst[t] = prev + (xx[t] - prev)·mix, where prev is xx[t-1], or the state's x_prev for t = 0. */
+    private void shiftMix(float[] state, int prevOff, int n, int c, float[] mix, float[] dst) {
+        k.lerp(state, prevOff, xx, 0, mix, dst, 0, c);
+        for (int t = 1; t < n; t++) {
+            k.lerp(xx, (t - 1) * c, xx, t * c, mix, dst, t * c, c);
+        }
+    }
+
+    @Override
+    public void close() {
+        // Weights belong to the model's file; nothing else to release.
+    }
+}

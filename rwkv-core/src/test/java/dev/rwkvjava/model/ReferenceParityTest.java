@@ -1,0 +1,122 @@
+package dev.rwkvjava.model;
+
+import dev.rwkvjava.RwkvModel;
+import dev.rwkvjava.state.State;
+import dev.rwkvjava.testutil.Close;
+import dev.rwkvjava.testutil.ReferenceCase;
+import dev.rwkvjava.testutil.TestData;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Every reference case of every supported model, in token mode and in sequence mode, against the logits and
+ * states the official implementation computed (tolerances from the data's README, section 8.5).
+ */
+class ReferenceParityTest {
+    /** Models under test: the model file's stem under models/ (and the folder name under reference/). */
+    static final List<String> MODELS = List.of(
+            "tiny-rwkv-4v0-660K.f32",
+            "random-v4-c128-l3-v1000");
+
+    static final double LOGIT_TOL = 1e-4;
+    static final double STATE_TOL = 1e-4;
+    static final double MODE_TOL = 1e-5;
+
+    private static final Map<String, RwkvModel> LOADED = new HashMap<>();
+
+    static Stream<Arguments> cases() throws IOException {
+        Path root = TestData.root();
+        List<Arguments> out = new ArrayList<>();
+        for (String model : MODELS) {
+            Path dir = root.resolve("reference").resolve(model);
+            assertThat(dir).isDirectory();
+            try (Stream<Path> s = Files.list(dir)) {
+                for (Path p : s.sorted().toList()) {
+                    String name = p.getFileName().toString();
+                    if (name.endsWith(".safetensors") && !name.startsWith("greedy_")) {
+                        out.add(Arguments.of(model, name.replace(".safetensors", "")));
+                    }
+                }
+            }
+        }
+        return out.stream();
+    }
+
+    static RwkvModel model(String stem) {
+        return LOADED.computeIfAbsent(stem, s ->
+                RwkvModel.load(TestData.modelOf(s), RwkvModel.Options.defaults().withMaxChunk(48)));
+    }
+
+    @AfterAll
+    static void closeModels() {
+        LOADED.values().forEach(RwkvModel::close);
+        LOADED.clear();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("cases")
+    void matchesReferenceInTokenAndSequenceMode(String modelStem, String caseName) {
+        RwkvModel model = model(modelStem);
+        ReferenceCase ref = ReferenceCase.read(TestData.file("reference/" + modelStem + "/" + caseName + ".safetensors"));
+        int v = model.vocabSize();
+
+        // Token mode: one forward call per token.
+        State tokenState = initialState(model, ref);
+        float[][] tokenRows = new float[ref.tokens().length][];
+        for (int t = 0; t < ref.tokens().length; t++) {
+            tokenRows[t] = model.forward(ref.tokens()[t], tokenState);
+        }
+
+        // Sequence mode: the whole input in one call (fed in chunks internally).
+        State seqState = initialState(model, ref);
+        float[] all = model.forwardAll(ref.tokens(), seqState);
+
+        for (int i = 0; i < ref.positions().length; i++) {
+            int pos = ref.positions()[i];
+            float[] seqRow = java.util.Arrays.copyOfRange(all, pos * v, (pos + 1) * v);
+            Close.assertClose(caseName + " token mode logits row " + pos, tokenRows[pos], ref.logits()[i], LOGIT_TOL);
+            Close.assertClose(caseName + " sequence mode logits row " + pos, seqRow, ref.logits()[i], LOGIT_TOL);
+        }
+        for (int t = 0; t < ref.tokens().length; t++) {
+            float[] seqRow = java.util.Arrays.copyOfRange(all, t * v, (t + 1) * v);
+            Close.assertClose(caseName + " sequence vs token mode row " + t, seqRow, tokenRows[t], MODE_TOL);
+        }
+        for (int i = 0; i < tokenState.tensorCount(); i++) {
+            Close.assertClose(caseName + " sequence vs token mode state " + i, seqState.tensor(i), tokenState.tensor(i),
+                    MODE_TOL * Math.max(1, Close.maxMagnitude(tokenState.tensor(i))));
+        }
+        if (!ref.state().isEmpty()) {
+            assertThat(ref.state()).hasSize(tokenState.tensorCount());
+            for (int i = 0; i < ref.state().size(); i++) {
+                float[] expected = ref.state().get(i);
+                double tol = STATE_TOL * Math.max(1, Close.maxMagnitude(expected));
+                Close.assertClose(caseName + " token mode state " + i, tokenState.tensor(i), expected, tol);
+                Close.assertClose(caseName + " sequence mode state " + i, seqState.tensor(i), expected, tol);
+            }
+        }
+    }
+
+    private static State initialState(RwkvModel model, ReferenceCase ref) {
+        State s = model.newState();
+        if (!ref.initState().isEmpty()) {
+            assertThat(ref.initState()).hasSize(s.tensorCount());
+            for (int i = 0; i < ref.initState().size(); i++) {
+                s.setTensor(i, ref.initState().get(i));
+            }
+        }
+        return s;
+    }
+}

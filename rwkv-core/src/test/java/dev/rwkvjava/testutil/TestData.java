@@ -1,0 +1,79 @@
+package dev.rwkvjava.testutil;
+
+import org.junit.jupiter.api.Assumptions;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Locates the shared reference data: system property {@code rwkv.testdata}, else environment variable
+ * {@code RWKV_TESTDATA}, else {@code ../shared/testdata} from the project root. When it is absent, data-driven
+ * tests are skipped with a message, except under {@code CI=true}, where absence fails the test.
+ */
+public final class TestData {
+    private TestData() {
+    }
+
+    /** The data root, or a skip (a failure on CI) when it cannot be found. */
+    public static Path root() {
+        Path p = locate();
+        if (p == null || !Files.isDirectory(p)) {
+            String msg = "reference data not found (looked at " + p + "); set -Drwkv.testdata=DIR or RWKV_TESTDATA";
+            if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+                throw new AssertionError(msg + " (required on CI)");
+            }
+            Assumptions.abort(msg);
+        }
+        return p;
+    }
+
+    /** A file under the data root; fails when the root exists but the file does not. */
+    public static Path file(String relative) {
+        Path p = root().resolve(relative);
+        if (!Files.exists(p)) {
+            throw new AssertionError("reference file missing: " + p);
+        }
+        return p;
+    }
+
+    /**
+     * The model file a reference folder's cases were computed with (from the cases' {@code model} metadata,
+     * e.g. folder {@code random-v4-c128-l3-v1000} → {@code models/random-v4-c128-l3-v1000.f32.safetensors}).
+     */
+    public static Path modelOf(String referenceFolder) {
+        Path dir = file("reference/" + referenceFolder);
+        try (var s = Files.list(dir)) {
+            Path any = s.filter(p -> p.toString().endsWith(".safetensors")).findFirst()
+                    .orElseThrow(() -> new AssertionError("no cases in " + dir));
+            try (var f = dev.rwkvjava.io.SafetensorsFile.open(any)) {
+                String model = f.metadata().get("model");
+                if (model == null) {
+                    throw new AssertionError(any + " has no 'model' metadata");
+                }
+                return file(model);
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private static Path locate() {
+        String prop = System.getProperty("rwkv.testdata");
+        if (prop != null && !prop.isBlank()) {
+            return Path.of(prop).toAbsolutePath().normalize();
+        }
+        String env = System.getenv("RWKV_TESTDATA");
+        if (env != null && !env.isBlank()) {
+            return Path.of(env).toAbsolutePath().normalize();
+        }
+        // Walk up from the working directory to the project root (the folder with the parent pom).
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null) {
+            if (Files.isRegularFile(dir.resolve("pom.xml")) && Files.isDirectory(dir.resolve("rwkv-core"))) {
+                return dir.resolve("../shared/testdata").normalize();
+            }
+            dir = dir.getParent();
+        }
+        return null;
+    }
+}

@@ -10,6 +10,9 @@ import picocli.CommandLine.Command;
         description = "Pure-Java CPU inference for RWKV language models.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                InfoCommand.class,
+                LogitsCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
 

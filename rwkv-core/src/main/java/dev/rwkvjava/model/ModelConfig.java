@@ -3,8 +3,8 @@ package dev.rwkvjava.model;
 /**
  * Dimensions of a model, read from its tensors.
  *
- * @param heads    number of attention heads (1 for RWKV-4, which has none)
- * @param headSize channels per head (n_embd for RWKV-4)
+ * @param heads    number of attention heads (0 for RWKV-4, which has none)
+ * @param headSize channels per head (0 for RWKV-4)
  */
 public record ModelConfig(RwkvVersion version, int nEmbd, int nLayer, int vocabSize, int ffnSize,
                           int heads, int headSize, float layerNormEps) {

@@ -30,8 +30,8 @@ public final class VersionDetector {
         RwkvVersion version = classify(t);
         List<String> problems = new ArrayList<>();
         int ffn = 0;
-        int heads = 1;
-        int headSize = c;
+        int heads = 0;
+        int headSize = 0;
         switch (version) {
             case V4 -> {
                 TensorInfo k = t.find("blocks.0.ffn.key.weight");

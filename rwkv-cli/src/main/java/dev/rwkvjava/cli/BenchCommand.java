@@ -1,0 +1,234 @@
+package dev.rwkvjava.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rwkvjava.ModelInfo;
+import dev.rwkvjava.RwkvModel;
+import dev.rwkvjava.state.State;
+import dev.rwkvjava.synthetic.SyntheticModels;
+import dev.rwkvjava.tensor.DType;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code rwkv bench}: end-to-end throughput of a model: load time, prefill and decode tokens per second, and peak
+ * resident memory. Without {@code --model} it benchmarks a synthetic model with the exact shape of a real one.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Measure load time, prefill and decode throughput, and peak memory.",
+                "Without --model, benchmarks a synthetic model with seeded random weights (default v4-169m, "
+                        + "the shape of RWKV-4 169M), generated into a temporary safetensors file."})
+final class BenchCommand implements Callable<Integer> {
+
+    static final class Source {
+        @Option(names = {"-m", "--model"}, paramLabel = "FILE", description = "Weights file to benchmark.")
+        Path model;
+
+        @Option(names = "--synthetic", paramLabel = "NAME",
+                description = "Synthetic model shape (default v4-169m). Known: ${COMPLETION-CANDIDATES}.",
+                completionCandidates = SyntheticNames.class)
+        String synthetic;
+    }
+
+    static final class SyntheticNames extends ArrayList<String> {
+        SyntheticNames() {
+            super(SyntheticModels.names());
+        }
+    }
+
+    @ArgGroup(exclusive = true)
+    Source source = new Source();
+
+    @Option(names = "--dtype", split = ",", paramLabel = "TYPE",
+            description = "Weight types of the synthetic model: f32, f16, bf16 (comma-separated; default f32,bf16).")
+    List<String> dtypes;
+
+    @Option(names = {"-n", "--tokens"}, paramLabel = "N", defaultValue = "64",
+            description = "Tokens to decode (default ${DEFAULT-VALUE}).")
+    int tokens;
+
+    @Option(names = "--prompt", paramLabel = "N", defaultValue = "512",
+            description = "Prompt length for the prefill measurement (default ${DEFAULT-VALUE}).")
+    int prompt;
+
+    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all processors).")
+    Integer threads;
+
+    @Option(names = "--seed", defaultValue = "42", description = "Seed of the synthetic weights and tokens.")
+    long seed;
+
+    @Option(names = "--json", description = "Print one JSON object per configuration on stdout.")
+    boolean json;
+
+    private final PrintStream err = System.err;
+
+    @Override
+    public Integer call() throws IOException {
+        if (tokens < 1 || prompt < 1) {
+            throw new IllegalArgumentException("--tokens and --prompt must be at least 1");
+        }
+        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
+        if (nThreads < 1) {
+            throw new IllegalArgumentException("--threads must be at least 1");
+        }
+        if (source.model != null) {
+            if (dtypes != null) {
+                throw new IllegalArgumentException("--dtype applies to synthetic models only; a model file has its own types");
+            }
+            run(source.model, source.model.getFileName().toString(), "file", nThreads);
+            return 0;
+        }
+        String name = source.synthetic != null ? source.synthetic : "v4-169m";
+        SyntheticModels.Spec spec = SyntheticModels.spec(name);
+        List<DType> types = new ArrayList<>();
+        for (String d : dtypes != null ? dtypes : List.of("f32", "bf16")) {
+            DType t = DType.fromSafetensorsName(d.trim().toUpperCase(Locale.ROOT));
+            if (t == null || !t.isWeightType()) {
+                throw new IllegalArgumentException("--dtype " + d + ": expected f32, f16 or bf16");
+            }
+            types.add(t);
+        }
+        Path dir = Files.createTempDirectory("rwkv-bench");
+        try {
+            for (DType t : types) {
+                Path file = dir.resolve(spec.name() + "-" + t.name().toLowerCase(Locale.ROOT) + ".safetensors");
+                progress("generating synthetic " + spec.name() + " (" + t + ") ...");
+                SyntheticModels.write(spec, t, seed, file);
+                try {
+                    run(file, spec.name(), t.name().toLowerCase(Locale.ROOT), nThreads);
+                } finally {
+                    Files.deleteIfExists(file);
+                }
+            }
+        } finally {
+            Files.deleteIfExists(dir);
+        }
+        return 0;
+    }
+
+    private void run(Path file, String label, String dtypeLabel, int nThreads) throws IOException {
+        MemoryStats.resetPeak();
+        long t0 = System.nanoTime();
+        try (RwkvModel model = RwkvModel.load(file, RwkvModel.Options.defaults().withThreads(nThreads))) {
+            double loadS = (System.nanoTime() - t0) / 1e9;
+            ModelInfo info = model.info();
+            if ("file".equals(dtypeLabel)) {
+                dtypeLabel = String.join("+", info.dtypes().keySet()).toLowerCase(Locale.ROOT);
+            }
+            int[] promptIds = new SplittableRandom(seed).ints(prompt, 0, model.vocabSize()).toArray();
+
+            progress(label + " " + dtypeLabel + ": warming up ...");
+            State warm = model.newState();
+            model.prefill(Arrays.copyOf(promptIds, Math.min(prompt, 128)), warm);
+            float[] logits = new float[model.vocabSize()];
+            for (int i = 0; i < 16; i++) {
+                model.forward(promptIds[i % prompt], warm, logits);
+            }
+
+            double[] prefillRuns = new double[3];
+            for (int r = 0; r < prefillRuns.length; r++) {
+                progress(label + " " + dtypeLabel + ": prefill " + prompt + " tokens, run " + (r + 1) + "/" + prefillRuns.length);
+                State s = model.newState();
+                long p0 = System.nanoTime();
+                model.prefill(promptIds, s);
+                prefillRuns[r] = (System.nanoTime() - p0) / 1e9;
+            }
+            Arrays.sort(prefillRuns);
+            double prefillTps = prompt / prefillRuns[prefillRuns.length / 2];
+
+            State s = model.newState();
+            model.prefill(Arrays.copyOf(promptIds, Math.min(prompt, 16)), s);
+            int token = promptIds[0];
+            double[] perToken = new double[tokens];
+            long d0 = System.nanoTime();
+            for (int i = 0; i < tokens; i++) {
+                long a = System.nanoTime();
+                model.forward(token, s, logits);
+                token = argmax(logits);
+                perToken[i] = (System.nanoTime() - a) / 1e9;
+                if ((i & 7) == 7) {
+                    progress(label + " " + dtypeLabel + ": decode " + (i + 1) + "/" + tokens);
+                }
+            }
+            double decodeS = (System.nanoTime() - d0) / 1e9;
+            double decodeTps = tokens / decodeS;
+            Arrays.sort(perToken);
+            double medianMs = perToken[tokens / 2] * 1e3;
+            // Bytes streamed per decode token: every matrix but the embedding table (read one row a token).
+            double bytesPerParam = (double) info.fileSize() / info.parameterCount();
+            double bytesPerToken = info.fileSize() - (double) info.vocabSize() * info.nEmbd() * bytesPerParam;
+            double gbps = bytesPerToken / (medianMs / 1e3) / 1e9;
+            long rssMb = MemoryStats.peakRssBytes() / (1024 * 1024);
+            clearProgress();
+            if (json) {
+                ObjectMapper om = new ObjectMapper();
+                ObjectNode o = om.createObjectNode();
+                o.put("model", label);
+                o.put("version", info.version().label());
+                o.put("dtype", dtypeLabel);
+                o.put("threads", nThreads);
+                o.put("kernels", info.kernels());
+                o.put("decode_tokens_per_s", round(decodeTps));
+                o.put("decode_ms_per_token_median", round(medianMs));
+                o.put("decode_weights_gb_per_s", round(gbps));
+                o.put("prefill_tokens", prompt);
+                o.put("prefill_tokens_per_s", round(prefillTps));
+                o.put("load_s", round(loadS));
+                o.put("peak_rss_mb", rssMb);
+                o.put("file_bytes", info.fileSize());
+                System.out.println(om.writeValueAsString(o));
+            } else {
+                System.out.printf("%s (RWKV %s, %s weights, %,d params) on %d threads, kernels %s%n",
+                        label, info.version().label(), dtypeLabel, info.parameterCount(), nThreads, info.kernels());
+                System.out.printf("  load     %8.3f s%n", loadS);
+                System.out.printf("  prefill  %8.1f tokens/s  (%d-token prompt, median of %d)%n", prefillTps, prompt, prefillRuns.length);
+                System.out.printf("  decode   %8.1f tokens/s  (%d tokens; median %.2f ms/token, %.1f GB/s of weights)%n",
+                        decodeTps, tokens, medianMs, gbps);
+                System.out.printf("  peak RSS %8d MB%n", rssMb);
+            }
+            System.out.flush();
+        }
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 1000) / 1000.0;
+    }
+
+    private static int argmax(float[] v) {
+        int b = 0;
+        for (int i = 1; i < v.length; i++) {
+            if (v[i] > v[b]) {
+                b = i;
+            }
+        }
+        return b;
+    }
+
+    private void progress(String msg) {
+        if (System.console() != null) {
+            err.print("\r\033[K" + msg);
+        } else {
+            err.println(msg);
+        }
+        err.flush();
+    }
+
+    private void clearProgress() {
+        if (System.console() != null) {
+            err.print("\r\033[K");
+            err.flush();
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.rwkvjava.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rwkvjava.ModelInfo;
+import dev.rwkvjava.RwkvModel;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/** {@code rwkv info}: what a model file is. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = "Show a model's version, dimensions, weight types and size.")
+final class InfoCommand implements Callable<Integer> {
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE",
+            description = "Weights file (.safetensors) or a directory holding one.")
+    Path model;
+
+    @Option(names = "--json", description = "Print one JSON object instead of text.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        try (RwkvModel m = RwkvModel.load(model, RwkvModel.Options.defaults().withThreads(1).withMaxChunk(1))) {
+            ModelInfo i = m.info();
+            if (json) {
+                ObjectMapper om = new ObjectMapper();
+                ObjectNode o = om.createObjectNode();
+                o.put("file", i.path().toString());
+                o.put("version", i.version().label());
+                o.put("naming", i.naming().label());
+                o.put("n_embd", i.nEmbd());
+                o.put("n_layer", i.nLayer());
+                o.put("n_head", i.heads());
+                o.put("head_size", i.headSize());
+                o.put("vocab_size", i.vocabSize());
+                o.put("ffn_size", i.ffnSize());
+                ObjectNode d = o.putObject("dtypes");
+                i.dtypes().forEach(d::put);
+                o.put("parameters", i.parameterCount());
+                o.put("file_bytes", i.fileSize());
+                System.out.println(om.writeValueAsString(o));
+            } else {
+                System.out.printf("file          %s%n", i.path());
+                System.out.printf("version       RWKV %s%n", i.version().label());
+                System.out.printf("naming        %s%n", i.naming().label());
+                System.out.printf("n_embd        %d%n", i.nEmbd());
+                System.out.printf("n_layer       %d%n", i.nLayer());
+                System.out.printf("heads         %s%n", i.heads() == 0 ? "none (RWKV-4 attention is per channel)"
+                        : i.heads() + " x " + i.headSize());
+                System.out.printf("vocab         %d%n", i.vocabSize());
+                System.out.printf("ffn           %d%n", i.ffnSize());
+                System.out.printf("dtypes        %s%n", formatDtypes(i.dtypes()));
+                System.out.printf("parameters    %,d (%.1f M)%n", i.parameterCount(), i.parameterCount() / 1e6);
+                System.out.printf("file size     %,d bytes (%.1f MiB)%n", i.fileSize(), i.fileSize() / 1048576.0);
+            }
+        }
+        return 0;
+    }
+
+    private static String formatDtypes(Map<String, Integer> d) {
+        StringBuilder sb = new StringBuilder();
+        d.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(k).append(" (").append(v).append(" tensors)"));
+        return sb.toString();
+    }
+}

@@ -1,0 +1,169 @@
+package dev.rwkvjava.synthetic;
+
+import dev.rwkvjava.io.SafetensorsWriter;
+import dev.rwkvjava.io.SafetensorsWriter.Entry;
+import dev.rwkvjava.tensor.DType;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.function.Supplier;
+
+/**
+ * Seeded random-weight models with the exact shapes of real checkpoints, written as safetensors so that
+ * benchmarks exercise the real loader. Values have realistic magnitudes (layer-norm weights near 1, matrices
+ * with standard deviation 1/sqrt(fan_in), decays in the ranges trained models have), so the numerics behave like
+ * a real model's; the text they produce is of course meaningless.
+ */
+public final class SyntheticModels {
+
+    /** A model shape. Version-specific generators read what they need. */
+    public record Spec(String name, String version, int nEmbd, int nLayer, int vocab, int ffn) {
+    }
+
+    private static final Map<String, Spec> SPECS = new LinkedHashMap<>();
+
+    static {
+        register(new Spec("v4-169m", "4", 768, 12, 50277, 3072));
+        register(new Spec("v4-430m", "4", 1024, 24, 50277, 4096));
+    }
+
+    private SyntheticModels() {
+    }
+
+    /** Adds a shape to the catalogue. */
+    static void register(Spec spec) {
+        SPECS.put(spec.name(), spec);
+    }
+
+    /** Names of the known shapes. */
+    public static List<String> names() {
+        return List.copyOf(SPECS.keySet());
+    }
+
+    public static Spec spec(String name) {
+        Spec s = SPECS.get(name.toLowerCase(Locale.ROOT));
+        if (s == null) {
+            throw new IllegalArgumentException("unknown synthetic model '" + name + "'; known: " + names());
+        }
+        return s;
+    }
+
+    /** Writes the model with weights of the given type (F32, F16 or BF16). */
+    public static void write(Spec spec, DType dtype, long seed, Path file) {
+        if (!dtype.isWeightType()) {
+            throw new IllegalArgumentException("weights must be F32, F16 or BF16, not " + dtype);
+        }
+        List<Entry> entries = switch (spec.version()) {
+            case "4" -> v4(spec, dtype, seed);
+            default -> throw new IllegalArgumentException("no generator for RWKV " + spec.version());
+        };
+        Map<String, String> meta = new LinkedHashMap<>();
+        meta.put("format", "pt");
+        meta.put("rwkv_version", spec.version());
+        meta.put("source", "synthetic " + spec.name() + " seed " + seed);
+        SafetensorsWriter.write(file, entries, meta);
+    }
+
+    private static List<Entry> v4(Spec s, DType dt, long seed) {
+        Gen g = new Gen(dt, seed);
+        int c = s.nEmbd();
+        int f = s.ffn();
+        List<Entry> e = new ArrayList<>();
+        e.add(g.normal("emb.weight", 0.1, 0, s.vocab(), c));
+        for (int i = 0; i < s.nLayer(); i++) {
+            String p = "blocks." + i + ".";
+            if (i == 0) {
+                g.layerNorm(e, p + "ln0", c);
+            }
+            g.layerNorm(e, p + "ln1", c);
+            g.layerNorm(e, p + "ln2", c);
+            e.add(g.uniform(p + "att.time_decay", -5, 3, c));
+            e.add(g.normal(p + "att.time_first", 0.5, 0, c));
+            for (String m : new String[] {"att.time_mix_k", "att.time_mix_v", "att.time_mix_r"}) {
+                e.add(g.uniform(p + m, 0, 1, 1, 1, c));
+            }
+            for (String m : new String[] {"att.key", "att.value", "att.receptance", "att.output"}) {
+                e.add(g.linear(p + m + ".weight", c, c));
+            }
+            e.add(g.uniform(p + "ffn.time_mix_k", 0, 1, 1, 1, c));
+            e.add(g.uniform(p + "ffn.time_mix_r", 0, 1, 1, 1, c));
+            e.add(g.linear(p + "ffn.key.weight", f, c));
+            e.add(g.linear(p + "ffn.receptance.weight", c, c));
+            e.add(g.linear(p + "ffn.value.weight", c, f));
+        }
+        g.layerNorm(e, "ln_out", c);
+        e.add(g.normal("head.weight", 3.0 / Math.sqrt(c), 0, s.vocab(), c));
+        return e;
+    }
+
+    /**
+     * Draws tensors lazily (each when the writer asks for it) from per-tensor seeds, so a model is the same
+     * whatever the order tensors are written in.
+     */
+    static final class Gen {
+        private final DType dtype;
+        private final long seed;
+        private int counter;
+
+        Gen(DType dtype, long seed) {
+            this.dtype = dtype;
+            this.seed = seed;
+        }
+
+        /** Matrix [out, in] with standard deviation 1/sqrt(in). */
+        Entry linear(String name, int out, int in) {
+            return normal(name, 1.0 / Math.sqrt(in), 0, out, in);
+        }
+
+        void layerNorm(List<Entry> e, String prefix, int c) {
+            e.add(normal(prefix + ".weight", 0.1, 1, c));
+            e.add(normal(prefix + ".bias", 0.05, 0, c));
+        }
+
+        /** Approximately normal values (sum of uniforms), fast enough for hundreds of millions of draws. */
+        Entry normal(String name, double std, double mean, long... shape) {
+            long s = seed * 1_000_003L + counter++;
+            return entry(name, shape, () -> {
+                SplittableRandom r = new SplittableRandom(s);
+                float[] a = new float[count(shape)];
+                // The sum of 4 uniforms on [-1, 1) has variance 4/3.
+                double k = std / Math.sqrt(4.0 / 3.0);
+                for (int i = 0; i < a.length; i++) {
+                    double u = (r.nextDouble() * 2 - 1) + (r.nextDouble() * 2 - 1)
+                            + (r.nextDouble() * 2 - 1) + (r.nextDouble() * 2 - 1);
+                    a[i] = (float) (mean + k * u);
+                }
+                return a;
+            });
+        }
+
+        Entry uniform(String name, double lo, double hi, long... shape) {
+            long s = seed * 1_000_003L + counter++;
+            return entry(name, shape, () -> {
+                SplittableRandom r = new SplittableRandom(s);
+                float[] a = new float[count(shape)];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) (lo + (hi - lo) * r.nextDouble());
+                }
+                return a;
+            });
+        }
+
+        private Entry entry(String name, long[] shape, Supplier<float[]> data) {
+            return Entry.floats(name, dtype, shape, data);
+        }
+
+        private static int count(long[] shape) {
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            return Math.toIntExact(n);
+        }
+    }
+}

@@ -21,9 +21,9 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "FILE", description = "Weights file.")
     Path model;
 
-    @Option(names = "--tokens", required = true, paramLabel = "IDS", converter = TokenList.class,
+    @Option(names = "--tokens", required = true, paramLabel = "IDS", converter = TokenList.Converter.class,
             description = "Comma-separated token ids, e.g. 34,105,110.")
-    int[] tokens;
+    TokenList tokenList;
 
     @Option(names = "--all", description = "Write logits after every token [T, V] instead of the last token's [V].")
     boolean all;
@@ -44,6 +44,7 @@ final class LogitsCommand implements Callable<Integer> {
         if (threads != null) {
             opts = opts.withThreads(threads);
         }
+        int[] tokens = tokenList.ids();
         try (RwkvModel m = RwkvModel.load(model, opts)) {
             int v = m.vocabSize();
             State state = m.newState();

@@ -28,6 +28,7 @@ public final class SyntheticModels {
     private static final Map<String, Spec> SPECS = new LinkedHashMap<>();
 
     static {
+        register(new Spec("v4-tiny", "4", 64, 2, 300, 128));
         register(new Spec("v4-169m", "4", 768, 12, 50277, 3072));
         register(new Spec("v4-430m", "4", 1024, 24, 50277, 4096));
     }

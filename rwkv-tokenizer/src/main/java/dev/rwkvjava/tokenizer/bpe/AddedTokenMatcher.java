@@ -1,0 +1,139 @@
+package dev.rwkvjava.tokenizer.bpe;
+
+import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
+import java.util.List;
+
+/**
+ * Finds added tokens in text, leftmost-longest (the rule of Hugging Face {@code tokenizers}: at the first
+ * position where any token starts, the longest one wins; the 20B file's runs of 2-24 spaces depend on it),
+ * honouring {@code single_word}, {@code lstrip} and {@code rstrip}. A char trie in a hash map, entered only at
+ * characters that start some token.
+ */
+final class AddedTokenMatcher {
+    /** Receives the pieces of the text in order: {@code id} is the token's id, or -1 for plain text. */
+    @FunctionalInterface
+    interface Sink {
+        void piece(String text, int start, int end, int id);
+    }
+
+    private final AddedToken[] tokens;
+    /** (node << 16 | char) to child node; node 0 is the root. */
+    private final Long2IntOpenHashMap edges = new Long2IntOpenHashMap();
+    /** Token index ending at each node, or -1. */
+    private int[] terminal = new int[16];
+    private int nodes = 1;
+    private final boolean[] startsBmp = new boolean[65536];
+
+    AddedTokenMatcher(List<AddedToken> tokens, java.util.function.UnaryOperator<String> contentForm) {
+        this.tokens = tokens.toArray(new AddedToken[0]);
+        edges.defaultReturnValue(-1);
+        java.util.Arrays.fill(terminal, -1);
+        for (int k = 0; k < this.tokens.length; k++) {
+            String content = contentForm.apply(this.tokens[k].content());
+            if (content.isEmpty()) {
+                continue;
+            }
+            startsBmp[content.charAt(0)] = true;
+            int node = 0;
+            for (int i = 0; i < content.length(); i++) {
+                long key = ((long) node << 16) | content.charAt(i);
+                int child = edges.get(key);
+                if (child < 0) {
+                    child = nodes++;
+                    if (child == terminal.length) {
+                        terminal = java.util.Arrays.copyOf(terminal, child * 2);
+                        java.util.Arrays.fill(terminal, child, terminal.length, -1);
+                    }
+                    edges.put(key, child);
+                }
+                node = child;
+            }
+            if (terminal[node] < 0) {
+                terminal[node] = k; // the first of two equal contents wins
+            }
+        }
+    }
+
+    boolean isEmpty() {
+        return nodes == 1;
+    }
+
+    /** Splits {@code text[from, to)} into plain pieces and added tokens; empty plain pieces are skipped. */
+    void split(String text, int from, int to, Sink sink) {
+        if (isEmpty()) {
+            if (from < to) {
+                sink.piece(text, from, to, -1);
+            }
+            return;
+        }
+        int done = from; // end of the last emitted piece
+        int i = from;
+        while (i < to) {
+            if (!startsBmp[text.charAt(i)]) {
+                i++;
+                continue;
+            }
+            int node = 0;
+            int match = -1;
+            int matchEnd = i;
+            for (int j = i; j < to; j++) {
+                node = edges.get(((long) node << 16) | text.charAt(j));
+                if (node < 0) {
+                    break;
+                }
+                if (terminal[node] >= 0) {
+                    match = terminal[node];
+                    matchEnd = j + 1;
+                }
+            }
+            if (match < 0) {
+                i++;
+                continue;
+            }
+            AddedToken token = tokens[match];
+            if (token.singleWord() && (endsWithWordChar(text, from, i) || startsWithWordChar(text, matchEnd, to))) {
+                i = matchEnd; // rejected matches are skipped whole, as in tokenizers
+                continue;
+            }
+            int start = i;
+            int end = matchEnd;
+            if (token.lstrip()) {
+                while (start > done && Gpt2PreTokenizer.isWhiteSpace(text.charAt(start - 1))) {
+                    start--;
+                }
+            }
+            if (token.rstrip()) {
+                while (end < to && Gpt2PreTokenizer.isWhiteSpace(text.charAt(end))) {
+                    end++;
+                }
+            }
+            if (done < start) {
+                sink.piece(text, done, start, -1);
+            }
+            sink.piece(text, start, end, token.id());
+            done = end;
+            i = end;
+        }
+        if (done < to) {
+            sink.piece(text, done, to, -1);
+        }
+    }
+
+    private static boolean endsWithWordChar(String s, int from, int end) {
+        return end > from && isWordChar(Character.codePointBefore(s, end));
+    }
+
+    private static boolean startsWithWordChar(String s, int start, int to) {
+        return start < to && isWordChar(Character.codePointAt(s, start));
+    }
+
+    /** Unicode {@code \w}: alphabetic, marks, decimal digits, connector punctuation, join controls. */
+    private static boolean isWordChar(int cp) {
+        if (Character.isAlphabetic(cp) || Character.isDigit(cp) || cp == 0x200C || cp == 0x200D) {
+            return true;
+        }
+        int type = Character.getType(cp);
+        return type == Character.NON_SPACING_MARK || type == Character.ENCLOSING_MARK
+                || type == Character.COMBINING_SPACING_MARK || type == Character.CONNECTOR_PUNCTUATION;
+    }
+}

@@ -1,0 +1,191 @@
+package dev.rwkvjava.tokenizer.world;
+
+import java.util.Arrays;
+
+/**
+ * Decodes the {@code repr()} of a Python {@code str} or {@code bytes} value, as written in the RWKV World
+ * vocabulary, into the token's bytes. Works directly on the file's UTF-8 bytes: characters that stand for
+ * themselves are copied as they are, which is their UTF-8 encoding.
+ */
+final class PythonLiteral {
+    private PythonLiteral() {
+    }
+
+    /** A literal that does not follow the format; the caller adds file and line. */
+    static final class BadLiteral extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        BadLiteral(String message) {
+            super(message, null, false, false);
+        }
+    }
+
+    /** Decodes {@code src[from, to)}, a whole literal including its quotes and optional {@code b} prefix. */
+    static byte[] decode(byte[] src, int from, int to) throws BadLiteral {
+        boolean bytesLiteral = from < to && src[from] == 'b';
+        int open = bytesLiteral ? from + 1 : from;
+        if (to - open < 2) {
+            throw new BadLiteral("literal is too short");
+        }
+        byte quote = src[open];
+        if ((quote != '\'' && quote != '"') || src[to - 1] != quote) {
+            throw new BadLiteral("literal must be a Python str ('...' or \"...\") or bytes (b'...') value");
+        }
+        byte[] out = new byte[to - open];
+        int n = 0;
+        int i = open + 1;
+        int end = to - 1;
+        while (i < end) {
+            byte c = src[i];
+            if (c == quote) {
+                throw new BadLiteral("unescaped quote inside the literal at column " + (i - from + 1));
+            }
+            if (c != '\\') {
+                if (bytesLiteral && (c < 0x20 || c > 0x7E)) {
+                    throw new BadLiteral("bytes literal holds a character that is not printable ASCII (0x"
+                            + hex2(c & 0xFF) + ")");
+                }
+                out[n++] = c;
+                i++;
+                continue;
+            }
+            if (i + 1 >= end) {
+                throw new BadLiteral("literal ends with a lone backslash");
+            }
+            byte e = src[i + 1];
+            switch (e) {
+                case '\\', '\'', '"' -> {
+                    out[n++] = e;
+                    i += 2;
+                }
+                case 'n' -> {
+                    out[n++] = '\n';
+                    i += 2;
+                }
+                case 'r' -> {
+                    out[n++] = '\r';
+                    i += 2;
+                }
+                case 't' -> {
+                    out[n++] = '\t';
+                    i += 2;
+                }
+                case 'x' -> {
+                    int v = hex(src, i + 2, 2, end);
+                    if (bytesLiteral) {
+                        out[n++] = (byte) v; // bytes literal: the raw byte
+                    } else {
+                        n = putUtf8(out, n, v); // str literal: the code point U+00HH
+                    }
+                    i += 4;
+                }
+                case 'u', 'U' -> {
+                    if (bytesLiteral) {
+                        throw new BadLiteral("\\" + (char) e + " escape is not allowed in a bytes literal");
+                    }
+                    int digits = e == 'u' ? 4 : 8;
+                    int cp = hex(src, i + 2, digits, end);
+                    if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+                        throw new BadLiteral("escape \\" + (char) e + " names U+" + Integer.toHexString(cp).toUpperCase()
+                                + ", which has no UTF-8 encoding");
+                    }
+                    n = putUtf8(out, n, cp);
+                    i += 2 + digits;
+                }
+                default -> throw new BadLiteral("unsupported escape \\" + printable(e));
+            }
+        }
+        if (!bytesLiteral && !validUtf8(out, n)) {
+            throw new BadLiteral("str literal is not valid UTF-8");
+        }
+        return n == out.length ? out : Arrays.copyOf(out, n);
+    }
+
+    private static int hex(byte[] src, int from, int digits, int end) throws BadLiteral {
+        if (from + digits > end) {
+            throw new BadLiteral("escape needs " + digits + " hex digits");
+        }
+        int v = 0;
+        for (int k = 0; k < digits; k++) {
+            int d = Character.digit(src[from + k], 16);
+            if (d < 0) {
+                throw new BadLiteral("escape needs " + digits + " hex digits, found '" + printable(src[from + k]) + "'");
+            }
+            v = (v << 4) | d;
+        }
+        return v;
+    }
+
+    /** Writes {@code cp} as UTF-8; the caller guarantees room (an escape is never shorter than its encoding). */
+    private static int putUtf8(byte[] out, int n, int cp) {
+        if (cp < 0x80) {
+            out[n++] = (byte) cp;
+        } else if (cp < 0x800) {
+            out[n++] = (byte) (0xC0 | (cp >> 6));
+            out[n++] = (byte) (0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out[n++] = (byte) (0xE0 | (cp >> 12));
+            out[n++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+            out[n++] = (byte) (0x80 | (cp & 0x3F));
+        } else {
+            out[n++] = (byte) (0xF0 | (cp >> 18));
+            out[n++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
+            out[n++] = (byte) (0x80 | ((cp >> 6) & 0x3F));
+            out[n++] = (byte) (0x80 | (cp & 0x3F));
+        }
+        return n;
+    }
+
+    /** Strict UTF-8 check (no overlongs, surrogates or values above U+10FFFF). */
+    static boolean validUtf8(byte[] b, int len) {
+        int i = 0;
+        while (i < len) {
+            int c = b[i] & 0xFF;
+            if (c < 0x80) {
+                i++;
+                continue;
+            }
+            int need;
+            int lo = 0x80;
+            int hi = 0xBF;
+            if (c >= 0xC2 && c <= 0xDF) {
+                need = 1;
+            } else if (c >= 0xE0 && c <= 0xEF) {
+                need = 2;
+                if (c == 0xE0) {
+                    lo = 0xA0;
+                } else if (c == 0xED) {
+                    hi = 0x9F;
+                }
+            } else if (c >= 0xF0 && c <= 0xF4) {
+                need = 3;
+                if (c == 0xF0) {
+                    lo = 0x90;
+                } else if (c == 0xF4) {
+                    hi = 0x8F;
+                }
+            } else {
+                return false;
+            }
+            if (i + need >= len) {
+                return false; // truncated sequence
+            }
+            for (int k = 1; k <= need; k++) {
+                int cc = b[i + k] & 0xFF;
+                if (k == 1 ? (cc < lo || cc > hi) : (cc & 0xC0) != 0x80) {
+                    return false;
+                }
+            }
+            i += need + 1;
+        }
+        return true;
+    }
+
+    private static String printable(byte b) {
+        return b >= 0x20 && b < 0x7F ? String.valueOf((char) b) : "0x" + hex2(b & 0xFF);
+    }
+
+    private static String hex2(int v) {
+        return String.format("%02X", v);
+    }
+}

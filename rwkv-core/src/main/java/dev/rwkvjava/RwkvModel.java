@@ -67,6 +67,8 @@ public final class RwkvModel implements AutoCloseable {
     private final ForwardPass pass;
     private final ModelInfo info;
     private final int vocab;
+    /** Token mode's one-element input, reused so that decoding allocates nothing. */
+    private final int[] oneToken = new int[1];
     private boolean closed;
 
     private RwkvModel(TensorStore store, WorkerPool pool, ForwardPass pass, ModelInfo info) {
@@ -144,8 +146,8 @@ public final class RwkvModel implements AutoCloseable {
         if (logits != null && logits.length < vocab) {
             throw new IllegalArgumentException("logits array has " + logits.length + " floats, needs " + vocab);
         }
-        int[] one = {token};
-        pass.forward(one, 0, 1, state.data(), logits, 0, false);
+        oneToken[0] = token;
+        pass.forward(oneToken, 0, 1, state.data(), logits, 0, false);
         state.advance(1);
     }
 

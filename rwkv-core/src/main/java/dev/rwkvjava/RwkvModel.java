@@ -12,6 +12,7 @@ import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.state.State;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
@@ -124,6 +125,11 @@ public final class RwkvModel implements AutoCloseable {
 
     public int vocabSize() {
         return vocab;
+    }
+
+    /** Names, types and shapes of the file's tensors, in file order (for fingerprints and tools). */
+    public List<TensorInfo> tensors() {
+        return List.copyOf(store.tensors());
     }
 
     /** A fresh zero state for this model. */

@@ -13,6 +13,9 @@ import picocli.CommandLine.Command;
                 InfoCommand.class,
                 LogitsCommand.class,
                 BenchCommand.class,
+                GenerateCommand.class,
+                ChatCommand.class,
+                PullCommand.class,
         })
 public final class Main implements Runnable {
 

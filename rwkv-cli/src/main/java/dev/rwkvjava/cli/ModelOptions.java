@@ -1,0 +1,53 @@
+package dev.rwkvjava.cli;
+
+import dev.rwkvjava.RwkvModel;
+import dev.rwkvjava.generate.TextGenerator;
+import dev.rwkvjava.hub.HubConfig;
+import dev.rwkvjava.hub.ProgressBar;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+
+/** Options shared by the commands that load a model by name: where it is, its tokenizer, threads, the hub cache. */
+final class ModelOptions {
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL",
+            description = {"A weights file (.safetensors), a model folder in Hugging Face layout (config.json, "
+                    + "tokenizer, weights), or a hub id OWNER/NAME[@REVISION] (downloaded into the cache on first use)."})
+    String model;
+
+    @Option(names = {"-t", "--tokenizer"}, paramLabel = "TOKENIZER",
+            description = "Tokenizer to use instead of the model's: a tokenizer.json, an RWKV World vocabulary "
+                    + "(rwkv_vocab_v20230424.txt), or 'bytes'. Default: the one in the model folder; bytes for "
+                    + "vocabulary-256 models.")
+    String tokenizer;
+
+    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all processors).")
+    Integer threads;
+
+    @Option(names = "--cache-dir", paramLabel = "DIR",
+            description = "Hub cache (default: $RWKV_CACHE or ~/.cache/rwkv-java/hub).")
+    Path cacheDir;
+
+    @Option(names = "--offline", description = "Never download; hub ids must already be in the cache.")
+    boolean offline;
+
+    HubConfig hub() {
+        HubConfig h = HubConfig.fromEnvironment();
+        if (cacheDir != null) {
+            h = h.withCacheDir(cacheDir);
+        }
+        return offline ? h.withOffline(true) : h;
+    }
+
+    TextGenerator load() {
+        RwkvModel.Options opts = RwkvModel.Options.defaults();
+        if (threads != null) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
+            }
+            opts = opts.withThreads(threads);
+        }
+        return TextGenerator.load(model, tokenizer, hub(), opts, ProgressBar.stderr());
+    }
+}

@@ -1,0 +1,107 @@
+package dev.rwkvjava.generate;
+
+import dev.rwkvjava.RwkvModel;
+import dev.rwkvjava.hub.DownloadProgress;
+import dev.rwkvjava.hub.HubConfig;
+import dev.rwkvjava.hub.ModelResolver;
+import dev.rwkvjava.hub.ProgressBar;
+import dev.rwkvjava.hub.ResolvedModel;
+import dev.rwkvjava.tokenizer.Tokenizer;
+
+import java.util.Objects;
+
+/**
+ * A model with its tokenizer, ready to generate: the one-line way in.
+ *
+ * <pre>{@code
+ * try (TextGenerator g = TextGenerator.load("RWKV/rwkv-4-169m-pile")) {      // file, folder or hub id
+ *     GenerationResult r = g.generate("The capital of France is", GenerationConfig.greedy(20));
+ *     System.out.println(r.text());
+ * }
+ * }</pre>
+ *
+ * Each {@link #generate} call starts from the zero state; use {@link #newSession()} to keep context.
+ */
+public final class TextGenerator implements AutoCloseable {
+    private final RwkvModel model;
+    private final Tokenizer tokenizer;
+    private final ResolvedModel source;
+
+    private TextGenerator(RwkvModel model, Tokenizer tokenizer, ResolvedModel source) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.source = source;
+    }
+
+    /** Loads a model (file, folder or hub id; downloads show a progress bar on stderr). */
+    public static TextGenerator load(String model) {
+        return load(model, null, HubConfig.fromEnvironment(), RwkvModel.Options.defaults(), ProgressBar.stderr());
+    }
+
+    /**
+     * Loads a model.
+     *
+     * @param tokenizer a tokenizer file or "bytes" to use instead of the model's own, or null
+     */
+    public static TextGenerator load(String model, String tokenizer, HubConfig hub, RwkvModel.Options options,
+                                     DownloadProgress progress) {
+        ResolvedModel r = ModelResolver.resolve(model, hub, progress != null ? progress : DownloadProgress.none());
+        RwkvModel m = RwkvModel.load(r.weights(), options);
+        try {
+            Tokenizer t = tokenizer != null ? TokenizerLoader.load(tokenizer)
+                    : TokenizerLoader.forModel(r.tokenizer(), m.vocabSize());
+            if (t != null && t.vocabSize() > m.vocabSize()) {
+                throw new IllegalArgumentException("tokenizer " + (tokenizer != null ? tokenizer : r.tokenizer())
+                        + " has " + t.vocabSize() + " ids but the model " + r.weights().getFileName() + " only "
+                        + m.vocabSize() + ": they do not belong together");
+            }
+            return new TextGenerator(m, t, r);
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
+    }
+
+    /** Wraps a loaded model and tokenizer (either may be shared; closing this closes the model). */
+    public static TextGenerator of(RwkvModel model, Tokenizer tokenizer) {
+        Objects.requireNonNull(model, "model");
+        return new TextGenerator(model, tokenizer, null);
+    }
+
+    public RwkvModel model() {
+        return model;
+    }
+
+    /** The tokenizer, or null when the model has none (then give token ids). */
+    public Tokenizer tokenizer() {
+        return tokenizer;
+    }
+
+    /** Where the model came from, or null for {@link #of}. */
+    public ResolvedModel source() {
+        return source;
+    }
+
+    /** A new session from the zero state. */
+    public Session newSession() {
+        return new Session(model, tokenizer);
+    }
+
+    /** Generates a continuation of {@code prompt} from the zero state. */
+    public GenerationResult generate(String prompt, GenerationConfig config) {
+        return generate(prompt, config, GenerationListener.none());
+    }
+
+    public GenerationResult generate(String prompt, GenerationConfig config, GenerationListener listener) {
+        return newSession().generate(prompt, config, listener);
+    }
+
+    public GenerationResult generate(int[] promptIds, GenerationConfig config, GenerationListener listener) {
+        return newSession().generate(promptIds, config, listener);
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

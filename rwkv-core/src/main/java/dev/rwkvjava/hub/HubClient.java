@@ -1,0 +1,378 @@
+package dev.rwkvjava.hub;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpHeaders;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Talks to a Hugging Face compatible hub: lists a repository's files ({@code GET /api/models/{repo}[/revision/{rev}]
+ * ?blobs=true}) and downloads them ({@code GET /{repo}/resolve/{rev}/{file}}).
+ *
+ * <p>Downloads go to {@code NAME.part} beside the target, resume from there with a Range request when a connection
+ * drops (here, or in an earlier run), are checked against the listed size and checksum (SHA-256 of LFS files, or
+ * the git blob id of small files, or an ETag that is a SHA-256), and only then are moved to their name. So a file
+ * under its real name is always complete.
+ *
+ * <p>Redirects are followed by hand so the token is never sent to another host (the hub sends large files from a
+ * CDN).
+ */
+public final class HubClient {
+    /** Attempts in a row without progress before a download gives up; each resumes where the last stopped. */
+    static final int MAX_ATTEMPTS = 6;
+    private static final int MAX_REDIRECTS = 10;
+    private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
+    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final HubConfig config;
+    private final HttpClient http;
+
+    public HubClient(HubConfig config) {
+        this.config = Objects.requireNonNull(config, "config");
+        this.http = HttpClient.newBuilder()
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .connectTimeout(Duration.ofSeconds(30))
+                .build();
+    }
+
+    public HubConfig config() {
+        return config;
+    }
+
+    /** The files of {@code repoId} at {@code revision} (a branch, tag or commit; "main" by default). */
+    public RepoListing list(String repoId, String revision) throws IOException {
+        HubConfig.checkRepoId(repoId);
+        HubConfig.checkRevision(revision);
+        String path = "/api/models/" + repoId + (HubConfig.DEFAULT_REVISION.equals(revision) ? ""
+                : "/revision/" + encodePath(revision)) + "?blobs=true";
+        URI uri = URI.create(config.endpoint() + path);
+        HttpResponse<byte[]> r = send(uri, "GET", null, HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() != 200) {
+            throw statusError(r.statusCode(), repoId, revision, null, uri);
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(r.body());
+        } catch (IOException e) {
+            throw new HubException(uri + ": the listing is not valid JSON (" + e.getMessage() + ")");
+        }
+        JsonNode siblings = root == null ? null : root.get("siblings");
+        if (siblings == null || !siblings.isArray()) {
+            throw new HubException(uri + ": the listing has no 'siblings' array of files");
+        }
+        List<RepoFile> files = new ArrayList<>();
+        for (JsonNode s : siblings) {
+            JsonNode name = s.get("rfilename");
+            if (name == null || !name.isTextual()) {
+                throw new HubException(uri + ": a sibling has no 'rfilename'");
+            }
+            checkFileName(name.asText(), uri);
+            long size = s.path("size").isIntegralNumber() ? s.get("size").asLong() : -1;
+            JsonNode lfs = s.get("lfs");
+            String sha = null;
+            if (lfs != null && lfs.isObject()) {
+                String v = lfs.path("sha256").asText(null);
+                sha = v != null && SHA256.matcher(v.toLowerCase(Locale.ROOT)).matches() ? v.toLowerCase(Locale.ROOT) : null;
+                if (size < 0 && lfs.path("size").isIntegralNumber()) {
+                    size = lfs.get("size").asLong();
+                }
+            }
+            String blob = lfs == null && s.path("blobId").isTextual() ? s.get("blobId").asText() : null;
+            files.add(new RepoFile(name.asText(), size, sha, blob));
+        }
+        String commit = root.path("sha").isTextual() ? root.get("sha").asText() : null;
+        return new RepoListing(repoId, revision, commit, List.copyOf(files));
+    }
+
+    /** Downloads one file to {@code target} (see the class comment for how it stays safe). */
+    public void download(RepoListing listing, RepoFile file, Path target, DownloadProgress progress)
+            throws IOException {
+        String rev = listing.commit() != null ? listing.commit() : listing.revision();
+        URI uri = URI.create(config.endpoint() + "/" + listing.repoId() + "/resolve/" + encodePath(rev) + "/"
+                + encodePath(file.name()));
+        Path part = target.resolveSibling(target.getFileName() + ".part");
+        Files.createDirectories(target.toAbsolutePath().getParent());
+        long expected = file.size();
+        String sha256 = file.sha256();
+        boolean started = false;
+        int failures = 0;
+        long lastFailure = -1;
+        while (true) {
+            long have = Files.exists(part) ? Files.size(part) : 0;
+            if (expected >= 0 && have > expected) {
+                Files.delete(part); // longer than the file can be: not a prefix of it
+                have = 0;
+            }
+            if (expected >= 0 && have == expected && have > 0) {
+                if (!started) {
+                    progress.start(file.name(), expected, have);
+                }
+                break; // complete from an earlier run; verified below
+            }
+            HttpResponse<InputStream> r = send(uri, "GET", have > 0 ? "bytes=" + have + "-" : null,
+                    HttpResponse.BodyHandlers.ofInputStream());
+            int status = r.statusCode();
+            String etag = shaFromEtag(r.headers());
+            if (sha256 == null && etag != null) {
+                sha256 = etag;
+            }
+            boolean append;
+            if (status == 206 && have > 0) {
+                Matcher m = CONTENT_RANGE.matcher(r.headers().firstValue("Content-Range").orElse(""));
+                append = m.matches() && Long.parseLong(m.group(1)) == have;
+                if (append && expected < 0 && !m.group(3).equals("*")) {
+                    expected = Long.parseLong(m.group(3));
+                }
+            } else if (status == 200) {
+                append = false; // the whole file (the server ignored or was not sent a range)
+                if (expected < 0) {
+                    expected = r.headers().firstValueAsLong("Content-Length").orElse(-1);
+                }
+            } else if (status == 416 && have > 0) {
+                r.body().close();
+                // Nothing after what we have: either the part is complete (checked below) or it is not this file.
+                break;
+            } else {
+                r.body().close();
+                throw statusError(status, listing.repoId(), listing.revision(), file.name(), uri);
+            }
+            if (!append && have > 0) {
+                have = 0;
+            }
+            if (!started) {
+                progress.start(file.name(), expected, have);
+                started = true;
+            }
+            try {
+                have = copy(r.body(), part, append, have, progress);
+            } catch (IOException e) {
+                if (e instanceof InterruptedIOException || Thread.currentThread().isInterrupted()) {
+                    throw e;
+                }
+                // Count only failures that made no progress: a long download over a flaky line keeps going.
+                long now = Files.exists(part) ? Files.size(part) : 0;
+                failures = now > lastFailure ? 1 : failures + 1;
+                lastFailure = now;
+                if (failures >= MAX_ATTEMPTS) {
+                    throw new HubException(file.name() + ": download interrupted " + failures + " times without "
+                            + "progress (last: " + e.getMessage() + "); " + now + " bytes are kept in " + part
+                            + " and the next pull resumes from there");
+                }
+                progress.retry(now, failures, String.valueOf(e.getMessage()));
+                pause(failures);
+                continue;
+            }
+            if (expected >= 0 && have != expected) {
+                Files.deleteIfExists(part);
+                throw new HubException(file.name() + ": the server sent " + have + " bytes, but the file has "
+                        + expected + " according to the hub; the download was discarded");
+            }
+            break;
+        }
+        verify(file, part, expected, sha256);
+        Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        progress.finish();
+    }
+
+    /** Size and checksum of a complete download; a mismatch deletes it. */
+    private static void verify(RepoFile file, Path part, long expected, String sha256) throws IOException {
+        if (!Files.exists(part)) {
+            throw new HubException(file.name() + ": nothing was downloaded");
+        }
+        long size = Files.size(part);
+        String problem = null;
+        if (expected >= 0 && size != expected) {
+            problem = "has " + size + " bytes, the hub lists " + expected;
+        } else if (sha256 != null) {
+            String got = digest(part, "SHA-256", null);
+            if (!got.equals(sha256)) {
+                problem = "has SHA-256 " + got + ", the hub lists " + sha256;
+            }
+        } else if (file.blobId() != null) {
+            String got = digest(part, "SHA-1", ("blob " + size + "\0").getBytes(StandardCharsets.US_ASCII));
+            if (!got.equalsIgnoreCase(file.blobId())) {
+                problem = "has git blob id " + got + ", the hub lists " + file.blobId();
+            }
+        }
+        if (problem != null) {
+            Files.deleteIfExists(part);
+            throw new HubException(file.name() + ": the download is corrupt (it " + problem + "); it was deleted, "
+                    + "run pull again");
+        }
+    }
+
+    private static long copy(InputStream body, Path part, boolean append, long have, DownloadProgress progress)
+            throws IOException {
+        long done = append ? have : 0;
+        try (InputStream in = body;
+             OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                     append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+            byte[] buf = new byte[1 << 16];
+            int n;
+            while ((n = in.read(buf)) >= 0) {
+                out.write(buf, 0, n);
+                done += n;
+                progress.update(done);
+            }
+        }
+        return done;
+    }
+
+    /** Sends a request, following redirects; the token goes only to the hub's own host. */
+    private <T> HttpResponse<T> send(URI uri, String method, String range, HttpResponse.BodyHandler<T> handler)
+            throws IOException {
+        URI current = uri;
+        for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            HttpRequest.Builder b = HttpRequest.newBuilder(current).method(method, HttpRequest.BodyPublishers.noBody())
+                    .header("User-Agent", "rwkv-java");
+            if (range != null) {
+                b.header("Range", range);
+            }
+            if (config.token() != null && sameOrigin(current, config.endpoint())) {
+                b.header("Authorization", "Bearer " + config.token());
+            }
+            HttpResponse<T> r;
+            try {
+                r = http.send(b.build(), handler);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while contacting " + current);
+            } catch (IOException e) {
+                throw new IOException("cannot reach " + current.getScheme() + "://" + current.getAuthority() + ": "
+                        + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()), e);
+            }
+            int s = r.statusCode();
+            if (s == 301 || s == 302 || s == 303 || s == 307 || s == 308) {
+                String location = r.headers().firstValue("Location").orElse(null);
+                discard(r);
+                if (location == null) {
+                    throw new HubException(current + ": redirect (" + s + ") without a Location", s);
+                }
+                current = current.resolve(location);
+                continue;
+            }
+            return r;
+        }
+        throw new HubException(uri + ": more than " + MAX_REDIRECTS + " redirects");
+    }
+
+    private static void discard(HttpResponse<?> r) throws IOException {
+        if (r.body() instanceof InputStream in) {
+            in.close();
+        }
+    }
+
+    private static boolean sameOrigin(URI a, URI b) {
+        return Objects.equals(a.getScheme(), b.getScheme()) && Objects.equals(a.getHost(), b.getHost())
+                && a.getPort() == b.getPort();
+    }
+
+    /** An ETag (or the hub's X-Linked-Etag for LFS files) that is a SHA-256 of the content. */
+    private static String shaFromEtag(HttpHeaders h) {
+        for (String name : new String[] {"X-Linked-Etag", "ETag"}) {
+            String v = h.firstValue(name).orElse(null);
+            if (v == null) {
+                continue;
+            }
+            v = v.trim();
+            if (v.startsWith("W/")) {
+                continue; // a weak tag says nothing about the bytes
+            }
+            v = v.replace("\"", "").toLowerCase(Locale.ROOT);
+            if (SHA256.matcher(v).matches()) {
+                return v;
+            }
+        }
+        return null;
+    }
+
+    private static HubException statusError(int status, String repo, String revision, String file, URI uri) {
+        String what = file == null ? "repository " + repo + (HubConfig.DEFAULT_REVISION.equals(revision) ? ""
+                : " at revision " + revision) : file + " of " + repo;
+        return switch (status) {
+            case 401, 403 -> new HubException("access to " + what + " was refused (HTTP " + status + "): it may be "
+                    + "private or gated; set HF_TOKEN to a token that may read it", status);
+            case 404 -> new HubException(what + " was not found on " + uriBase(uri) + " (HTTP 404)", status);
+            default -> new HubException(uriBase(uri) + " answered HTTP " + status + " for " + what, status);
+        };
+    }
+
+    private static String uriBase(URI u) {
+        return u.getScheme() + "://" + u.getAuthority();
+    }
+
+    private static void checkFileName(String name, URI source) throws HubException {
+        if (name.isEmpty() || name.startsWith("/") || name.contains("\\") || name.contains("\0")) {
+            throw new HubException(source + ": unsafe file name '" + name + "' in the listing");
+        }
+        for (String seg : name.split("/")) {
+            if (seg.isEmpty() || seg.equals(".") || seg.equals("..")) {
+                throw new HubException(source + ": unsafe file name '" + name + "' in the listing");
+            }
+        }
+    }
+
+    private static String encodePath(String p) {
+        StringBuilder sb = new StringBuilder();
+        for (String seg : p.split("/", -1)) {
+            if (!sb.isEmpty()) {
+                sb.append('/');
+            }
+            sb.append(URLEncoder.encode(seg, StandardCharsets.UTF_8).replace("+", "%20"));
+        }
+        return sb.toString();
+    }
+
+    static String digest(Path file, String algorithm, byte[] prefix) throws IOException {
+        try {
+            MessageDigest md = MessageDigest.getInstance(algorithm);
+            if (prefix != null) {
+                md.update(prefix);
+            }
+            try (InputStream in = Files.newInputStream(file)) {
+                byte[] buf = new byte[1 << 16];
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    md.update(buf, 0, n);
+                }
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(algorithm + " missing from this JVM", e);
+        }
+    }
+
+    private static void pause(int attempt) throws InterruptedIOException {
+        try {
+            Thread.sleep(Math.min(5000, 200L * attempt * attempt));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting to resume");
+        }
+    }
+}

@@ -1,0 +1,107 @@
+package dev.rwkvjava.hub;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.regex.Pattern;
+
+/**
+ * Where models come from and where they are kept.
+ *
+ * @param endpoint the hub's base address (default https://huggingface.co)
+ * @param token    a bearer token for private or gated repositories, or null
+ * @param cacheDir the local cache; repository {@code OWNER/NAME} at revision {@code R} lives in
+ *                 {@code cacheDir/OWNER/NAME/R}
+ * @param offline  never contact the hub: only models already in the cache resolve
+ */
+public record HubConfig(URI endpoint, String token, Path cacheDir, boolean offline) {
+    public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
+    public static final String DEFAULT_REVISION = "main";
+    private static final Pattern REPO_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*");
+
+    public HubConfig {
+        Objects.requireNonNull(endpoint, "endpoint");
+        Objects.requireNonNull(cacheDir, "cacheDir");
+        String s = endpoint.getScheme();
+        if (s == null || !(s.equals("http") || s.equals("https")) || endpoint.getHost() == null) {
+            throw new IllegalArgumentException("hub endpoint must be an http(s) address, got '" + endpoint + "'");
+        }
+        if (token != null && token.isBlank()) {
+            token = null;
+        }
+    }
+
+    /**
+     * Settings from system properties ({@code rwkv.hub.endpoint}, {@code rwkv.hub.token}, {@code rwkv.hub.cache},
+     * {@code rwkv.hub.offline}), then the environment ({@code HF_ENDPOINT}, {@code HF_TOKEN}, {@code RWKV_CACHE},
+     * {@code HF_HUB_OFFLINE}), then the defaults ({@code ~/.cache/rwkv-java/hub}).
+     */
+    public static HubConfig fromEnvironment() {
+        String endpoint = setting("rwkv.hub.endpoint", "HF_ENDPOINT");
+        String token = setting("rwkv.hub.token", "HF_TOKEN");
+        String cache = setting("rwkv.hub.cache", "RWKV_CACHE");
+        String offline = setting("rwkv.hub.offline", "HF_HUB_OFFLINE");
+        return new HubConfig(URI.create(stripSlash(endpoint != null ? endpoint : DEFAULT_ENDPOINT)), token,
+                cache != null ? Path.of(cache) : defaultCacheDir(),
+                offline != null && (offline.equals("1") || offline.equalsIgnoreCase("true")));
+    }
+
+    public static Path defaultCacheDir() {
+        return Path.of(System.getProperty("user.home"), ".cache", "rwkv-java", "hub");
+    }
+
+    private static String setting(String property, String env) {
+        String v = System.getProperty(property);
+        if (v == null || v.isBlank()) {
+            v = System.getenv(env);
+        }
+        return v == null || v.isBlank() ? null : v.trim();
+    }
+
+    private static String stripSlash(String s) {
+        return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
+    }
+
+    public HubConfig withCacheDir(Path dir) {
+        return new HubConfig(endpoint, token, dir, offline);
+    }
+
+    public HubConfig withEndpoint(URI uri) {
+        return new HubConfig(URI.create(stripSlash(uri.toString())), token, cacheDir, offline);
+    }
+
+    public HubConfig withOffline(boolean off) {
+        return new HubConfig(endpoint, token, cacheDir, off);
+    }
+
+    /** Whether {@code s} has the form of a repository id, {@code OWNER/NAME}. */
+    public static boolean isRepoId(String s) {
+        return s != null && REPO_ID.matcher(s).matches() && !s.contains("..");
+    }
+
+    /** Throws unless {@code s} is a repository id. */
+    public static String checkRepoId(String s) {
+        if (!isRepoId(s)) {
+            throw new IllegalArgumentException("'" + s + "' is not a hub repository id (expected OWNER/NAME, e.g. "
+                    + "RWKV/rwkv-4-169m-pile)");
+        }
+        return s;
+    }
+
+    /** Throws unless {@code r} is a plausible revision (branch, tag or commit). */
+    public static String checkRevision(String r) {
+        if (r == null || r.isBlank() || r.contains("..") || r.startsWith("/") || r.endsWith("/")
+                || !r.matches("[A-Za-z0-9._/-]+")) {
+            throw new IllegalArgumentException("'" + r + "' is not a valid revision (a branch, tag or commit)");
+        }
+        return r;
+    }
+
+    /** The local folder of a repository at a revision. */
+    public Path repoDir(String repoId, String revision) {
+        checkRepoId(repoId);
+        checkRevision(revision);
+        String[] parts = repoId.split("/");
+        return cacheDir.resolve(parts[0]).resolve(parts[1]).resolve(revision.replace("/", "--"));
+    }
+}

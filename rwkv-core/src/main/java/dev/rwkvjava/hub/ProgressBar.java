@@ -1,0 +1,115 @@
+package dev.rwkvjava.hub;
+
+import java.io.PrintStream;
+import java.util.Locale;
+
+/**
+ * A download progress bar on a text stream (stderr). On a terminal it redraws one line in place, at most ten times
+ * a second; otherwise (a log file, a test) it prints one line when a file starts and one when it ends.
+ */
+public final class ProgressBar implements DownloadProgress {
+    private static final int WIDTH = 30;
+    private static final long REDRAW_NANOS = 100_000_000L;
+
+    private final PrintStream out;
+    private final boolean live;
+    private String file;
+    private long total;
+    private long startDone;
+    private long done;
+    private long startNanos;
+    private long lastDraw;
+
+    public ProgressBar(PrintStream out, boolean live) {
+        this.out = out;
+        this.live = live;
+    }
+
+    /** A bar on stderr, live when stderr is a terminal. */
+    public static ProgressBar stderr() {
+        java.io.Console c = System.console();
+        return new ProgressBar(System.err, c != null && c.isTerminal());
+    }
+
+    @Override
+    public void start(String name, long totalBytes, long already) {
+        this.file = name;
+        this.total = totalBytes;
+        this.startDone = already;
+        this.done = already;
+        this.startNanos = System.nanoTime();
+        this.lastDraw = 0;
+        if (live) {
+            draw();
+        } else {
+            out.println("downloading " + name + " (" + size(totalBytes)
+                    + (already > 0 ? ", resuming at " + size(already) : "") + ")");
+        }
+    }
+
+    @Override
+    public void update(long bytes) {
+        this.done = bytes;
+        long now = System.nanoTime();
+        if (live && now - lastDraw >= REDRAW_NANOS) {
+            lastDraw = now;
+            draw();
+        }
+    }
+
+    @Override
+    public void retry(long bytes, int attempt, String reason) {
+        this.done = bytes;
+        if (live) {
+            out.print("\r\033[K");
+        }
+        out.println(file + ": connection lost (" + reason + "), resuming at " + size(bytes) + " (attempt " + attempt + ")");
+    }
+
+    @Override
+    public void finish() {
+        if (live) {
+            draw();
+            out.println();
+        } else {
+            out.println("downloaded " + file + " (" + size(done) + ", " + rate() + ")");
+        }
+        out.flush();
+    }
+
+    private void draw() {
+        StringBuilder sb = new StringBuilder("\r\033[K").append(file).append(' ');
+        if (total > 0) {
+            int filled = (int) (WIDTH * Math.min(1.0, done / (double) total));
+            sb.append(String.format(Locale.ROOT, "%3d%% ", (int) (100.0 * done / total)))
+                    .append('[').append("=".repeat(filled)).append(" ".repeat(WIDTH - filled)).append("] ");
+            sb.append(size(done)).append(" / ").append(size(total));
+        } else {
+            sb.append(size(done));
+        }
+        sb.append("  ").append(rate());
+        out.print(sb);
+        out.flush();
+    }
+
+    private String rate() {
+        double s = (System.nanoTime() - startNanos) / 1e9;
+        return s <= 0 ? "" : size((long) ((done - startDone) / s)) + "/s";
+    }
+
+    static String size(long b) {
+        if (b < 0) {
+            return "size unknown";
+        }
+        if (b < 1024) {
+            return b + " B";
+        }
+        if (b < 1024 * 1024) {
+            return String.format(Locale.ROOT, "%.1f KiB", b / 1024.0);
+        }
+        if (b < 1024L * 1024 * 1024) {
+            return String.format(Locale.ROOT, "%.1f MiB", b / 1048576.0);
+        }
+        return String.format(Locale.ROOT, "%.2f GiB", b / 1073741824.0);
+    }
+}

@@ -16,7 +16,7 @@ final class ModelOptions {
                     + "tokenizer, weights), or a hub id OWNER/NAME[@REVISION] (downloaded into the cache on first use)."})
     String model;
 
-    @Option(names = {"-t", "--tokenizer"}, paramLabel = "TOKENIZER",
+    @Option(names = "--tokenizer", paramLabel = "TOKENIZER",
             description = "Tokenizer to use instead of the model's: a tokenizer.json, an RWKV World vocabulary "
                     + "(rwkv_vocab_v20230424.txt), or 'bytes'. Default: the one in the model folder; bytes for "
                     + "vocabulary-256 models.")

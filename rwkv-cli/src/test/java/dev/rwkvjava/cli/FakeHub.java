@@ -40,6 +40,8 @@ final class FakeHub implements AutoCloseable {
     final Map<String, Integer> dropOnce = new ConcurrentHashMap<>();
     /** file -> size to list instead of the real one. */
     final Map<String, Long> listedSize = new ConcurrentHashMap<>();
+    /** List files without sizes (clients must ask with HEAD). */
+    volatile boolean omitSizes;
     /** file -> sha256 to list instead of the real one. */
     final Map<String, String> listedSha = new ConcurrentHashMap<>();
     private final HttpServer api;
@@ -93,6 +95,7 @@ final class FakeHub implements AutoCloseable {
                     ex.getResponseHeaders().add("Location", "http://127.0.0.1:" + cdn.getAddress().getPort()
                             + "/blobs/" + file);
                     ex.getResponseHeaders().add("X-Linked-Etag", "\"" + sha256(data) + "\"");
+                    ex.getResponseHeaders().add("X-Linked-Size", Long.toString(listedSize.getOrDefault(file, (long) data.length)));
                     ex.sendResponseHeaders(302, -1);
                     return;
                 }
@@ -117,6 +120,12 @@ final class FakeHub implements AutoCloseable {
     }
 
     private void serve(HttpExchange ex, String file, byte[] data) throws IOException {
+        if (ex.getRequestMethod().equals("HEAD")) {
+            // The JDK server writes Content-Length 0 for HEAD, so the size travels in the hub's own header.
+            ex.getResponseHeaders().add("X-Linked-Size", Integer.toString(data.length));
+            ex.sendResponseHeaders(200, -1);
+            return;
+        }
         String range = ex.getRequestHeaders().getFirst("Range");
         int from = 0;
         if (range != null) {
@@ -157,12 +166,16 @@ final class FakeHub implements AutoCloseable {
             byte[] data = e.getValue();
             long size = listedSize.getOrDefault(name, (long) data.length);
             s.put("rfilename", name);
-            s.put("size", size);
+            if (!omitSizes) {
+                s.put("size", size);
+            }
             if (lfs.contains(name)) {
                 s.put("blobId", gitBlobId(("version https://git-lfs.github.com/spec/v1\n").getBytes(StandardCharsets.UTF_8)));
                 ObjectNode l = s.putObject("lfs");
                 l.put("sha256", listedSha.getOrDefault(name, sha256(data)));
-                l.put("size", size);
+                if (!omitSizes) {
+                    l.put("size", size);
+                }
                 l.put("pointerSize", 134);
             } else {
                 s.put("blobId", gitBlobId(data));

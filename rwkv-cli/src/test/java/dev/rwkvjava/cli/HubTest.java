@@ -148,6 +148,22 @@ class HubTest {
     }
 
     @Test
+    void sizesMissingFromTheListingAreAskedForWithHead() throws IOException {
+        hub.omitSizes = true;
+        CliTest.Result r = run("pull", REPO, "--cache-dir", cache.toString());
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(hub.requestsFor("model.safetensors").stream().map(FakeHub.Request::method)).contains("HEAD");
+        assertThat(Files.readAllBytes(repoDir().resolve("model.safetensors"))).isEqualTo(weights);
+        // The size the hub gives in its HEAD answer is enforced as well.
+        hub.listedSize.put("model.safetensors", 99L);
+        Path other = tmp.resolve("other-cache");
+        r = run("pull", REPO, "--cache-dir", other.toString());
+        assertThat(r.code()).isEqualTo(1);
+        assertThat(r.err()).contains("model.safetensors").contains("99");
+        assertThat(other.resolve("test-org/tiny-rwkv/main/model.safetensors")).doesNotExist();
+    }
+
+    @Test
     void aCorruptDownloadIsRejected() {
         hub.listedSha.put("model.safetensors", "0".repeat(64));
         CliTest.Result r = run("pull", REPO, "--cache-dir", cache.toString());

@@ -6,8 +6,9 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Which files of a repository a model needs: one weights file (safetensors preferred), the configuration and the
- * tokenizer files. Everything else (other checkpoints, READMEs, images) is left on the hub.
+ * Which files of a repository a model needs: one safetensors weights file, the configuration and the tokenizer
+ * files. Everything else (other checkpoints, READMEs, images) is left on the hub. Other weight formats (.pth, .bin)
+ * are only fetched when named explicitly.
  */
 public final class FileSelection {
     private static final Set<String> SMALL_FILES = Set.of("config.json", "generation_config.json", "tokenizer.json",
@@ -83,15 +84,14 @@ public final class FileSelection {
                     + names(safetensors) + (sharded ? " (a sharded checkpoint, which this engine cannot load yet)"
                     : "") + "; choose one with --file NAME");
         }
-        if (other.size() == 1) {
-            return other.get(0); // the loader will say clearly if it cannot read this format
+        if (!other.isEmpty()) {
+            // Downloading gigabytes the engine cannot read helps nobody: say so before fetching anything.
+            throw new IllegalArgumentException(listing.repoId() + " has no .safetensors weights, only " + names(other)
+                    + ", which this engine cannot read; convert the checkpoint to safetensors, or download it anyway "
+                    + "with: rwkv pull " + listing.repoId() + " --file " + other.get(0).name());
         }
-        if (other.isEmpty()) {
-            throw new IllegalArgumentException(listing.repoId() + " has no weights file (.safetensors, .pth or .bin); "
-                    + "it has: " + names(listing.files()));
-        }
-        throw new IllegalArgumentException(listing.repoId() + " has several weights files " + names(other)
-                + "; choose one with --file NAME");
+        throw new IllegalArgumentException(listing.repoId() + " has no weights file (.safetensors); it has: "
+                + names(listing.files()));
     }
 
     private static String names(List<RepoFile> files) {

@@ -119,6 +119,14 @@ public final class HubClient {
         Files.createDirectories(target.toAbsolutePath().getParent());
         long expected = file.size();
         String sha256 = file.sha256();
+        if (expected < 0) {
+            // The listing gave no size: ask for it (and a checksum) without fetching the file.
+            Metadata m = head(uri);
+            expected = m.size();
+            if (sha256 == null) {
+                sha256 = m.sha256();
+            }
+        }
         boolean started = false;
         int failures = 0;
         long lastFailure = -1;
@@ -243,9 +251,41 @@ public final class HubClient {
         return done;
     }
 
-    /** Sends a request, following redirects; the token goes only to the hub's own host. */
+    /** Size and checksum of a file from a HEAD request, as the hub reports them. */
+    private record Metadata(long size, String sha256) {
+    }
+
+    /**
+     * HEAD of a resolve address. For LFS files the hub's own answer is a redirect that carries the real size and
+     * SHA-256 ({@code X-Linked-Size}, {@code X-Linked-Etag}); otherwise the final answer's Content-Length counts.
+     */
+    private Metadata head(URI uri) throws IOException {
+        long[] linkedSize = {-1};
+        String[] linkedSha = {null};
+        HttpResponse<Void> r = send(uri, "HEAD", null, HttpResponse.BodyHandlers.discarding(), redirect -> {
+            if (linkedSize[0] < 0) {
+                linkedSize[0] = redirect.headers().firstValueAsLong("X-Linked-Size").orElse(-1);
+            }
+            if (linkedSha[0] == null) {
+                linkedSha[0] = shaFromEtag(redirect.headers());
+            }
+        });
+        if (r.statusCode() != 200) {
+            return new Metadata(linkedSize[0], linkedSha[0]); // the GET will report the problem
+        }
+        long size = linkedSize[0] >= 0 ? linkedSize[0] : r.headers().firstValueAsLong("X-Linked-Size")
+                .orElse(r.headers().firstValueAsLong("Content-Length").orElse(-1));
+        return new Metadata(size, linkedSha[0] != null ? linkedSha[0] : shaFromEtag(r.headers()));
+    }
+
     private <T> HttpResponse<T> send(URI uri, String method, String range, HttpResponse.BodyHandler<T> handler)
             throws IOException {
+        return send(uri, method, range, handler, redirect -> { });
+    }
+
+    /** Sends a request, following redirects (shown to {@code onRedirect}); the token goes only to the hub's own host. */
+    private <T> HttpResponse<T> send(URI uri, String method, String range, HttpResponse.BodyHandler<T> handler,
+                                     java.util.function.Consumer<HttpResponse<T>> onRedirect) throws IOException {
         URI current = uri;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             HttpRequest.Builder b = HttpRequest.newBuilder(current).method(method, HttpRequest.BodyPublishers.noBody())
@@ -269,6 +309,7 @@ public final class HubClient {
             int s = r.statusCode();
             if (s == 301 || s == 302 || s == 303 || s == 307 || s == 308) {
                 String location = r.headers().firstValue("Location").orElse(null);
+                onRedirect.accept(r);
                 discard(r);
                 if (location == null) {
                     throw new HubException(current + ": redirect (" + s + ") without a Location", s);

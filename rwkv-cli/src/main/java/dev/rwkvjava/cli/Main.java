@@ -10,6 +10,8 @@ import picocli.CommandLine.Command;
         description = "Pure-Java CPU inference for RWKV language models.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TokenizeCommand.class,
+                DetokenizeCommand.class,
         })
 public final class Main implements Runnable {
 

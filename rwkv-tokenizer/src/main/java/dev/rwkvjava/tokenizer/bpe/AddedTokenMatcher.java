@@ -13,7 +13,7 @@ final class AddedTokenMatcher {
     /** Receives the pieces of the text in order: {@code id} is the token's id, or -1 for plain text. */
     @FunctionalInterface
     interface Sink {
-        void piece(String text, int start, int end, int id);
+        void piece(char[] text, int start, int end, int id);
     }
 
     private final AddedToken[] tokens;
@@ -59,7 +59,7 @@ final class AddedTokenMatcher {
     }
 
     /** Splits {@code text[from, to)} into plain pieces and added tokens; empty plain pieces are skipped. */
-    void split(String text, int from, int to, Sink sink) {
+    void split(char[] text, int from, int to, Sink sink) {
         if (isEmpty()) {
             if (from < to) {
                 sink.piece(text, from, to, -1);
@@ -69,7 +69,7 @@ final class AddedTokenMatcher {
         int done = from; // end of the last emitted piece
         int i = from;
         while (i < to) {
-            if (!startsBmp[text.charAt(i)]) {
+            if (!startsBmp[text[i]]) {
                 i++;
                 continue;
             }
@@ -77,7 +77,7 @@ final class AddedTokenMatcher {
             int match = -1;
             int matchEnd = i;
             for (int j = i; j < to; j++) {
-                node = edges.get(((long) node << 16) | text.charAt(j));
+                node = edges.get(((long) node << 16) | text[j]);
                 if (node < 0) {
                     break;
                 }
@@ -98,12 +98,12 @@ final class AddedTokenMatcher {
             int start = i;
             int end = matchEnd;
             if (token.lstrip()) {
-                while (start > done && Gpt2PreTokenizer.isWhiteSpace(text.charAt(start - 1))) {
+                while (start > done && Gpt2PreTokenizer.isWhiteSpace(text[start - 1])) {
                     start--;
                 }
             }
             if (token.rstrip()) {
-                while (end < to && Gpt2PreTokenizer.isWhiteSpace(text.charAt(end))) {
+                while (end < to && Gpt2PreTokenizer.isWhiteSpace(text[end])) {
                     end++;
                 }
             }
@@ -119,12 +119,12 @@ final class AddedTokenMatcher {
         }
     }
 
-    private static boolean endsWithWordChar(String s, int from, int end) {
-        return end > from && isWordChar(Character.codePointBefore(s, end));
+    private static boolean endsWithWordChar(char[] s, int from, int end) {
+        return end > from && isWordChar(Character.codePointBefore(s, end, from));
     }
 
-    private static boolean startsWithWordChar(String s, int start, int to) {
-        return start < to && isWordChar(Character.codePointAt(s, start));
+    private static boolean startsWithWordChar(char[] s, int start, int to) {
+        return start < to && isWordChar(Character.codePointAt(s, start, to));
     }
 
     /** Unicode {@code \w}: alphabetic, marks, decimal digits, connector punctuation, join controls. */

@@ -36,15 +36,40 @@ final class TextNormalizer {
     }
 
     String apply(String s) {
-        if (forms.isEmpty() || allBelow(s, stableBelow)) {
+        if (forms.isEmpty() || allBelow(s, stableBelow) || isNormalized(s)) {
             return s;
         }
+        // Normalizing the whole text measured faster than cutting out just the stretches that need it.
+        return normalize(s);
+    }
+
+    private boolean isNormalized(String s) {
         for (Normalizer.Form f : forms) {
             if (!Normalizer.isNormalized(s, f)) {
-                s = Normalizer.normalize(s, f);
+                return false;
             }
         }
+        return true;
+    }
+
+    private String normalize(String s) {
+        for (Normalizer.Form f : forms) {
+            s = Normalizer.normalize(s, f);
+        }
         return s;
+    }
+
+    /** True if {@code c[start, end)} is certainly unchanged by {@link #apply} (a cheap test, no false positives). */
+    boolean isStable(char[] c, int start, int end) {
+        if (forms.isEmpty()) {
+            return true;
+        }
+        for (int i = start; i < end; i++) {
+            if (c[i] >= stableBelow) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean allBelow(String s, char limit) {

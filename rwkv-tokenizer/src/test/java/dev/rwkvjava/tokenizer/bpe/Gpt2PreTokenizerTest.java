@@ -32,7 +32,7 @@ class Gpt2PreTokenizerTest {
         List<String> out = new ArrayList<>();
         int pos = 0;
         while (pos < s.length()) {
-            int end = Gpt2PreTokenizer.next(s, pos, s.length());
+            int end = Gpt2PreTokenizer.next(s.toCharArray(), pos, s.length());
             assertThat(end).isGreaterThan(pos);
             out.add(s.substring(pos, end));
             pos = end;

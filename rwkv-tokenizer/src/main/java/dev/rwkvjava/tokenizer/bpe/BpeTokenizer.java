@@ -86,11 +86,13 @@ public final class BpeTokenizer implements Tokenizer {
         raw.split(chars, 0, chars.length, (c, start, end, id) -> {
             if (id >= 0) {
                 out.add(id);
-            } else if (normalizer.isStable(c, start, end)) {
-                normalized.split(c, start, end, (p, a, b, nid) -> emit(p, a, b, nid, out));
             } else {
-                char[] n = normalizer.apply(new String(c, start, end - start)).toCharArray();
-                normalized.split(n, 0, n.length, (p, a, b, nid) -> emit(p, a, b, nid, out));
+                char[] n = normalizer.apply(c, start, end);
+                if (n == null) {
+                    normalized.split(c, start, end, (p, a, b, nid) -> emit(p, a, b, nid, out));
+                } else {
+                    normalized.split(n, 0, n.length, (p, a, b, nid) -> emit(p, a, b, nid, out));
+                }
             }
         });
         return out.toIntArray();

@@ -133,7 +133,8 @@ final class ByteTrie {
                 order[i] = i;
             }
             scratch = new int[n];
-            int capacity = Math.max(1024, (int) Math.min(total + 512, 1 << 20));
+            // Tries of real vocabularies need about two slots per key; the arrays grow if not.
+            int capacity = (int) Math.min(total, 2L * n) + 1024;
             capacity = (capacity + 63) & ~63;
             check = new int[capacity];
             base = new int[capacity];

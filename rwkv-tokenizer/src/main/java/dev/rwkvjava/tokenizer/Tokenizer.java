@@ -1,7 +1,5 @@
 package dev.rwkvjava.tokenizer;
 
-import java.nio.charset.StandardCharsets;
-
 /**
  * Turns text or bytes into token ids and back. Implementations are immutable and safe to share between threads.
  *
@@ -33,9 +31,10 @@ public interface Tokenizer {
     /** The bytes of one token (a fresh copy). Same errors as {@link #decode}. */
     byte[] tokenBytes(int id);
 
-    /** Decodes to text; invalid or incomplete UTF-8 becomes U+FFFD. */
+    /** Decodes to text; each invalid or incomplete UTF-8 sequence becomes one U+FFFD (see {@link Utf8}). */
     default String decodeToString(int[] ids) {
-        return new String(decode(ids), StandardCharsets.UTF_8);
+        byte[] bytes = decode(ids);
+        return Utf8.decodeLossy(bytes, 0, bytes.length);
     }
 
     /** A new decoder for text generated one token at a time. */

@@ -1,33 +1,37 @@
 package dev.rwkvjava.tokenizer.bpe;
 
-import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.UnaryOperator;
 
 /**
  * Finds added tokens in text, leftmost-longest (the rule of Hugging Face {@code tokenizers}: at the first
  * position where any token starts, the longest one wins; the 20B file's runs of 2-24 spaces depend on it),
- * honouring {@code single_word}, {@code lstrip} and {@code rstrip}. A char trie in a hash map, entered only at
+ * honouring {@code single_word}, {@code lstrip} and {@code rstrip}. A small char trie, entered only at
  * characters that start some token.
  */
 final class AddedTokenMatcher {
     /** Receives the pieces of the text in order: {@code id} is the token's id, or -1 for plain text. */
     @FunctionalInterface
     interface Sink {
-        void piece(String text, int start, int end, int id);
+        void piece(char[] text, int start, int end, int id);
     }
 
     private final AddedToken[] tokens;
-    /** (node << 16 | char) to child node; node 0 is the root. */
-    private final Long2IntOpenHashMap edges = new Long2IntOpenHashMap();
+    /** Per trie node (0 is the root): the sorted chars of its children and the children's node numbers. */
+    private char[][] labels = new char[16][];
+    private int[][] children = new int[16][];
     /** Token index ending at each node, or -1. */
     private int[] terminal = new int[16];
     private int nodes = 1;
+    /** Chars that start some token: most positions are rejected with one array read. */
     private final boolean[] startsBmp = new boolean[65536];
 
-    AddedTokenMatcher(List<AddedToken> tokens, java.util.function.UnaryOperator<String> contentForm) {
+    AddedTokenMatcher(List<AddedToken> tokens, UnaryOperator<String> contentForm) {
         this.tokens = tokens.toArray(new AddedToken[0]);
-        edges.defaultReturnValue(-1);
-        java.util.Arrays.fill(terminal, -1);
+        Arrays.fill(terminal, -1);
+        labels[0] = new char[0];
+        children[0] = new int[0];
         for (int k = 0; k < this.tokens.length; k++) {
             String content = contentForm.apply(this.tokens[k].content());
             if (content.isEmpty()) {
@@ -36,17 +40,7 @@ final class AddedTokenMatcher {
             startsBmp[content.charAt(0)] = true;
             int node = 0;
             for (int i = 0; i < content.length(); i++) {
-                long key = ((long) node << 16) | content.charAt(i);
-                int child = edges.get(key);
-                if (child < 0) {
-                    child = nodes++;
-                    if (child == terminal.length) {
-                        terminal = java.util.Arrays.copyOf(terminal, child * 2);
-                        java.util.Arrays.fill(terminal, child, terminal.length, -1);
-                    }
-                    edges.put(key, child);
-                }
-                node = child;
+                node = childOrAdd(node, content.charAt(i));
             }
             if (terminal[node] < 0) {
                 terminal[node] = k; // the first of two equal contents wins
@@ -54,12 +48,47 @@ final class AddedTokenMatcher {
         }
     }
 
+    private int child(int node, char c) {
+        int at = Arrays.binarySearch(labels[node], c);
+        return at >= 0 ? children[node][at] : -1;
+    }
+
+    private int childOrAdd(int node, char c) {
+        int at = Arrays.binarySearch(labels[node], c);
+        if (at >= 0) {
+            return children[node][at];
+        }
+        int child = nodes++;
+        if (child == terminal.length) {
+            labels = Arrays.copyOf(labels, child * 2);
+            children = Arrays.copyOf(children, child * 2);
+            terminal = Arrays.copyOf(terminal, child * 2);
+            Arrays.fill(terminal, child, terminal.length, -1);
+        }
+        labels[child] = new char[0];
+        children[child] = new int[0];
+        int insert = -at - 1;
+        labels[node] = insertAt(labels[node], insert, c);
+        int[] kids = Arrays.copyOf(children[node], children[node].length + 1);
+        System.arraycopy(kids, insert, kids, insert + 1, kids.length - insert - 1);
+        kids[insert] = child;
+        children[node] = kids;
+        return child;
+    }
+
+    private static char[] insertAt(char[] a, int at, char c) {
+        char[] out = Arrays.copyOf(a, a.length + 1);
+        System.arraycopy(out, at, out, at + 1, out.length - at - 1);
+        out[at] = c;
+        return out;
+    }
+
     boolean isEmpty() {
         return nodes == 1;
     }
 
     /** Splits {@code text[from, to)} into plain pieces and added tokens; empty plain pieces are skipped. */
-    void split(String text, int from, int to, Sink sink) {
+    void split(char[] text, int from, int to, Sink sink) {
         if (isEmpty()) {
             if (from < to) {
                 sink.piece(text, from, to, -1);
@@ -69,7 +98,7 @@ final class AddedTokenMatcher {
         int done = from; // end of the last emitted piece
         int i = from;
         while (i < to) {
-            if (!startsBmp[text.charAt(i)]) {
+            if (!startsBmp[text[i]]) {
                 i++;
                 continue;
             }
@@ -77,7 +106,7 @@ final class AddedTokenMatcher {
             int match = -1;
             int matchEnd = i;
             for (int j = i; j < to; j++) {
-                node = edges.get(((long) node << 16) | text.charAt(j));
+                node = child(node, text[j]);
                 if (node < 0) {
                     break;
                 }
@@ -98,12 +127,12 @@ final class AddedTokenMatcher {
             int start = i;
             int end = matchEnd;
             if (token.lstrip()) {
-                while (start > done && Gpt2PreTokenizer.isWhiteSpace(text.charAt(start - 1))) {
+                while (start > done && Gpt2PreTokenizer.isWhiteSpace(text[start - 1])) {
                     start--;
                 }
             }
             if (token.rstrip()) {
-                while (end < to && Gpt2PreTokenizer.isWhiteSpace(text.charAt(end))) {
+                while (end < to && Gpt2PreTokenizer.isWhiteSpace(text[end])) {
                     end++;
                 }
             }
@@ -119,12 +148,12 @@ final class AddedTokenMatcher {
         }
     }
 
-    private static boolean endsWithWordChar(String s, int from, int end) {
-        return end > from && isWordChar(Character.codePointBefore(s, end));
+    private static boolean endsWithWordChar(char[] s, int from, int end) {
+        return end > from && isWordChar(Character.codePointBefore(s, end, from));
     }
 
-    private static boolean startsWithWordChar(String s, int start, int to) {
-        return start < to && isWordChar(Character.codePointAt(s, start));
+    private static boolean startsWithWordChar(char[] s, int start, int to) {
+        return start < to && isWordChar(Character.codePointAt(s, start, to));
     }
 
     /** Unicode {@code \w}: alphabetic, marks, decimal digits, connector punctuation, join controls. */

@@ -4,7 +4,6 @@ import it.unimi.dsi.fastutil.ints.IntArrayList;
 import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
 import it.unimi.dsi.fastutil.objects.Object2IntMap;
 import java.util.Arrays;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Byte-level BPE on one pre-tokenized word: start from one symbol per byte, then repeatedly merge the adjacent
@@ -12,7 +11,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * reference implementation, not greedy longest match. Results are cached per word.
  */
 final class BpeModel {
-    private static final int CACHE_LIMIT = 200_000;
     private static final int MAX_CACHED_WORD = 256;
 
     /** Id of the one-byte token of each byte, or -1. */
@@ -26,7 +24,7 @@ final class BpeModel {
     private final boolean fuseUnk;
     private final boolean byteFallback;
     private final boolean ignoreMerges;
-    private final ConcurrentHashMap<String, int[]> cache = new ConcurrentHashMap<>();
+    private final WordCache cache = new WordCache();
 
     BpeModel(Object2IntMap<String> vocab, Long2IntOpenHashMap ranks, int[] mergedIds, int unkId, boolean fuseUnk,
             boolean byteFallback, boolean ignoreMerges) {
@@ -43,29 +41,26 @@ final class BpeModel {
     }
 
     /** Appends the ids of {@code text[start, end)}, one pre-tokenized word. */
-    void encodeWord(String text, int start, int end, IntArrayList out) {
+    void encodeWord(char[] text, int start, int end, IntArrayList out) {
         int length = end - start;
-        if (length == 1 && text.charAt(start) < 0x80 && byteIds[text.charAt(start)] >= 0) {
-            out.add(byteIds[text.charAt(start)]); // most punctuation and digits: no lookup needed
+        if (length == 1 && text[start] < 0x80 && byteIds[text[start]] >= 0) {
+            out.add(byteIds[text[start]]); // most punctuation and digits: no lookup needed
             return;
         }
         if (length > MAX_CACHED_WORD) {
             out.addElements(out.size(), merge(text, start, end));
             return;
         }
-        String word = text.substring(start, end);
-        int[] ids = cache.get(word);
+        int hash = WordCache.hash(text, start, end);
+        int[] ids = cache.get(text, start, end, hash);
         if (ids == null) {
             ids = merge(text, start, end);
-            if (cache.size() >= CACHE_LIMIT) {
-                cache.clear(); // a crude bound; real text keeps reusing a few thousand words
-            }
-            cache.put(word, ids);
+            cache.put(text, start, end, hash, ids);
         }
         out.addElements(out.size(), ids);
     }
 
-    private int[] merge(String text, int start, int end) {
+    private int[] merge(char[] text, int start, int end) {
         byte[] bytes = Utf8.encode(text, start, end);
         if (ignoreMerges) {
             int whole = vocab.getOrDefault(ByteLevelAlphabet.encode(bytes), -1);

@@ -81,21 +81,29 @@ public final class BpeTokenizer implements Tokenizer {
         IntArrayList out = new IntArrayList(Math.max(16, text.length() / 3));
         AddedTokenMatcher raw = specialTokensAsText ? rawMatcherNoSpecial : rawMatcher;
         AddedTokenMatcher normalized = specialTokensAsText ? normalizedMatcherNoSpecial : normalizedMatcher;
-        raw.split(text, 0, text.length(), (s, start, end, id) -> {
+        // Everything below works on char arrays: no per-word strings, no coder checks of String.charAt.
+        char[] chars = text.toCharArray();
+        raw.split(chars, 0, chars.length, (c, start, end, id) -> {
             if (id >= 0) {
                 out.add(id);
-                return;
-            }
-            String piece = normalizer.apply(s.substring(start, end));
-            normalized.split(piece, 0, piece.length(), (p, a, b, nid) -> {
-                if (nid >= 0) {
-                    out.add(nid);
+            } else {
+                char[] n = normalizer.apply(c, start, end);
+                if (n == null) {
+                    normalized.split(c, start, end, (p, a, b, nid) -> emit(p, a, b, nid, out));
                 } else {
-                    encodePiece(p, a, b, out);
+                    normalized.split(n, 0, n.length, (p, a, b, nid) -> emit(p, a, b, nid, out));
                 }
-            });
+            }
         });
         return out.toIntArray();
+    }
+
+    private void emit(char[] text, int start, int end, int addedId, IntArrayList out) {
+        if (addedId >= 0) {
+            out.add(addedId);
+        } else {
+            encodePiece(text, start, end, out);
+        }
     }
 
     /**
@@ -118,11 +126,14 @@ public final class BpeTokenizer implements Tokenizer {
     }
 
     /** Pre-tokenizes one piece of normalized text and runs BPE on each word. */
-    private void encodePiece(String text, int start, int end, IntArrayList out) {
-        if (addPrefixSpace && text.charAt(start) != ' ') {
-            text = " " + text.substring(start, end);
+    private void encodePiece(char[] text, int start, int end, IntArrayList out) {
+        if (addPrefixSpace && text[start] != ' ') {
+            char[] spaced = new char[end - start + 1];
+            spaced[0] = ' ';
+            System.arraycopy(text, start, spaced, 1, end - start);
+            text = spaced;
             start = 0;
-            end = text.length();
+            end = spaced.length;
         }
         if (!useRegex) {
             model.encodeWord(text, start, end, out);

@@ -3,8 +3,9 @@ package dev.rwkvjava.tokenizer.bpe;
 /**
  * Splits text like the GPT-2 pattern
  * {@code 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+} with Unicode classes
- * ({@code \s} is the White_Space property), written out by hand: one pass over the chars, no backtracking,
- * no allocation. The test suite checks it against {@link java.util.regex.Pattern} on random text.
+ * ({@code \s} is the White_Space property), written out by hand: one pass over the chars with a class table,
+ * no backtracking, no allocation. The test suite checks it against {@link java.util.regex.Pattern} on
+ * random text.
  */
 final class Gpt2PreTokenizer {
     static final String PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
@@ -13,37 +14,38 @@ final class Gpt2PreTokenizer {
     private static final byte LETTER = 1;
     private static final byte NUMBER = 2;
     private static final byte OTHER = 3;
-    private static final byte[] ASCII = new byte[128];
+    /** Class of every UTF-16 unit (surrogates are OTHER: a lone one is matched as itself, like the regex). */
+    private static final byte[] BMP = new byte[65536];
 
     static {
-        for (int c = 0; c < 128; c++) {
-            ASCII[c] = classify(c);
+        for (int c = 0; c < BMP.length; c++) {
+            BMP[c] = classify(c);
         }
     }
 
     private Gpt2PreTokenizer() {
     }
 
-    /** End of the piece that starts at {@code pos}; pieces cover the text with no gaps. */
-    static int next(CharSequence s, int pos, int end) {
-        char c = s.charAt(pos);
+    /** End of the piece that starts at {@code pos}; pieces cover {@code s[pos, end)} with no gaps. */
+    static int next(char[] s, int pos, int end) {
+        char c = s[pos];
         if (c == '\'' && pos + 1 < end) {
-            char c1 = s.charAt(pos + 1);
+            char c1 = s[pos + 1];
             if (c1 == 's' || c1 == 't' || c1 == 'm' || c1 == 'd') {
                 return pos + 2;
             }
             if (pos + 2 < end) {
-                char c2 = s.charAt(pos + 2);
+                char c2 = s[pos + 2];
                 if ((c1 == 'r' && c2 == 'e') || (c1 == 'v' && c2 == 'e') || (c1 == 'l' && c2 == 'l')) {
                     return pos + 3;
                 }
             }
         }
         int start = pos;
-        if (c == ' ' && pos + 1 < end && classAt(s, pos + 1) != SPACE) {
+        if (c == ' ' && pos + 1 < end && classAt(s, pos + 1, end) != SPACE) {
             start = pos + 1; // " ?X+": the space joins the run that follows it
         }
-        int cls = classAt(s, start);
+        int cls = classAt(s, start, end);
         if (cls != SPACE) {
             return runEnd(s, start, end, cls);
         }
@@ -55,29 +57,31 @@ final class Gpt2PreTokenizer {
         return runEnd;
     }
 
-    private static int runEnd(CharSequence s, int pos, int end, int cls) {
+    private static int runEnd(char[] s, int pos, int end, int cls) {
         int i = pos;
         while (i < end) {
-            char c = s.charAt(i);
-            if (c < 128) {
-                if (ASCII[c] != cls) {
+            char c = s[i];
+            if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(s[i + 1])) {
+                if (classify(Character.toCodePoint(c, s[i + 1])) != cls) {
+                    break;
+                }
+                i += 2;
+            } else {
+                if (BMP[c] != cls) {
                     break;
                 }
                 i++;
-            } else {
-                int cp = Character.codePointAt(s, i);
-                if (classify(cp) != cls) {
-                    break;
-                }
-                i += Character.charCount(cp);
             }
         }
         return i;
     }
 
-    private static int classAt(CharSequence s, int i) {
-        char c = s.charAt(i);
-        return c < 128 ? ASCII[c] : classify(Character.codePointAt(s, i));
+    private static int classAt(char[] s, int i, int end) {
+        char c = s[i];
+        if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(s[i + 1])) {
+            return classify(Character.toCodePoint(c, s[i + 1]));
+        }
+        return BMP[c];
     }
 
     private static byte classify(int cp) {

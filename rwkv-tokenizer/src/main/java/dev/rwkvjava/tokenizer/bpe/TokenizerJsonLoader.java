@@ -1,8 +1,13 @@
 package dev.rwkvjava.tokenizer.bpe;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rwkvjava.tokenizer.TokenTable;
 import dev.rwkvjava.tokenizer.TokenizerFormatException;
 import it.unimi.dsi.fastutil.ints.Int2ObjectOpenHashMap;
@@ -13,9 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Reads a Hugging Face {@code tokenizer.json} with Jackson and builds a {@link BpeTokenizer}. Supports what
@@ -25,7 +28,10 @@ import java.util.Map;
  * rejected with an error naming the file and the unsupported setting, rather than tokenized wrongly.
  */
 final class TokenizerJsonLoader {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    // Field-name canonicalization would intern all 50k vocabulary keys; they are used once, so skip it.
+    private static final JsonFactory FACTORY = JsonFactory.builder()
+            .disable(JsonFactory.Feature.CANONICALIZE_FIELD_NAMES).build();
+    private static final ObjectMapper JSON = new ObjectMapper(FACTORY);
 
     private TokenizerJsonLoader() {
     }
@@ -35,59 +41,131 @@ final class TokenizerJsonLoader {
     }
 
     static BpeTokenizer parse(byte[] json, String source) {
-        JsonNode root;
-        try {
-            root = JSON.readTree(json);
+        try (JsonParser p = FACTORY.createParser(json)) {
+            return new Reader(source).read(p);
         } catch (JsonProcessingException e) {
             throw new TokenizerFormatException(source + ": not valid JSON: " + e.getOriginalMessage(), e);
         } catch (IOException e) {
             throw new TokenizerFormatException(source + ": cannot read JSON: " + e.getMessage(), e);
         }
-        if (root == null || !root.isObject()) {
-            throw new TokenizerFormatException(source + ": expected a JSON object (a Hugging Face tokenizer.json)");
-        }
-        return new TokenizerJsonLoader.Reader(root, source).read();
     }
 
-    private record Reader(JsonNode root, String source) {
+    /**
+     * Streams through the file: {@code model.vocab} and {@code model.merges} (nearly all of it) go straight
+     * into primitive maps, every other part is read as a small JSON tree.
+     */
+    private static final class Reader {
+        private final String source;
+        private final Object2IntOpenHashMap<String> vocab = new Object2IntOpenHashMap<>();
+        private final List<String> mergeLeft = new ArrayList<>();
+        private final List<String> mergeRight = new ArrayList<>();
+        private ObjectNode root;
+        private ObjectNode model;
+        private boolean sawVocab;
+        private boolean sawMerges;
 
-        BpeTokenizer read() {
-            JsonNode model = required(root, "model");
+        Reader(String source) {
+            this.source = source;
+            vocab.defaultReturnValue(-1);
+        }
+
+        BpeTokenizer read(JsonParser p) throws IOException {
+            if (p.nextToken() != JsonToken.START_OBJECT) {
+                throw error("expected a JSON object (a Hugging Face tokenizer.json)");
+            }
+            root = JsonNodeFactory.instance.objectNode();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                if (name.equals("model") && value == JsonToken.START_OBJECT) {
+                    readModelObject(p);
+                } else {
+                    root.set(name, JSON.readTree(p));
+                }
+            }
+            if (model == null) {
+                throw error("missing \"model\"");
+            }
+            return build();
+        }
+
+        private void readModelObject(JsonParser p) throws IOException {
+            model = JsonNodeFactory.instance.objectNode();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String name = p.currentName();
+                JsonToken value = p.nextToken();
+                if (name.equals("vocab") && value == JsonToken.START_OBJECT) {
+                    readVocab(p);
+                } else if (name.equals("merges") && value == JsonToken.START_ARRAY) {
+                    readMerges(p);
+                } else {
+                    model.set(name, JSON.readTree(p));
+                }
+            }
+        }
+
+        private void readVocab(JsonParser p) throws IOException {
+            sawVocab = true;
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String token = p.currentName();
+                if (p.nextToken() != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 0 || p.getLongValue() > Integer.MAX_VALUE) {
+                    throw error("model.vocab entry " + quote(token) + " has a bad id " + p.getText());
+                }
+                int id = p.getIntValue();
+                if (vocab.put(token, id) != -1) {
+                    throw error("model.vocab has the token " + quote(token) + " twice");
+                }
+            }
+        }
+
+        private void readMerges(JsonParser p) throws IOException {
+            sawMerges = true;
+            int rank = 0;
+            for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken(), rank++) {
+                if (t == JsonToken.VALUE_STRING) {
+                    String s = p.getText();
+                    int space = s.indexOf(' ');
+                    if (space < 0 || s.indexOf(' ', space + 1) >= 0) {
+                        throw error("model.merges[" + rank + "] " + quote(s) + " must be two tokens separated by one space");
+                    }
+                    mergeLeft.add(s.substring(0, space));
+                    mergeRight.add(s.substring(space + 1));
+                } else if (t == JsonToken.START_ARRAY) {
+                    String left = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                    String right = left != null && p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
+                    if (right == null || p.nextToken() != JsonToken.END_ARRAY) {
+                        throw error("model.merges[" + rank + "] must be a pair [\"LEFT\", \"RIGHT\"]");
+                    }
+                    mergeLeft.add(left);
+                    mergeRight.add(right);
+                } else {
+                    throw error("model.merges[" + rank + "] must be \"LEFT RIGHT\" or [\"LEFT\", \"RIGHT\"]");
+                }
+            }
+        }
+
+        BpeTokenizer build() {
             String type = model.path("type").asText("BPE");
             if (!type.equals("BPE")) {
                 throw error("model type " + type + " is not supported (only BPE)");
+            }
+            if (!sawVocab || !sawMerges) {
+                throw error("model needs a \"vocab\" object and a \"merges\" array");
             }
             for (String field : new String[] {"continuing_subword_prefix", "end_of_word_suffix"}) {
                 if (model.hasNonNull(field) && !model.get(field).asText().isEmpty()) {
                     throw error("model." + field + " is not supported by the byte-level BPE tokenizer");
                 }
             }
-            Object2IntOpenHashMap<String> vocab = readVocab(required(model, "vocab"));
             List<AddedToken> added = readAddedTokens();
-            TokenTable table = buildTable(vocab, added);
-            BpeModel bpe = readModel(model, vocab);
+            TokenTable table = buildTable(added);
+            BpeModel bpe = buildModel();
             TextNormalizer normalizer = readNormalizer(root.get("normalizer"), "normalizer");
             JsonNode byteLevel = findByteLevelPreTokenizer(root.get("pre_tokenizer"));
             checkDecoder(root.get("decoder"));
             return new BpeTokenizer(source, normalizer, added,
                     byteLevel.path("add_prefix_space").asBoolean(false),
                     byteLevel.path("use_regex").asBoolean(true), bpe, table);
-        }
-
-        private Object2IntOpenHashMap<String> readVocab(JsonNode vocabNode) {
-            if (!vocabNode.isObject()) {
-                throw error("model.vocab must be an object of token -> id");
-            }
-            Object2IntOpenHashMap<String> vocab = new Object2IntOpenHashMap<>(vocabNode.size());
-            vocab.defaultReturnValue(-1);
-            for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
-                Map.Entry<String, JsonNode> e = it.next();
-                if (!e.getValue().canConvertToInt() || e.getValue().intValue() < 0) {
-                    throw error("model.vocab entry " + quote(e.getKey()) + " has a bad id " + e.getValue());
-                }
-                vocab.put(e.getKey(), e.getValue().intValue());
-            }
-            return vocab;
         }
 
         private List<AddedToken> readAddedTokens() {
@@ -111,7 +189,7 @@ final class TokenizerJsonLoader {
         }
 
         /** Decoded bytes of every id; an added token's own content wins over a vocabulary entry with its id. */
-        private TokenTable buildTable(Object2IntOpenHashMap<String> vocab, List<AddedToken> added) {
+        private TokenTable buildTable(List<AddedToken> added) {
             TokenTable.Builder table = new TokenTable.Builder(vocab.size() + added.size());
             Int2ObjectOpenHashMap<String> byId = new Int2ObjectOpenHashMap<>(vocab.size());
             for (AddedToken t : added) {
@@ -132,41 +210,19 @@ final class TokenizerJsonLoader {
             return table.build();
         }
 
-        private BpeModel readModel(JsonNode model, Object2IntOpenHashMap<String> vocab) {
-            JsonNode merges = model.path("merges");
-            if (!merges.isArray()) {
-                throw error("model.merges must be an array");
-            }
-            Long2IntOpenHashMap ranks = new Long2IntOpenHashMap(merges.size());
+        private BpeModel buildModel() {
+            int count = mergeLeft.size();
+            Long2IntOpenHashMap ranks = new Long2IntOpenHashMap(count);
             ranks.defaultReturnValue(-1);
-            int[] mergedIds = new int[merges.size()];
-            int rank = 0;
-            for (JsonNode m : merges) {
-                String left;
-                String right;
-                if (m.isTextual()) {
-                    String s = m.asText();
-                    int space = s.indexOf(' ');
-                    if (space < 0 || s.indexOf(' ', space + 1) >= 0) {
-                        throw error("model.merges[" + rank + "] " + quote(s) + " must be two tokens separated by one space");
-                    }
-                    left = s.substring(0, space);
-                    right = s.substring(space + 1);
-                } else if (m.isArray() && m.size() == 2 && m.get(0).isTextual() && m.get(1).isTextual()) {
-                    left = m.get(0).asText();
-                    right = m.get(1).asText();
-                } else {
-                    throw error("model.merges[" + rank + "] must be \"LEFT RIGHT\" or [\"LEFT\", \"RIGHT\"], found " + m);
-                }
-                int l = vocabId(vocab, left, rank);
-                int r = vocabId(vocab, right, rank);
-                int merged = vocabId(vocab, left + right, rank);
+            int[] mergedIds = new int[count];
+            for (int rank = 0; rank < count; rank++) {
+                String left = mergeLeft.get(rank);
+                String right = mergeRight.get(rank);
+                int l = vocabId(left, rank);
+                int r = vocabId(right, rank);
+                mergedIds[rank] = vocabId(left + right, rank);
                 long key = ((long) l << 32) | (r & 0xFFFFFFFFL);
-                if (!ranks.containsKey(key)) { // a repeated merge keeps its first (lowest) rank
-                    ranks.put(key, rank);
-                }
-                mergedIds[rank] = merged;
-                rank++;
+                ranks.putIfAbsent(key, rank); // a repeated merge keeps its first (lowest) rank
             }
             int unkId = -1;
             if (model.hasNonNull("unk_token")) {
@@ -180,7 +236,7 @@ final class TokenizerJsonLoader {
                     model.path("byte_fallback").asBoolean(false), model.path("ignore_merges").asBoolean(false));
         }
 
-        private int vocabId(Object2IntOpenHashMap<String> vocab, String token, int rank) {
+        private int vocabId(String token, int rank) {
             int id = vocab.getInt(token);
             if (id < 0) {
                 throw error("model.merges[" + rank + "] uses " + quote(token) + ", which is not in model.vocab");
@@ -242,14 +298,6 @@ final class TokenizerJsonLoader {
             if (!type.equals("ByteLevel")) {
                 throw error("decoder of type " + quote(type) + " is not supported (only ByteLevel)");
             }
-        }
-
-        private JsonNode required(JsonNode parent, String field) {
-            JsonNode n = parent.get(field);
-            if (n == null || n.isNull()) {
-                throw error("missing \"" + field + "\"");
-            }
-            return n;
         }
 
         private TokenizerFormatException error(String message) {

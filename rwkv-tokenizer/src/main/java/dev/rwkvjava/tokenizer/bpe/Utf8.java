@@ -7,18 +7,18 @@ final class Utf8 {
     private Utf8() {
     }
 
-    static byte[] encode(String s, int start, int end) {
+    static byte[] encode(char[] s, int start, int end) {
         byte[] out = new byte[(end - start) * 3];
         int n = 0;
         for (int i = start; i < end; i++) {
-            char c = s.charAt(i);
+            char c = s[i];
             if (c < 0x80) {
                 out[n++] = (byte) c;
             } else if (c < 0x800) {
                 out[n++] = (byte) (0xC0 | (c >> 6));
                 out[n++] = (byte) (0x80 | (c & 0x3F));
-            } else if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(s.charAt(i + 1))) {
-                int cp = Character.toCodePoint(c, s.charAt(++i));
+            } else if (Character.isHighSurrogate(c) && i + 1 < end && Character.isLowSurrogate(s[i + 1])) {
+                int cp = Character.toCodePoint(c, s[++i]);
                 out[n++] = (byte) (0xF0 | (cp >> 18));
                 out[n++] = (byte) (0x80 | ((cp >> 12) & 0x3F));
                 out[n++] = (byte) (0x80 | ((cp >> 6) & 0x3F));

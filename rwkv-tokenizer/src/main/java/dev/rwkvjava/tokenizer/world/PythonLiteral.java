@@ -1,5 +1,6 @@
 package dev.rwkvjava.tokenizer.world;
 
+import dev.rwkvjava.tokenizer.Utf8;
 import java.util.Arrays;
 
 /**
@@ -95,7 +96,7 @@ final class PythonLiteral {
                 default -> throw new BadLiteral("unsupported escape \\" + printable(e));
             }
         }
-        if (!bytesLiteral && !validUtf8(out, n)) {
+        if (!bytesLiteral && !Utf8.isValid(out, 0, n)) {
             throw new BadLiteral("str literal is not valid UTF-8");
         }
         return n == out.length ? out : Arrays.copyOf(out, n);
@@ -134,51 +135,6 @@ final class PythonLiteral {
             out[n++] = (byte) (0x80 | (cp & 0x3F));
         }
         return n;
-    }
-
-    /** Strict UTF-8 check (no overlongs, surrogates or values above U+10FFFF). */
-    static boolean validUtf8(byte[] b, int len) {
-        int i = 0;
-        while (i < len) {
-            int c = b[i] & 0xFF;
-            if (c < 0x80) {
-                i++;
-                continue;
-            }
-            int need;
-            int lo = 0x80;
-            int hi = 0xBF;
-            if (c >= 0xC2 && c <= 0xDF) {
-                need = 1;
-            } else if (c >= 0xE0 && c <= 0xEF) {
-                need = 2;
-                if (c == 0xE0) {
-                    lo = 0xA0;
-                } else if (c == 0xED) {
-                    hi = 0x9F;
-                }
-            } else if (c >= 0xF0 && c <= 0xF4) {
-                need = 3;
-                if (c == 0xF0) {
-                    lo = 0x90;
-                } else if (c == 0xF4) {
-                    hi = 0x8F;
-                }
-            } else {
-                return false;
-            }
-            if (i + need >= len) {
-                return false; // truncated sequence
-            }
-            for (int k = 1; k <= need; k++) {
-                int cc = b[i + k] & 0xFF;
-                if (k == 1 ? (cc < lo || cc > hi) : (cc & 0xC0) != 0x80) {
-                    return false;
-                }
-            }
-            i += need + 1;
-        }
-        return true;
     }
 
     private static String printable(byte b) {

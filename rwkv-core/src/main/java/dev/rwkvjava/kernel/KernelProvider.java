@@ -9,6 +9,8 @@ import java.util.Locale;
  * (and passes a self-check), else the scalar one, with a one-line notice on stderr that says how to get SIMD.
  *
  * <p>{@code -Drwkv.kernels=auto|scalar|panama} overrides the choice ({@code panama} fails loudly if unavailable).
+ * {@link Kernels#name()} of the result describes it in one line, e.g. {@code "panama-512 (FMA)"} or
+ * {@code "scalar"}.
  */
 public final class KernelProvider {
     public static final String PROPERTY = "rwkv.kernels";
@@ -61,11 +63,23 @@ public final class KernelProvider {
             return new ScalarKernels();
         }
         try {
-            return panama();
+            Kernels kernels = panama();
+            String mismatch = KernelSelfCheck.mismatch(kernels);
+            if (mismatch == null) {
+                return kernels;
+            }
+            System.err.println("rwkv: Vector API kernels failed their self-check (" + mismatch
+                    + "), using scalar kernels.");
         } catch (LinkageError | RuntimeException e) {
-            System.err.println("rwkv: Vector API kernels unavailable (" + e + "), using scalar kernels.");
-            return new ScalarKernels();
+            System.err.println("rwkv: Vector API kernels unavailable (" + describe(e) + "), using scalar kernels.");
         }
+        return new ScalarKernels();
+    }
+
+    /** An ExceptionInInitializerError says nothing by itself; its cause says what went wrong. */
+    private static String describe(Throwable e) {
+        Throwable cause = e.getCause();
+        return cause == null || cause == e ? e.toString() : e + ": " + cause;
     }
 
     private static final class Holder {

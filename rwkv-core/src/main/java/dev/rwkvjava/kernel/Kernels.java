@@ -28,6 +28,9 @@ public interface Kernels {
     void matMat(Matrix w, float[] x, int xOff, int xStride, int n,
                 float[] y, int yOff, int yStride, int rowStart, int rowEnd, float[] scratch);
 
+    /** Converts row r of w to floats into {@code out[outOff .. outOff + w.cols())} (e.g. an embedding lookup). */
+    void readRow(Matrix w, int r, float[] out, int outOff);
+
     /** Floats of scratch that {@link #matMat} needs for a matrix with {@code cols} columns. */
     default int matMatScratchSize(int cols) {
         return 8 * cols;

@@ -16,9 +16,7 @@ public final class ScalarKernels implements Kernels {
 
     @Override
     public void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
-        checkRows(w, rowStart, rowEnd);
-        checkRange(x, xOff, w.cols(), "x");
-        checkRange(y, yOff + rowStart, rowEnd - rowStart, "y");
+        KernelChecks.matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
         for (int r = rowStart; r < rowEnd; r++) {
             y[yOff + r] = rowDot(w, r, x, xOff);
         }
@@ -27,22 +25,25 @@ public final class ScalarKernels implements Kernels {
     @Override
     public void matMat(Matrix w, float[] x, int xOff, int xStride, int n,
                        float[] y, int yOff, int yStride, int rowStart, int rowEnd, float[] scratch) {
-        checkRows(w, rowStart, rowEnd);
+        KernelChecks.rows(w, rowStart, rowEnd);
         int cols = w.cols();
         if (n <= 0) {
             return;
         }
-        checkRange(x, xOff + (long) (n - 1) * xStride, cols, "x");
-        checkRange(y, yOff + (long) (n - 1) * yStride + rowStart, rowEnd - rowStart, "y");
-        if (scratch.length < cols) {
-            throw new IllegalArgumentException("scratch too small: " + scratch.length + " < " + cols);
-        }
+        KernelChecks.matMat(w, x, xOff, xStride, n, y, yOff, yStride, rowStart, rowEnd, scratch);
         for (int r = rowStart; r < rowEnd; r++) {
             w.row(r, scratch, 0);
             for (int t = 0; t < n; t++) {
                 y[yOff + t * yStride + r] = dot(scratch, 0, x, xOff + t * xStride, cols);
             }
         }
+    }
+
+    @Override
+    public void readRow(Matrix w, int r, float[] out, int outOff) {
+        KernelChecks.rows(w, r, r + 1);
+        KernelChecks.range(out, outOff, w.cols(), "out");
+        w.row(r, out, outOff);
     }
 
     private static float rowDot(Matrix w, int r, float[] x, int xOff) {
@@ -214,20 +215,6 @@ public final class ScalarKernels implements Kernels {
             state[aaOff + i] = e1 * aa + e2 * vv;
             state[bbOff + i] = e1 * bb + e2;
             state[ppOff + i] = p;
-        }
-    }
-
-    static void checkRows(Matrix w, int rowStart, int rowEnd) {
-        if (rowStart < 0 || rowEnd > w.rows() || rowStart > rowEnd) {
-            throw new IndexOutOfBoundsException("rows [" + rowStart + ", " + rowEnd + ") outside " + w.name()
-                    + " with " + w.rows() + " rows");
-        }
-    }
-
-    static void checkRange(float[] a, long off, int len, String what) {
-        if (off < 0 || off + len > a.length) {
-            throw new IndexOutOfBoundsException(what + ": range [" + off + ", " + (off + len) + ") outside array of "
-                    + a.length);
         }
     }
 }

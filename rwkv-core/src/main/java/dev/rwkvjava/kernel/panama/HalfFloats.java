@@ -1,0 +1,114 @@
+package dev.rwkvjava.kernel.panama;
+
+import static dev.rwkvjava.kernel.panama.PanamaConstants.F;
+import static dev.rwkvjava.kernel.panama.PanamaConstants.I;
+import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
+import static dev.rwkvjava.kernel.panama.PanamaConstants.S;
+
+import dev.rwkvjava.tensor.DType;
+import dev.rwkvjava.tensor.WeightReader;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * F16 and BF16 bits to float32, a vector at a time, with integer operations only (the Vector API has no
+ * half-float lane conversion). Both conversions are exact for all 65,536 inputs: F16 subnormals, infinities and
+ * NaNs included; NaN payloads are kept.
+ *
+ * <p>Two input forms exist. <em>Pairs</em>: an int lane holds two consecutive 16-bit values (one full-width load
+ * covers 2 × LANES weights); the low halves are the even elements and the high halves the odd ones, so the caller
+ * pairs them with x permuted into even/odd order. <em>Widened</em>: a half-width short load sign-extended into int
+ * lanes, which keeps the natural element order (for converting rows into float arrays).
+ */
+final class HalfFloats {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    /** Sign in bit 31, exponent and mantissa of the half in bits 27..13: the float32 layout, bias still 15. */
+    private static final int F16_POSITIONED = 0x8FFF_E000;
+    /** 2^(127 - 15): moves the exponent bias from 15 to 127; the product is exact, subnormal halves included. */
+    private static final float F16_REBIAS = 0x1p112f;
+    /** Halves with the all-ones exponent land at or above 2^16 after rebiasing; no finite half reaches it. */
+    private static final float F16_WAS_INF_OR_NAN = 0x1p16f;
+
+    private HalfFloats() {
+    }
+
+    /** BF16 in the low half of each lane (the even elements of a pair load). */
+    static FloatVector bf16Low(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+
+    /** BF16 in the high half of each lane (the odd elements of a pair load). */
+    static FloatVector bf16High(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.AND, 0xFFFF_0000).reinterpretAsFloats();
+    }
+
+    /** F16 in the low half of each lane. */
+    static FloatVector f16Low(IntVector pairs) {
+        // Shift the half to the top, then arithmetic-shift back by 3 so the sign stays in bit 31.
+        return f16Positioned(pairs.lanewise(VectorOperators.LSHL, 16)
+                .lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_POSITIONED));
+    }
+
+    /** F16 in the high half of each lane. */
+    static FloatVector f16High(IntVector pairs) {
+        return f16Positioned(pairs.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_POSITIONED));
+    }
+
+    /** F16 sign-extended from 16 to 32 bits in each lane (bits 31..16 all equal the sign). */
+    static FloatVector f16Widened(IntVector widened) {
+        return f16Positioned(widened.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, F16_POSITIONED));
+    }
+
+    private static FloatVector f16Positioned(IntVector positioned) {
+        FloatVector f = positioned.reinterpretAsFloats().mul(F16_REBIAS);
+        // Infinity and NaN: set the float exponent to all ones; the mantissa (NaN payload) is already in place.
+        var infOrNan = f.abs().compare(VectorOperators.GE, F16_WAS_INF_OR_NAN).cast(I);
+        return f.reinterpretAsInts().lanewise(VectorOperators.OR, 0x7F80_0000, infOrNan).reinterpretAsFloats();
+    }
+
+    /** LANES 16-bit values at {@code byteOffset}, sign-extended into int lanes. */
+    static IntVector loadWidened(MemorySegment data, long byteOffset) {
+        return (IntVector) ShortVector.fromMemorySegment(S, data, byteOffset, LE)
+                .convertShape(VectorOperators.S2I, I, 0);
+    }
+
+    /**
+     * Converts n consecutive weights of type dtype, starting at element {@code index} of {@code data}, into
+     * {@code out[outOff .. outOff + n)}.
+     */
+    static void toFloats(MemorySegment data, DType dtype, long index, float[] out, int outOff, int n) {
+        int bound = F.loopBound(n);
+        int i = 0;
+        switch (dtype) {
+            case F32 -> {
+                long base = index * 4;
+                for (; i < bound; i += LANES) {
+                    FloatVector.fromMemorySegment(F, data, base + 4L * i, LE).intoArray(out, outOff + i);
+                }
+            }
+            case BF16 -> {
+                long base = index * 2;
+                for (; i < bound; i += LANES) {
+                    loadWidened(data, base + 2L * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                            .intoArray(out, outOff + i);
+                }
+            }
+            case F16 -> {
+                long base = index * 2;
+                for (; i < bound; i += LANES) {
+                    f16Widened(loadWidened(data, base + 2L * i)).intoArray(out, outOff + i);
+                }
+            }
+            default -> throw new IllegalArgumentException("not a float weight type: " + dtype);
+        }
+        for (; i < n; i++) {
+            out[outOff + i] = WeightReader.get(data, dtype, index + i);
+        }
+    }
+}

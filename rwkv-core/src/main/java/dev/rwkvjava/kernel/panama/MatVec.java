@@ -1,0 +1,220 @@
+package dev.rwkvjava.kernel.panama;
+
+import static dev.rwkvjava.kernel.panama.PanamaConstants.F;
+import static dev.rwkvjava.kernel.panama.PanamaConstants.FMA;
+import static dev.rwkvjava.kernel.panama.PanamaConstants.I;
+import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
+
+import dev.rwkvjava.tensor.Matrix;
+import dev.rwkvjava.tensor.WeightReader;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * Matrix × vector, the decode hot loop. It is bound by memory bandwidth, so the aim is to keep the loads of
+ * weight bytes flowing: four rows at a time (four streams, x loaded once for all of them), one full-width load
+ * per row per step, and nothing else but a few integer operations and FMAs per weight vector.
+ */
+final class MatVec {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    /** Two 16-bit weights per int lane: one step covers this many columns. */
+    private static final int PAIR_STEP = 2 * LANES;
+
+    /** x in even/odd order for the 16-bit paths, one per thread, grown on demand (never per call). */
+    private static final ThreadLocal<float[][]> PERMUTED = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    private MatVec() {
+    }
+
+    static FloatVector fma(FloatVector a, FloatVector b, FloatVector acc) {
+        return FMA ? a.fma(b, acc) : a.mul(b).add(acc);
+    }
+
+    // ---- F32 -------------------------------------------------------------------------------------------------
+
+    static void f32(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
+        MemorySegment data = w.data();
+        int cols = w.cols();
+        long rowBytes = 4L * cols;
+        int bound = F.loopBound(cols);
+        int r = rowStart;
+        for (; r + 4 <= rowEnd; r += 4) {
+            long b0 = w.rowOffset(r);
+            long b1 = b0 + rowBytes;
+            long b2 = b1 + rowBytes;
+            long b3 = b2 + rowBytes;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = FloatVector.zero(F);
+            FloatVector a2 = FloatVector.zero(F);
+            FloatVector a3 = FloatVector.zero(F);
+            for (int c = 0; c < bound; c += LANES) {
+                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+                long o = 4L * c;
+                a0 = fma(FloatVector.fromMemorySegment(F, data, b0 + o, LE), xv, a0);
+                a1 = fma(FloatVector.fromMemorySegment(F, data, b1 + o, LE), xv, a1);
+                a2 = fma(FloatVector.fromMemorySegment(F, data, b2 + o, LE), xv, a2);
+                a3 = fma(FloatVector.fromMemorySegment(F, data, b3 + o, LE), xv, a3);
+            }
+            y[yOff + r] = a0.reduceLanes(VectorOperators.ADD) + f32Tail(data, b0, x, xOff, bound, cols);
+            y[yOff + r + 1] = a1.reduceLanes(VectorOperators.ADD) + f32Tail(data, b1, x, xOff, bound, cols);
+            y[yOff + r + 2] = a2.reduceLanes(VectorOperators.ADD) + f32Tail(data, b2, x, xOff, bound, cols);
+            y[yOff + r + 3] = a3.reduceLanes(VectorOperators.ADD) + f32Tail(data, b3, x, xOff, bound, cols);
+        }
+        for (; r < rowEnd; r++) {
+            long b0 = w.rowOffset(r);
+            FloatVector a0 = FloatVector.zero(F);
+            for (int c = 0; c < bound; c += LANES) {
+                a0 = fma(FloatVector.fromMemorySegment(F, data, b0 + 4L * c, LE), FloatVector.fromArray(F, x, xOff + c), a0);
+            }
+            y[yOff + r] = a0.reduceLanes(VectorOperators.ADD) + f32Tail(data, b0, x, xOff, bound, cols);
+        }
+    }
+
+    private static float f32Tail(MemorySegment data, long base, float[] x, int xOff, int from, int cols) {
+        float s = 0;
+        for (int c = from; c < cols; c++) {
+            s += data.get(WeightReader.F32, base + 4L * c) * x[xOff + c];
+        }
+        return s;
+    }
+
+    // ---- BF16 and F16 ------------------------------------------------------------------------------------------
+
+    static void bf16(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
+        MemorySegment data = w.data();
+        int cols = w.cols();
+        long rowBytes = 2L * cols;
+        int bound = cols - cols % PAIR_STEP;
+        float[] xp = permute(x, xOff, bound);
+        int r = rowStart;
+        for (; r + 4 <= rowEnd; r += 4) {
+            long b0 = w.rowOffset(r);
+            long b1 = b0 + rowBytes;
+            long b2 = b1 + rowBytes;
+            long b3 = b2 + rowBytes;
+            FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+            FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
+            FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
+            FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
+            for (int c = 0; c < bound; c += PAIR_STEP) {
+                FloatVector xe = FloatVector.fromArray(F, xp, c);
+                FloatVector xo = FloatVector.fromArray(F, xp, c + LANES);
+                long o = 2L * c;
+                IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + o, LE);
+                IntVector p1 = IntVector.fromMemorySegment(I, data, b1 + o, LE);
+                IntVector p2 = IntVector.fromMemorySegment(I, data, b2 + o, LE);
+                IntVector p3 = IntVector.fromMemorySegment(I, data, b3 + o, LE);
+                e0 = fma(HalfFloats.bf16Low(p0), xe, e0);
+                o0 = fma(HalfFloats.bf16High(p0), xo, o0);
+                e1 = fma(HalfFloats.bf16Low(p1), xe, e1);
+                o1 = fma(HalfFloats.bf16High(p1), xo, o1);
+                e2 = fma(HalfFloats.bf16Low(p2), xe, e2);
+                o2 = fma(HalfFloats.bf16High(p2), xo, o2);
+                e3 = fma(HalfFloats.bf16Low(p3), xe, e3);
+                o3 = fma(HalfFloats.bf16High(p3), xo, o3);
+            }
+            y[yOff + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + halfTail(w, r, x, xOff, bound);
+            y[yOff + r + 1] = e1.add(o1).reduceLanes(VectorOperators.ADD) + halfTail(w, r + 1, x, xOff, bound);
+            y[yOff + r + 2] = e2.add(o2).reduceLanes(VectorOperators.ADD) + halfTail(w, r + 2, x, xOff, bound);
+            y[yOff + r + 3] = e3.add(o3).reduceLanes(VectorOperators.ADD) + halfTail(w, r + 3, x, xOff, bound);
+        }
+        for (; r < rowEnd; r++) {
+            long b0 = w.rowOffset(r);
+            FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+            for (int c = 0; c < bound; c += PAIR_STEP) {
+                IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + 2L * c, LE);
+                e0 = fma(HalfFloats.bf16Low(p0), FloatVector.fromArray(F, xp, c), e0);
+                o0 = fma(HalfFloats.bf16High(p0), FloatVector.fromArray(F, xp, c + LANES), o0);
+            }
+            y[yOff + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + halfTail(w, r, x, xOff, bound);
+        }
+    }
+
+    static void f16(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
+        MemorySegment data = w.data();
+        int cols = w.cols();
+        long rowBytes = 2L * cols;
+        int bound = cols - cols % PAIR_STEP;
+        float[] xp = permute(x, xOff, bound);
+        int r = rowStart;
+        for (; r + 4 <= rowEnd; r += 4) {
+            long b0 = w.rowOffset(r);
+            long b1 = b0 + rowBytes;
+            long b2 = b1 + rowBytes;
+            long b3 = b2 + rowBytes;
+            FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+            FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
+            FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
+            FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
+            for (int c = 0; c < bound; c += PAIR_STEP) {
+                FloatVector xe = FloatVector.fromArray(F, xp, c);
+                FloatVector xo = FloatVector.fromArray(F, xp, c + LANES);
+                long o = 2L * c;
+                IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + o, LE);
+                IntVector p1 = IntVector.fromMemorySegment(I, data, b1 + o, LE);
+                IntVector p2 = IntVector.fromMemorySegment(I, data, b2 + o, LE);
+                IntVector p3 = IntVector.fromMemorySegment(I, data, b3 + o, LE);
+                e0 = fma(HalfFloats.f16Low(p0), xe, e0);
+                o0 = fma(HalfFloats.f16High(p0), xo, o0);
+                e1 = fma(HalfFloats.f16Low(p1), xe, e1);
+                o1 = fma(HalfFloats.f16High(p1), xo, o1);
+                e2 = fma(HalfFloats.f16Low(p2), xe, e2);
+                o2 = fma(HalfFloats.f16High(p2), xo, o2);
+                e3 = fma(HalfFloats.f16Low(p3), xe, e3);
+                o3 = fma(HalfFloats.f16High(p3), xo, o3);
+            }
+            y[yOff + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + halfTail(w, r, x, xOff, bound);
+            y[yOff + r + 1] = e1.add(o1).reduceLanes(VectorOperators.ADD) + halfTail(w, r + 1, x, xOff, bound);
+            y[yOff + r + 2] = e2.add(o2).reduceLanes(VectorOperators.ADD) + halfTail(w, r + 2, x, xOff, bound);
+            y[yOff + r + 3] = e3.add(o3).reduceLanes(VectorOperators.ADD) + halfTail(w, r + 3, x, xOff, bound);
+        }
+        for (; r < rowEnd; r++) {
+            long b0 = w.rowOffset(r);
+            FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+            for (int c = 0; c < bound; c += PAIR_STEP) {
+                IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + 2L * c, LE);
+                e0 = fma(HalfFloats.f16Low(p0), FloatVector.fromArray(F, xp, c), e0);
+                o0 = fma(HalfFloats.f16High(p0), FloatVector.fromArray(F, xp, c + LANES), o0);
+            }
+            y[yOff + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + halfTail(w, r, x, xOff, bound);
+        }
+    }
+
+    /** The columns after the last full pair step, in natural order. */
+    private static float halfTail(Matrix w, int r, float[] x, int xOff, int from) {
+        int cols = w.cols();
+        if (from == cols) {
+            return 0;
+        }
+        long base = (long) r * cols;
+        float s = 0;
+        for (int c = from; c < cols; c++) {
+            s += WeightReader.get(w.data(), w.dtype(), base + c) * x[xOff + c];
+        }
+        return s;
+    }
+
+    /**
+     * Copies x[xOff .. xOff + bound) into a per-thread buffer so that each block of PAIR_STEP values holds the
+     * even-indexed ones first, then the odd-indexed ones: the order in which pair loads deliver weights.
+     */
+    private static float[] permute(float[] x, int xOff, int bound) {
+        float[][] holder = PERMUTED.get();
+        float[] xp = holder[0];
+        if (xp.length < bound) {
+            xp = new float[Math.max(bound, 2 * xp.length)];
+            holder[0] = xp;
+        }
+        for (int c = 0; c < bound; c += PAIR_STEP) {
+            for (int j = 0; j < LANES; j++) {
+                xp[c + j] = x[xOff + c + 2 * j];
+                xp[c + LANES + j] = x[xOff + c + 2 * j + 1];
+            }
+        }
+        return xp;
+    }
+}

@@ -1,0 +1,105 @@
+package dev.rwkvjava.kernel.panama;
+
+import dev.rwkvjava.kernel.KernelChecks;
+import dev.rwkvjava.kernel.Kernels;
+import dev.rwkvjava.tensor.Matrix;
+
+/**
+ * Kernels on the Java Vector API ({@code jdk.incubator.vector}). Loaded reflectively by
+ * {@link dev.rwkvjava.kernel.KernelProvider} only when that module is present; nothing outside this package
+ * refers to a vector type.
+ *
+ * <p>The vector width is the CPU's preferred one, or {@code -Drwkv.vectorBitSize=128|256|512} (narrower widths
+ * exist for testing). FMA follows HotSpot's {@code UseFMA} unless {@code -Drwkv.useFMA=true|false} says otherwise.
+ * The work is split by concern: {@link MatVec} (decode), {@link MatMat} (prefill), {@link Elementwise} (the rest),
+ * {@link HalfFloats} (F16/BF16 decoding).
+ */
+public final class PanamaKernels implements Kernels {
+    private final String name;
+
+    /** Initializes the vector constants now, so that an unusable Vector API fails here and not mid-inference. */
+    public PanamaKernels() {
+        name = "panama-" + PanamaConstants.BITS + (PanamaConstants.FMA ? " (FMA)" : " (no FMA)");
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
+        KernelChecks.matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
+        switch (w.dtype()) {
+            case F32 -> MatVec.f32(w, x, xOff, y, yOff, rowStart, rowEnd);
+            case BF16 -> MatVec.bf16(w, x, xOff, y, yOff, rowStart, rowEnd);
+            case F16 -> MatVec.f16(w, x, xOff, y, yOff, rowStart, rowEnd);
+            default -> throw new IllegalArgumentException("unsupported weight type " + w.dtype());
+        }
+    }
+
+    @Override
+    public void matMat(Matrix w, float[] x, int xOff, int xStride, int n,
+                       float[] y, int yOff, int yStride, int rowStart, int rowEnd, float[] scratch) {
+        KernelChecks.rows(w, rowStart, rowEnd);
+        if (n <= 0) {
+            return;
+        }
+        KernelChecks.matMat(w, x, xOff, xStride, n, y, yOff, yStride, rowStart, rowEnd, scratch);
+        MatMat.matMat(w, x, xOff, xStride, n, y, yOff, yStride, rowStart, rowEnd, scratch);
+    }
+
+    @Override
+    public void readRow(Matrix w, int r, float[] out, int outOff) {
+        KernelChecks.rows(w, r, r + 1);
+        KernelChecks.range(out, outOff, w.cols(), "out");
+        HalfFloats.toFloats(w.data(), w.dtype(), (long) r * w.cols(), out, outOff, w.cols());
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        return Elementwise.dot(a, aOff, b, bOff, n);
+    }
+
+    @Override
+    public void layerNorm(float[] x, int xOff, float[] weight, float[] bias, float eps, float[] out, int outOff, int n) {
+        Elementwise.layerNorm(x, xOff, weight, bias, eps, out, outOff, n);
+    }
+
+    @Override
+    public void groupNorm(float[] x, int xOff, int groups, float[] weight, float[] bias, float eps,
+                          float[] out, int outOff, int n) {
+        Elementwise.groupNorm(x, xOff, groups, weight, bias, eps, out, outOff, n);
+    }
+
+    @Override
+    public void lerp(float[] a, int aOff, float[] b, int bOff, float[] t, float[] out, int outOff, int n) {
+        Elementwise.lerp(a, aOff, b, bOff, t, out, outOff, n);
+    }
+
+    @Override
+    public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        Elementwise.mul(a, aOff, b, bOff, out, outOff, n);
+    }
+
+    @Override
+    public void addInPlace(float[] a, int aOff, float[] b, int bOff, int n) {
+        Elementwise.addInPlace(a, aOff, b, bOff, n);
+    }
+
+    @Override
+    public void sigmoidInPlace(float[] x, int off, int n) {
+        Elementwise.sigmoidInPlace(x, off, n);
+    }
+
+    @Override
+    public void reluSquareInPlace(float[] x, int off, int n) {
+        Elementwise.reluSquareInPlace(x, off, n);
+    }
+
+    @Override
+    public void wkv4(float[] k, float[] v, int kvOff, float[] u, float[] w,
+                     float[] state, int aaOff, int bbOff, int ppOff, float[] out, int outOff, int n) {
+        Elementwise.wkv4(k, v, kvOff, u, w, state, aaOff, bbOff, ppOff, out, outOff, n);
+    }
+}

@@ -1,0 +1,132 @@
+package dev.rwkvjava.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.rwkvjava.tensor.Matrix;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Which kernels the JVM gets. Surefire runs this twice: with the Vector API module (expect Panama) and in the
+ * {@code scalar-fallback} execution without it, which sets {@code -Drwkv.expectKernels=scalar}.
+ */
+class KernelProviderTest {
+
+    @Test
+    void choosesTheExpectedKernels() {
+        String expect = System.getProperty("rwkv.expectKernels", "panama");
+        if (expect.equals("scalar")) {
+            assertThat(KernelProvider.vectorModulePresent()).isFalse();
+            assertThat(KernelProvider.get().name()).isEqualTo("scalar");
+        } else {
+            KernelTestSupport.panamaOrSkip();
+            String bits = System.getProperty("rwkv.vectorBitSize");
+            assertThat(KernelProvider.get().name())
+                    .matches(bits == null ? "panama-(128|256|512) \\((no )?FMA\\)" : "panama-" + bits + " \\((no )?FMA\\)");
+        }
+    }
+
+    @Test
+    void selectionIsMadeOnce() {
+        assertThat(KernelProvider.get()).isSameAs(KernelProvider.get());
+    }
+
+    @Test
+    void scalarKernelsPassTheSelfCheck() {
+        assertThat(KernelSelfCheck.mismatch(new ScalarKernels())).isNull();
+    }
+
+    @Test
+    void panamaKernelsPassTheSelfCheck() {
+        assertThat(KernelSelfCheck.mismatch(KernelTestSupport.panamaOrSkip())).isNull();
+    }
+
+    @Test
+    void selfCheckCatchesAWrongKernel() {
+        Kernels broken = new Delegating(new ScalarKernels()) {
+            @Override
+            public void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
+                super.matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
+                y[yOff + rowEnd - 1] += 0.01f;
+            }
+        };
+        assertThat(KernelSelfCheck.mismatch(broken)).startsWith("matVec F32 differs at 8");
+    }
+
+    /** Forwards everything, so a test can break one method. */
+    private static class Delegating implements Kernels {
+        private final Kernels k;
+
+        Delegating(Kernels k) {
+            this.k = k;
+        }
+
+        @Override
+        public String name() {
+            return "delegating";
+        }
+
+        @Override
+        public void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
+            k.matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
+        }
+
+        @Override
+        public void matMat(Matrix w, float[] x, int xOff, int xStride, int n, float[] y, int yOff, int yStride,
+                           int rowStart, int rowEnd, float[] scratch) {
+            k.matMat(w, x, xOff, xStride, n, y, yOff, yStride, rowStart, rowEnd, scratch);
+        }
+
+        @Override
+        public void readRow(Matrix w, int r, float[] out, int outOff) {
+            k.readRow(w, r, out, outOff);
+        }
+
+        @Override
+        public float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+            return k.dot(a, aOff, b, bOff, n);
+        }
+
+        @Override
+        public void layerNorm(float[] x, int xOff, float[] weight, float[] bias, float eps, float[] out, int outOff, int n) {
+            k.layerNorm(x, xOff, weight, bias, eps, out, outOff, n);
+        }
+
+        @Override
+        public void groupNorm(float[] x, int xOff, int groups, float[] weight, float[] bias, float eps, float[] out,
+                              int outOff, int n) {
+            k.groupNorm(x, xOff, groups, weight, bias, eps, out, outOff, n);
+        }
+
+        @Override
+        public void lerp(float[] a, int aOff, float[] b, int bOff, float[] t, float[] out, int outOff, int n) {
+            k.lerp(a, aOff, b, bOff, t, out, outOff, n);
+        }
+
+        @Override
+        public void mul(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+            k.mul(a, aOff, b, bOff, out, outOff, n);
+        }
+
+        @Override
+        public void addInPlace(float[] a, int aOff, float[] b, int bOff, int n) {
+            k.addInPlace(a, aOff, b, bOff, n);
+        }
+
+        @Override
+        public void sigmoidInPlace(float[] x, int off, int n) {
+            k.sigmoidInPlace(x, off, n);
+        }
+
+        @Override
+        public void reluSquareInPlace(float[] x, int off, int n) {
+            k.reluSquareInPlace(x, off, n);
+        }
+
+        @Override
+        public void wkv4(float[] k1, float[] v, int kvOff, float[] u, float[] w, float[] state, int aaOff, int bbOff,
+                         int ppOff, float[] out, int outOff, int n) {
+            k.wkv4(k1, v, kvOff, u, w, state, aaOff, bbOff, ppOff, out, outOff, n);
+        }
+    }
+}

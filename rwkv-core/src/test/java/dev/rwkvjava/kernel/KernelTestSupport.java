@@ -1,0 +1,119 @@
+package dev.rwkvjava.kernel;
+
+import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.rwkvjava.tensor.DType;
+import dev.rwkvjava.tensor.Matrix;
+import dev.rwkvjava.tensor.WeightReader;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+/** Seeded data, weight matrices of each type, and float comparisons that report the worst element. */
+final class KernelTestSupport {
+    /** Sizes around every vector width and unroll factor, plus model-sized ones. */
+    static final int[] SIZES = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129,
+            255, 257, 511, 768, 1023, 1025, 3071, 4099};
+    static final float U = 0x1p-24f;
+
+    private KernelTestSupport() {
+    }
+
+    /**
+     * The Vector API kernels; skips the test without the module, or when {@code -Drwkv.vectorBitSize} asks for
+     * more than this CPU has.
+     */
+    static Kernels panamaOrSkip() {
+        assumeTrue(KernelProvider.vectorModulePresent(), "needs --add-modules jdk.incubator.vector");
+        try {
+            return KernelProvider.panama();
+        } catch (LinkageError e) {
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof UnsupportedOperationException) {
+                    assumeTrue(false, "Vector API kernels unsupported here: " + c.getMessage());
+                }
+            }
+            throw e;
+        }
+    }
+
+    static float[] uniform(SplittableRandom rnd, int n, float lo, float hi) {
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = (float) (lo + (hi - lo) * rnd.nextDouble());
+        }
+        return a;
+    }
+
+    /** A rows × cols matrix of the given type with values uniform in [-1, 1), off-heap in arena. */
+    static Matrix matrix(Arena arena, SplittableRandom rnd, DType dtype, int rows, int cols) {
+        MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes(), 64);
+        for (long i = 0; i < (long) rows * cols; i++) {
+            float v = (float) (2 * rnd.nextDouble() - 1);
+            switch (dtype) {
+                case F32 -> seg.set(WeightReader.F32, 4 * i, v);
+                case F16 -> seg.set(WeightReader.I16, 2 * i, Float.floatToFloat16(v));
+                case BF16 -> seg.set(WeightReader.I16, 2 * i, WeightReader.floatToBf16(v));
+                default -> throw new IllegalArgumentException(dtype.toString());
+            }
+        }
+        return new Matrix("w" + rows + "x" + cols + dtype, seg, dtype, rows, cols);
+    }
+
+    /** Σ |w[r, c] · x[c]|: the scale of the rounding error of the dot product of row r with x. */
+    static double absDot(Matrix w, int r, float[] x, int xOff) {
+        double s = 0;
+        for (int c = 0; c < w.cols(); c++) {
+            s += Math.abs((double) w.get(r, c) * x[xOff + c]);
+        }
+        return s;
+    }
+
+    /** Tolerance for a float sum whose terms have absolute sum {@code absSum}: a few units in the last place of it. */
+    static float sumTolerance(double absSum) {
+        return (float) (8 * U * absSum) + 1e-30f;
+    }
+
+    /**
+     * Fails unless |expected[i] - actual[i]| <= tolerance[i] for every i in [off, off + len), naming the worst
+     * element. NaN must match NaN.
+     */
+    static void assertClose(String what, float[] expected, float[] actual, float[] tolerance, int off, int len) {
+        int worst = -1;
+        double worstRatio = 1;
+        for (int i = off; i < off + len; i++) {
+            float e = expected[i];
+            float a = actual[i];
+            if (Float.isNaN(e) || Float.isNaN(a)) {
+                if (Float.isNaN(e) != Float.isNaN(a)) {
+                    fail(what + ": element " + i + " expected " + e + " but was " + a);
+                }
+                continue;
+            }
+            if (e == a) {
+                continue;
+            }
+            double ratio = Math.abs((double) e - a) / tolerance[i];
+            if (!(ratio <= worstRatio)) {
+                worstRatio = ratio;
+                worst = i;
+            }
+        }
+        if (worst >= 0) {
+            fail(what + ": max |diff| " + Math.abs((double) expected[worst] - actual[worst]) + " at index " + worst
+                    + " (expected " + expected[worst] + ", actual " + actual[worst] + ", tolerance "
+                    + tolerance[worst] + ")");
+        }
+    }
+
+    /** {@link #assertClose} with a relative tolerance {@code rel · |expected| + abs} for every element. */
+    static void assertClose(String what, float[] expected, float[] actual, float rel, float abs) {
+        float[] tol = new float[expected.length];
+        for (int i = 0; i < tol.length; i++) {
+            tol[i] = rel * Math.abs(expected[i]) + abs;
+        }
+        assertClose(what, expected, actual, tol, 0, expected.length);
+    }
+}

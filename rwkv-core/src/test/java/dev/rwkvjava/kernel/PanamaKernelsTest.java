@@ -1,0 +1,323 @@
+package dev.rwkvjava.kernel;
+
+import static dev.rwkvjava.kernel.KernelTestSupport.SIZES;
+import static dev.rwkvjava.kernel.KernelTestSupport.U;
+import static dev.rwkvjava.kernel.KernelTestSupport.absDot;
+import static dev.rwkvjava.kernel.KernelTestSupport.assertClose;
+import static dev.rwkvjava.kernel.KernelTestSupport.matrix;
+import static dev.rwkvjava.kernel.KernelTestSupport.sumTolerance;
+import static dev.rwkvjava.kernel.KernelTestSupport.uniform;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.rwkvjava.tensor.DType;
+import dev.rwkvjava.tensor.Matrix;
+
+import java.lang.foreign.Arena;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The Vector API kernels against the scalar reference, over awkward sizes and offsets. Runs at the preferred
+ * vector width, and again at 128 and 256 bits in the surefire executions that set {@code -Drwkv.vectorBitSize}.
+ */
+class PanamaKernelsTest {
+    private static final float SENTINEL = 12345.5f;
+
+    private static Kernels panama;
+    private static final Kernels scalar = new ScalarKernels();
+    private static Arena arena;
+
+    @BeforeAll
+    static void setUp() {
+        panama = KernelTestSupport.panamaOrSkip();
+        arena = Arena.ofShared();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (arena != null) {
+            arena.close();
+        }
+    }
+
+    static IntStream sizes() {
+        return IntStream.concat(IntStream.rangeClosed(1, 130), Arrays.stream(SIZES).filter(n -> n > 130));
+    }
+
+    @Test
+    void nameSaysPanamaAndWidth() {
+        String bits = System.getProperty("rwkv.vectorBitSize");
+        assertThat(panama.name()).startsWith(bits == null ? "panama-" : "panama-" + bits + " ");
+    }
+
+    @ParameterizedTest
+    @MethodSource("sizes")
+    void dot(int n) {
+        SplittableRandom rnd = new SplittableRandom(n);
+        float[] a = uniform(rnd, n + 3, -1, 1);
+        float[] b = uniform(rnd, n + 5, -1, 1);
+        double abs = 0;
+        for (int i = 0; i < n; i++) {
+            abs += Math.abs((double) a[3 + i] * b[5 + i]);
+        }
+        float[] expected = {scalar.dot(a, 3, b, 5, n)};
+        float[] actual = {panama.dot(a, 3, b, 5, n)};
+        assertClose("dot n=" + n, expected, actual, new float[] {sumTolerance(abs)}, 0, 1);
+    }
+
+    @ParameterizedTest
+    @MethodSource("sizes")
+    void layerNorm(int n) {
+        SplittableRandom rnd = new SplittableRandom(n);
+        // An offset mean, as in real activations, so a one-pass variance would show.
+        float[] x = uniform(rnd, n + 2, 0.5f, 2.5f);
+        float[] weight = uniform(rnd, n, -2, 2);
+        float[] bias = uniform(rnd, n, -1, 1);
+        float[] expected = filled(n + 7);
+        float[] actual = filled(n + 7);
+        scalar.layerNorm(x, 2, weight, bias, 1e-5f, expected, 7, n);
+        panama.layerNorm(x, 2, weight, bias, 1e-5f, actual, 7, n);
+        assertClose("layerNorm n=" + n, expected, actual, normTolerance(expected, weight, 7, n), 0, n + 7);
+    }
+
+    @ParameterizedTest
+    @MethodSource("sizes")
+    void groupNorm(int g) {
+        for (int groups : new int[] {1, 3, 12}) {
+            int n = g * groups;
+            SplittableRandom rnd = new SplittableRandom(n * 31L + groups);
+            float[] x = uniform(rnd, n + 1, -3, 5);
+            float[] weight = uniform(rnd, n, -2, 2);
+            float[] bias = uniform(rnd, n, -1, 1);
+            float[] expected = filled(n + 3);
+            float[] actual = filled(n + 3);
+            scalar.groupNorm(x, 1, groups, weight, bias, 64e-5f, expected, 3, n);
+            panama.groupNorm(x, 1, groups, weight, bias, 64e-5f, actual, 3, n);
+            assertClose("groupNorm g=" + g + " groups=" + groups, expected, actual,
+                    normTolerance(expected, weight, 3, g), 0, n + 3);
+        }
+    }
+
+    @Test
+    void groupNormRejectsUnevenGroups() {
+        float[] x = new float[10];
+        assertThatThrownBy(() -> panama.groupNorm(x, 0, 3, x, x, 1e-5f, x, 0, 10))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @ParameterizedTest
+    @MethodSource("sizes")
+    void lerp(int n) {
+        SplittableRandom rnd = new SplittableRandom(n);
+        float[] a = uniform(rnd, n + 1, -4, 4);
+        float[] b = uniform(rnd, n + 2, -4, 4);
+        float[] t = uniform(rnd, n, 0, 1);
+        float[] expected = filled(n + 3);
+        float[] actual = filled(n + 3);
+        scalar.lerp(a, 1, b, 2, t, expected, 3, n);
+        panama.lerp(a, 1, b, 2, t, actual, 3, n);
+        // FMA rounds once where the scalar code rounds twice.
+        float[] tol = new float[n + 3];
+        for (int i = 0; i < n; i++) {
+            tol[3 + i] = 2 * U * (Math.abs(a[1 + i]) + Math.abs((b[2 + i] - a[1 + i]) * t[i])) + Float.MIN_NORMAL;
+        }
+        assertClose("lerp n=" + n, expected, actual, tol, 0, n + 3);
+    }
+
+    @ParameterizedTest
+    @MethodSource("sizes")
+    void mulAndAddAreExact(int n) {
+        SplittableRandom rnd = new SplittableRandom(n);
+        float[] a = uniform(rnd, n + 1, -4, 4);
+        float[] b = uniform(rnd, n + 2, -4, 4);
+        float[] expected = filled(n + 3);
+        float[] actual = filled(n + 3);
+        scalar.mul(a, 1, b, 2, expected, 3, n);
+        panama.mul(a, 1, b, 2, actual, 3, n);
+        assertThat(actual).as("mul n=%d", n).containsExactly(expected);
+
+        float[] sumExpected = a.clone();
+        float[] sumActual = a.clone();
+        scalar.addInPlace(sumExpected, 1, b, 2, n);
+        panama.addInPlace(sumActual, 1, b, 2, n);
+        assertThat(sumActual).as("addInPlace n=%d", n).containsExactly(sumExpected);
+    }
+
+    @ParameterizedTest
+    @MethodSource("sizes")
+    void sigmoid(int n) {
+        SplittableRandom rnd = new SplittableRandom(n);
+        float[] x = uniform(rnd, n + 2, -20, 20);
+        // The extremes, where exp(-x) overflows or underflows.
+        x[1] = -200;
+        x[x.length - 1] = 200;
+        x[n / 2 + 1] = 0;
+        float[] expected = x.clone();
+        float[] actual = x.clone();
+        scalar.sigmoidInPlace(expected, 1, n);
+        panama.sigmoidInPlace(actual, 1, n);
+        assertClose("sigmoid n=" + n, expected, actual, 8 * U, Float.MIN_NORMAL);
+    }
+
+    @ParameterizedTest
+    @MethodSource("sizes")
+    void reluSquareIsExact(int n) {
+        SplittableRandom rnd = new SplittableRandom(n);
+        float[] x = uniform(rnd, n + 2, -3, 3);
+        float[] expected = x.clone();
+        float[] actual = x.clone();
+        scalar.reluSquareInPlace(expected, 1, n);
+        panama.reluSquareInPlace(actual, 1, n);
+        assertThat(actual).as("reluSquare n=%d", n).containsExactly(expected);
+    }
+
+    @ParameterizedTest
+    @MethodSource("sizes")
+    void wkv4OverSeveralSteps(int n) {
+        SplittableRandom rnd = new SplittableRandom(n);
+        float[] u = uniform(rnd, n, -1, 1);
+        float[] w = uniform(rnd, n, -3, -0.01f);
+        float[] expectedState = new float[3 * n + 4];
+        Arrays.fill(expectedState, 4 + 2 * n, 4 + 3 * n, -1e38f);
+        float[] actualState = expectedState.clone();
+        for (int step = 0; step < 6; step++) {
+            float[] k = uniform(rnd, n + 1, -8, 8);
+            float[] v = uniform(rnd, n + 1, -2, 2);
+            float[] expected = filled(n + 2);
+            float[] actual = filled(n + 2);
+            scalar.wkv4(k, v, 1, u, w, expectedState, 4, 4 + n, 4 + 2 * n, expected, 2, n);
+            panama.wkv4(k, v, 1, u, w, actualState, 4, 4 + n, 4 + 2 * n, actual, 2, n);
+            assertClose("wkv4 out n=" + n + " step " + step, expected, actual, 1e-5f, 1e-6f);
+            assertClose("wkv4 state n=" + n + " step " + step, expectedState, actualState, 1e-5f, 1e-6f);
+            // Keep the two runs in lockstep so that differences do not compound over the steps.
+            System.arraycopy(expectedState, 0, actualState, 0, expectedState.length);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void matVec(DType dtype) {
+        for (int cols : SIZES) {
+            for (int rows : new int[] {1, 2, 3, 4, 5, 7, 9}) {
+                checkMatVec(dtype, rows, cols, 0, rows);
+            }
+        }
+        checkMatVec(dtype, 33, 768, 0, 33);
+        checkMatVec(dtype, 101, 1025, 0, 101);
+        // Row ranges as the worker pool hands them out.
+        checkMatVec(dtype, 50, 257, 3, 29);
+        checkMatVec(dtype, 50, 257, 29, 50);
+        checkMatVec(dtype, 50, 257, 17, 17);
+    }
+
+    private static void checkMatVec(DType dtype, int rows, int cols, int rowStart, int rowEnd) {
+        SplittableRandom rnd = new SplittableRandom(rows * 100_003L + cols + dtype.ordinal());
+        Matrix w = matrix(arena, rnd, dtype, rows, cols);
+        float[] x = uniform(rnd, cols + 5, -1, 1);
+        float[] expected = filled(rows + 3);
+        float[] actual = filled(rows + 3);
+        scalar.matVec(w, x, 5, expected, 3, rowStart, rowEnd);
+        panama.matVec(w, x, 5, actual, 3, rowStart, rowEnd);
+        float[] tol = new float[rows + 3];
+        for (int r = rowStart; r < rowEnd; r++) {
+            tol[3 + r] = sumTolerance(absDot(w, r, x, 5));
+        }
+        assertClose("matVec " + dtype + " " + rows + "x" + cols + " rows [" + rowStart + ", " + rowEnd + ")",
+                expected, actual, tol, 0, rows + 3);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void matMat(DType dtype) {
+        for (int cols : new int[] {1, 7, 16, 17, 33, 100, 257, 768, 1025}) {
+            for (int rows : new int[] {1, 3, 4, 5, 8, 9, 13, 17}) {
+                for (int n : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 17}) {
+                    checkMatMat(dtype, rows, cols, n, 0, rows, panama.matMatScratchSize(cols));
+                }
+            }
+        }
+        checkMatMat(dtype, 40, 768, 33, 0, 40, panama.matMatScratchSize(768));
+        checkMatMat(dtype, 64, 129, 64, 0, 64, panama.matMatScratchSize(129));
+        // Row ranges, and scratch smaller or larger than asked for (at least cols is the contract).
+        checkMatMat(dtype, 37, 100, 11, 5, 30, 100);
+        checkMatMat(dtype, 37, 100, 11, 5, 30, 3 * 100 + 17);
+        checkMatMat(dtype, 37, 100, 11, 30, 37, 100 * 50);
+    }
+
+    private static void checkMatMat(DType dtype, int rows, int cols, int n, int rowStart, int rowEnd, int scratchSize) {
+        SplittableRandom rnd = new SplittableRandom(rows * 100_003L + cols * 31L + n + dtype.ordinal());
+        Matrix w = matrix(arena, rnd, dtype, rows, cols);
+        int xOff = 3, xStride = cols + 2, yOff = 5, yStride = rows + 4;
+        float[] x = uniform(rnd, xOff + n * xStride, -1, 1);
+        float[] expected = filled(yOff + n * yStride);
+        float[] actual = filled(yOff + n * yStride);
+        scalar.matMat(w, x, xOff, xStride, n, expected, yOff, yStride, rowStart, rowEnd, new float[cols]);
+        panama.matMat(w, x, xOff, xStride, n, actual, yOff, yStride, rowStart, rowEnd, new float[scratchSize]);
+        float[] tol = new float[expected.length];
+        for (int t = 0; t < n; t++) {
+            for (int r = rowStart; r < rowEnd; r++) {
+                tol[yOff + t * yStride + r] = sumTolerance(absDot(w, r, x, xOff + t * xStride));
+            }
+        }
+        assertClose("matMat " + dtype + " " + rows + "x" + cols + " n=" + n + " rows [" + rowStart + ", " + rowEnd
+                + ") scratch " + scratchSize, expected, actual, tol, 0, expected.length);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void readRowIsExact(DType dtype) {
+        for (int cols : SIZES) {
+            SplittableRandom rnd = new SplittableRandom(cols);
+            Matrix w = matrix(arena, rnd, dtype, 3, cols);
+            for (int r = 0; r < 3; r++) {
+                float[] expected = filled(cols + 2);
+                float[] actual = filled(cols + 2);
+                scalar.readRow(w, r, expected, 1);
+                panama.readRow(w, r, actual, 1);
+                assertThat(actual).as("readRow %s row %d of %d cols", dtype, r, cols).containsExactly(expected);
+            }
+        }
+    }
+
+    @Test
+    void rangesAreChecked() {
+        Matrix w = matrix(arena, new SplittableRandom(1), DType.BF16, 4, 10);
+        float[] y = new float[4];
+        assertThatThrownBy(() -> panama.matVec(w, new float[9], 0, y, 0, 0, 4))
+                .isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("x");
+        assertThatThrownBy(() -> panama.matVec(w, new float[10], 0, y, 1, 0, 4))
+                .isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("y");
+        assertThatThrownBy(() -> panama.matVec(w, new float[10], 0, y, 0, 0, 5))
+                .isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("rows");
+        assertThatThrownBy(() -> panama.matMat(w, new float[20], 0, 10, 2, new float[8], 0, 4, 0, 4, new float[9]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("scratch");
+    }
+
+    private static float[] filled(int n) {
+        float[] a = new float[n];
+        Arrays.fill(a, SENTINEL);
+        return a;
+    }
+
+    /**
+     * Norm outputs are (x - mean) · inv · w + b; mean and variance are sums over g values, so their error grows
+     * with g. Untouched elements (the sentinel) get a zero tolerance.
+     */
+    private static float[] normTolerance(float[] expected, float[] weight, int off, int g) {
+        float[] tol = new float[expected.length];
+        for (int i = off; i < expected.length; i++) {
+            tol[i] = (float) ((16 + Math.sqrt(g)) * 8 * U * (Math.abs(expected[i]) + 4 * Math.abs(weight[(i - off)])))
+                    + Float.MIN_NORMAL;
+        }
+        return tol;
+    }
+}

@@ -92,7 +92,7 @@ final class ChatCommand implements Callable<Integer> {
         try (TextGenerator gen = modelOptions.load()) {
             if (gen.tokenizer() == null) {
                 throw new IllegalArgumentException("chat needs a tokenizer and the model " + modelOptions.model
-                        + " has none: give --tokenizer FILE");
+                        + " has none: " + gen.tokenizerProblem());
             }
             chat = template != null ? ChatTemplate.of(template) : ChatTemplate.defaultFor(gen.tokenizer());
             config = new GenerationConfig(maxTokens, sampling.apply(SamplerConfig.chat()), List.of(),

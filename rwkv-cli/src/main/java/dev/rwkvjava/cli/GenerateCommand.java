@@ -103,7 +103,7 @@ final class GenerateCommand implements Callable<Integer> {
             if (stateIn != null) {
                 session.load(stateIn);
             }
-            int[] promptIds = promptIds(session);
+            int[] promptIds = promptIds(session, gen);
             if (!stop.isEmpty() && gen.tokenizer() == null) {
                 throw new IllegalArgumentException("--stop needs a tokenizer to see text; this model has none (use "
                         + "--stop-id, or give --tokenizer)");
@@ -128,7 +128,7 @@ final class GenerateCommand implements Callable<Integer> {
         return 0;
     }
 
-    private int[] promptIds(Session session) throws IOException {
+    private int[] promptIds(Session session, TextGenerator gen) throws IOException {
         if (prompt == null) {
             return new int[0];
         }
@@ -143,8 +143,8 @@ final class GenerateCommand implements Callable<Integer> {
             text = Files.readString(prompt.file, StandardCharsets.UTF_8);
         }
         if (session.tokenizer() == null) {
-            throw new IllegalArgumentException("the model " + modelOptions.model + " has no tokenizer (none in its folder "
-                    + "and its vocabulary is not bytes): give --tokenizer FILE, or the prompt as --prompt-ids");
+            throw new IllegalArgumentException("the model " + modelOptions.model + " has no tokenizer ("
+                    + gen.tokenizerProblem() + "); or give the prompt as --prompt-ids");
         }
         int[] ids = session.encode(text);
         if (ids.length == 0 && !session.hasContext()) {

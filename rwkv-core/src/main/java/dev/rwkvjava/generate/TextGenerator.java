@@ -26,11 +26,13 @@ public final class TextGenerator implements AutoCloseable {
     private final RwkvModel model;
     private final Tokenizer tokenizer;
     private final ResolvedModel source;
+    private final String tokenizerProblem;
 
-    private TextGenerator(RwkvModel model, Tokenizer tokenizer, ResolvedModel source) {
+    private TextGenerator(RwkvModel model, Tokenizer tokenizer, ResolvedModel source, String tokenizerProblem) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.source = source;
+        this.tokenizerProblem = tokenizerProblem;
     }
 
     /** Loads a model (file, folder or hub id; downloads show a progress bar on stderr). */
@@ -48,14 +50,12 @@ public final class TextGenerator implements AutoCloseable {
         ResolvedModel r = ModelResolver.resolve(model, hub, progress != null ? progress : DownloadProgress.none());
         RwkvModel m = RwkvModel.load(r.weights(), options);
         try {
-            Tokenizer t = tokenizer != null ? TokenizerLoader.load(tokenizer)
-                    : TokenizerLoader.forModel(r.tokenizer(), m.vocabSize());
-            if (t != null && t.vocabSize() > m.vocabSize()) {
-                throw new IllegalArgumentException("tokenizer " + (tokenizer != null ? tokenizer : r.tokenizer())
-                        + " has " + t.vocabSize() + " ids but the model " + r.weights().getFileName() + " only "
-                        + m.vocabSize() + ": they do not belong together");
+            if (tokenizer != null) {
+                return new TextGenerator(m, TokenizerLoader.load(tokenizer, m.vocabSize()), r, null);
             }
-            return new TextGenerator(m, t, r);
+            TokenizerLoader.Choice c = TokenizerLoader.forModel(r.directory() != null ? r.directory() : r.weights(),
+                    m.vocabSize());
+            return new TextGenerator(m, c.tokenizer(), r, c.problem());
         } catch (RuntimeException e) {
             m.close();
             throw e;
@@ -65,7 +65,7 @@ public final class TextGenerator implements AutoCloseable {
     /** Wraps a loaded model and tokenizer (either may be shared; closing this closes the model). */
     public static TextGenerator of(RwkvModel model, Tokenizer tokenizer) {
         Objects.requireNonNull(model, "model");
-        return new TextGenerator(model, tokenizer, null);
+        return new TextGenerator(model, tokenizer, null, tokenizer == null ? "no tokenizer was given" : null);
     }
 
     public RwkvModel model() {
@@ -75,6 +75,11 @@ public final class TextGenerator implements AutoCloseable {
     /** The tokenizer, or null when the model has none (then give token ids). */
     public Tokenizer tokenizer() {
         return tokenizer;
+    }
+
+    /** Why there is no tokenizer (naming the file to supply), or null when there is one. */
+    public String tokenizerProblem() {
+        return tokenizerProblem;
     }
 
     /** Where the model came from, or null for {@link #of}. */

@@ -1,60 +1,63 @@
 package dev.rwkvjava.generate;
 
-import dev.rwkvjava.tokenizer.ByteTokenizer;
 import dev.rwkvjava.tokenizer.Tokenizer;
-import dev.rwkvjava.tokenizer.bpe.BpeTokenizer;
-import dev.rwkvjava.tokenizer.world.WorldTokenizer;
+import dev.rwkvjava.tokenizer.Tokenizers;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 
 /**
- * Picks and loads a model's tokenizer: a Hugging Face {@code tokenizer.json} (byte-level BPE, e.g. GPT-NeoX-20B of
- * the RWKV-4 Pile and Raven models), an RWKV World vocabulary ({@code rwkv_vocab_v20230424.txt}), or, for byte-level
- * models with a vocabulary of 256, the bytes tokenizer.
+ * A model's tokenizer, chosen by the tokenizer module's {@link Tokenizers} (an explicit file; else a tokenizer file
+ * in the model's folder of the kind its vocabulary size calls for; else bytes for a vocabulary of 256). A model
+ * without one is allowed (it can still take token ids): {@link Choice#problem()} then says what to supply.
  */
 public final class TokenizerLoader {
     private TokenizerLoader() {
     }
 
     /**
-     * Loads a tokenizer given by the user: a file ({@code .json}: Hugging Face tokenizer; {@code .txt}: World
-     * vocabulary) or the word {@code bytes}.
+     * The outcome.
+     *
+     * @param tokenizer the tokenizer, or null when none was found
+     * @param problem   why there is none (naming the file to supply), or null
      */
-    public static Tokenizer load(String spec) {
-        if (spec.equalsIgnoreCase("bytes")) {
-            return new ByteTokenizer();
-        }
-        return load(Path.of(spec));
+    public record Choice(Tokenizer tokenizer, String problem) {
     }
 
-    public static Tokenizer load(Path file) {
+    /**
+     * Loads a tokenizer the user named: a file ({@code tokenizer.json} or an RWKV World vocabulary) or the word
+     * {@code bytes}; it must fit a model of {@code vocabSize} ids.
+     */
+    public static Tokenizer load(String spec, int vocabSize) {
+        if (spec.equalsIgnoreCase("bytes")) {
+            return Tokenizers.bytes();
+        }
+        Path file = Path.of(spec);
         if (!Files.isRegularFile(file)) {
             throw new IllegalArgumentException("tokenizer " + file + ": no such file");
         }
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         try {
-            if (name.endsWith(".json")) {
-                return BpeTokenizer.load(file);
-            }
-            if (name.endsWith(".txt")) {
-                return WorldTokenizer.load(file);
-            }
+            return Tokenizers.forModel(file, vocabSize, file);
         } catch (IOException e) {
             throw new UncheckedIOException("tokenizer " + file + ": " + e.getMessage(), e);
         }
-        throw new IllegalArgumentException("tokenizer " + file + ": unknown kind; expected a Hugging Face "
-                + "tokenizer.json, an RWKV World vocabulary (.txt) or 'bytes'");
     }
 
-    /** The tokenizer for a model: its tokenizer file if it has one, bytes for a vocabulary of 256, else null. */
-    public static Tokenizer forModel(Path tokenizerFile, int vocabSize) {
-        if (tokenizerFile != null) {
-            return load(tokenizerFile);
+    /** The tokenizer found with a model ({@code modelPath} is its weights file or folder). */
+    public static Choice forModel(Path modelPath, int vocabSize) {
+        try {
+            return new Choice(Tokenizers.forModel(modelPath, vocabSize), null);
+        } catch (IOException e) {
+            throw new UncheckedIOException("tokenizer for " + modelPath + ": " + e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            // "None found" is not an error (ids still work); a tokenizer that was found but does not fit is.
+            String m = String.valueOf(e.getMessage());
+            if (m.startsWith("no tokenizer for a model")) {
+                return new Choice(null, m);
+            }
+            throw e;
         }
-        return vocabSize == ByteTokenizer.VOCAB_SIZE ? new ByteTokenizer() : null;
     }
 }

@@ -8,19 +8,16 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 
 /**
  * Turns what a user passes as {@code --model} into files: a weights file, a folder in Hugging Face layout
  * (config.json, tokenizer, weights), or a hub repository id {@code OWNER/NAME[@REVISION]}, which is looked up in the
- * cache and pulled when missing (unless offline).
+ * cache and pulled when missing (unless offline). The tokenizer is chosen afterwards, from the folder (see
+ * {@code TokenizerLoader}).
  */
 public final class ModelResolver {
-    /** Tokenizer files recognised in a model folder, in order of preference. */
-    private static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "rwkv_vocab_v20230424.txt");
-
     private ModelResolver() {
     }
 
@@ -38,11 +35,7 @@ public final class ModelResolver {
             if (Files.isDirectory(path)) {
                 return fromDirectory(spec, path, null);
             }
-            // A file inside a Hugging Face style folder gets that folder's tokenizer; a loose file does not, since a
-            // tokenizer that merely lies beside it may belong to another model.
-            Path dir = path.toAbsolutePath().getParent();
-            Path tok = dir != null && Files.isRegularFile(dir.resolve("config.json")) ? tokenizerIn(dir) : null;
-            return new ResolvedModel(spec, path, dir, tok, null);
+            return new ResolvedModel(spec, path, null, null);
         }
         String repo = spec;
         String revision = HubConfig.DEFAULT_REVISION;
@@ -84,25 +77,7 @@ public final class ModelResolver {
             }
             throw e;
         }
-        return new ResolvedModel(spec, weights, dir, tokenizerIn(dir), repo);
-    }
-
-    /** The tokenizer file of a model folder, or null. */
-    public static Path tokenizerIn(Path dir) {
-        for (String name : TOKENIZER_FILES) {
-            Path p = dir.resolve(name);
-            if (Files.isRegularFile(p)) {
-                return p;
-            }
-        }
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> {
-                String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-                return n.startsWith("rwkv_vocab") && n.endsWith(".txt");
-            }).sorted().findFirst().orElse(null);
-        } catch (IOException e) {
-            return null;
-        }
+        return new ResolvedModel(spec, weights, dir, repo);
     }
 
     private static Path otherWeights(Path dir) {

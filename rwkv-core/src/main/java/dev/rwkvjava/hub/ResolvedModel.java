@@ -7,9 +7,8 @@ import java.nio.file.Path;
  *
  * @param spec      what the user asked for
  * @param weights   the weights file
- * @param directory the model folder, or null for a loose weights file
- * @param tokenizer the tokenizer file found with the model, or null
+ * @param directory the model folder, or null for a weights file given directly
  * @param repoId    the hub repository it came from, or null
  */
-public record ResolvedModel(String spec, Path weights, Path directory, Path tokenizer, String repoId) {
+public record ResolvedModel(String spec, Path weights, Path directory, String repoId) {
 }

@@ -18,13 +18,15 @@ import java.util.SplittableRandom;
  * stays reproducible from its seed. Not thread-safe.
  */
 public final class Sampler {
-    /** Cut-off searches first look at tokens at least this fraction as likely as the top one. */
-    private static final double FIRST_THRESHOLD = 1e-4;
+    /** Probability buckets: all float bit patterns of (0, 1] shifted right by 16. */
+    private static final int BUCKETS = (Float.floatToRawIntBits(1f) >>> 16) + 1;
 
     private final SamplerConfig config;
     private final int vocab;
     private final float[] work;
     private final int[] order;
+    private final int[] bucketCount = new int[BUCKETS];
+    private final double[] bucketMass = new double[BUCKETS];
     private final float[] counts;
     private final boolean[] seen;
     private final int[] seenIds;
@@ -250,9 +252,16 @@ public final class Sampler {
         return n;
     }
 
-    /** Fills order[0..n) with the tokens that survive min-p, top-k and top-p (all on work's probabilities). */
+    /**
+     * Fills order[0..n) with the tokens that survive min-p, top-k and top-p (all on work's probabilities).
+     *
+     * <p>Sorting the vocabulary every token would cost milliseconds. Instead one pass sorts the probabilities into
+     * buckets by their float bits (for positive floats the bits grow with the value; the top 16 bits are the
+     * exponent and 7 mantissa bits, so a bucket spans under 1 %), which tells which bucket holds the top-p and top-k
+     * boundaries; only that bucket is sorted.
+     */
     private int cutOff(float top) {
-        double floor = config.minP() * top;
+        float floor = (float) (config.minP() * top);
         double topP = config.topP();
         int topK = config.topK() > 0 && config.topK() < vocab ? config.topK() : 0;
         if (topP >= 1 && topK == 0) {
@@ -264,48 +273,89 @@ public final class Sampler {
             }
             return n;
         }
-        // Sorting the whole vocabulary every token is wasteful: first take only the likelier tokens. If they hold
-        // enough mass for top-p and are enough for top-k, every token left out ranks below every kept one, so the
-        // cut-offs come out exactly as with a full sort. Otherwise lower the threshold and look again.
-        double threshold = Math.max(floor, top * FIRST_THRESHOLD);
-        int n;
-        while (true) {
-            n = 0;
-            double mass = 0;
-            for (int i = 0; i < vocab; i++) {
-                float p = work[i];
-                if (p > 0 && p >= threshold) {
-                    order[n++] = i;
-                    mass += p;
+        java.util.Arrays.fill(bucketCount, 0);
+        java.util.Arrays.fill(bucketMass, 0);
+        for (int i = 0; i < vocab; i++) {
+            float p = work[i];
+            if (p > 0 && p >= floor) {
+                int b = bucket(p);
+                bucketCount[b]++;
+                bucketMass[b] += p;
+            }
+        }
+        // Top-p, as ChatRWKV: the probability at which the cumulative sum (most likely first) reaches top-p is the
+        // cut-off, and every token at least that likely stays (so ties with it are kept too).
+        float cut = 0;
+        if (topP < 1) {
+            double above = 0;
+            int b = BUCKETS - 1;
+            while (b >= 0 && (bucketCount[b] == 0 || above + bucketMass[b] < topP)) {
+                above += bucketMass[b--];
+            }
+            if (b >= 0) {
+                int m = gather(b, floor, 0);
+                cut = work[order[m - 1]];
+                double cumulative = above;
+                for (int j = 0; j < m; j++) {
+                    cumulative += work[order[j]];
+                    if (cumulative >= topP) {
+                        cut = work[order[j]];
+                        break;
+                    }
                 }
             }
-            boolean enough = (topP >= 1 || mass >= topP) && (topK == 0 || n >= topK);
-            if (enough || threshold <= floor) {
-                break;
+        }
+        // Top-k: everything in the buckets above the one where the count reaches k, and the best of that one.
+        int kBucket = -1;
+        int needK = 0;
+        if (topK > 0) {
+            int counted = 0;
+            for (int b = BUCKETS - 1; b >= 0; b--) {
+                if (counted + bucketCount[b] >= topK) {
+                    kBucket = b;
+                    needK = topK - counted;
+                    break;
+                }
+                counted += bucketCount[b];
             }
-            threshold = threshold > 1e-30 ? Math.max(floor, threshold * FIRST_THRESHOLD) : floor;
         }
-        IntArrays.quickSort(order, 0, n, byProbabilityDescending);
-        if (topK > 0 && n > topK) {
-            n = topK;
+        int n = 0;
+        for (int i = 0; i < vocab; i++) {
+            float p = work[i];
+            if (p > 0 && p >= floor && p >= cut && (kBucket < 0 || bucket(p) > kBucket)) {
+                order[n++] = i;
+            }
         }
-        if (topP < 1) {
-            // ChatRWKV: the probability at which the sorted cumulative sum first reaches top-p is the cut-off;
-            // every token at least that likely stays (so tokens tied with it are kept too).
-            double cumulative = 0;
-            for (int j = 0; j < n; j++) {
-                cumulative += work[order[j]];
-                if (cumulative >= topP) {
-                    float cut = work[order[j]];
-                    int k = j + 1;
-                    while (k < n && work[order[k]] >= cut) {
-                        k++;
-                    }
-                    return k;
+        if (kBucket >= 0) {
+            int size = bucketCount[kBucket];
+            int from = vocab - size; // the end of order is free: n + size <= vocab
+            gather(kBucket, floor, from);
+            for (int j = 0; j < needK; j++) {
+                int id = order[from + j];
+                if (work[id] >= cut) {
+                    order[n++] = id;
                 }
             }
         }
         return n;
+    }
+
+    /** Bucket of a positive probability: the top 16 bits of its float (exponent and 7 mantissa bits). */
+    private static int bucket(float p) {
+        return Float.floatToRawIntBits(p) >>> 16;
+    }
+
+    /** Puts the tokens of one bucket (at least as likely as floor) at order[from..], most likely first. */
+    private int gather(int b, float floor, int from) {
+        int m = from;
+        for (int i = 0; i < vocab; i++) {
+            float p = work[i];
+            if (p > 0 && p >= floor && bucket(p) == b) {
+                order[m++] = i;
+            }
+        }
+        IntArrays.quickSort(order, from, m, byProbabilityDescending);
+        return m - from;
     }
 
     private IllegalStateException noCandidates() {

@@ -40,12 +40,16 @@ final class FakeHub implements AutoCloseable {
     final Map<String, Integer> dropOnce = new ConcurrentHashMap<>();
     /** file -> size to list instead of the real one. */
     final Map<String, Long> listedSize = new ConcurrentHashMap<>();
+    /** file -> bytes after which the transfer stalls (sends nothing for {@link #STALL_MS}), once. */
+    final Map<String, Integer> stallOnce = new ConcurrentHashMap<>();
+    static final long STALL_MS = 6000;
     /** List files without sizes (clients must ask with HEAD). */
     volatile boolean omitSizes;
     /** file -> sha256 to list instead of the real one. */
     final Map<String, String> listedSha = new ConcurrentHashMap<>();
     private final HttpServer api;
     private final HttpServer cdn;
+    private final java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newCachedThreadPool();
 
     FakeHub(String repo, Map<String, byte[]> content, Set<String> lfsFiles) throws IOException {
         this.repo = repo;
@@ -56,6 +60,9 @@ final class FakeHub implements AutoCloseable {
         cdn = HttpServer.create(new InetSocketAddress(loopback, 0), 0);
         api.createContext("/", this::handleApi);
         cdn.createContext("/", this::handleCdn);
+        // One thread per exchange, as a real server: a stalled transfer must not hold up the retry.
+        api.setExecutor(pool);
+        cdn.setExecutor(pool);
         api.start();
         cdn.start();
     }
@@ -151,6 +158,18 @@ final class FakeHub implements AutoCloseable {
             // Fewer bytes than promised, then the connection goes away: what a dropped download looks like.
             throw new IOException("dropping the connection on purpose");
         }
+        Integer stall = stallOnce.remove(file);
+        if (stall != null && stall < length) {
+            out.write(data, from, stall);
+            out.flush();
+            try {
+                Thread.sleep(STALL_MS); // a connection that stays open but delivers nothing
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            out.write(data, from + stall, length - stall);
+            return;
+        }
         out.write(data, from, length);
     }
 
@@ -233,5 +252,6 @@ final class FakeHub implements AutoCloseable {
     public void close() {
         api.stop(0);
         cdn.stop(0);
+        pool.shutdownNow();
     }
 }

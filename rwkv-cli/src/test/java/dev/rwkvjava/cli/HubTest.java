@@ -121,6 +121,23 @@ class HubTest {
     }
 
     @Test
+    void aStalledConnectionIsDroppedAndResumed() throws IOException {
+        hub.stallOnce.put("model.safetensors", 500_000);
+        System.setProperty("rwkv.hub.stallTimeoutSeconds", "1");
+        long t0 = System.nanoTime();
+        CliTest.Result r;
+        try {
+            r = run("pull", REPO, "--cache-dir", cache.toString());
+        } finally {
+            System.clearProperty("rwkv.hub.stallTimeoutSeconds");
+        }
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat((System.nanoTime() - t0) / 1e6).as(r.err()).isLessThan(FakeHub.STALL_MS);
+        assertThat(r.err()).contains("resuming at");
+        assertThat(Files.readAllBytes(repoDir().resolve("model.safetensors"))).isEqualTo(weights);
+    }
+
+    @Test
     void aPartialFileFromAnEarlierRunIsResumed() throws IOException {
         Files.createDirectories(repoDir());
         Files.write(repoDir().resolve("model.safetensors.part"), java.util.Arrays.copyOf(weights, 12345));

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InterruptedIOException;
-import java.io.OutputStream;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -17,16 +16,17 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -46,13 +46,24 @@ public final class HubClient {
     static final int MAX_ATTEMPTS = 6;
     private static final int MAX_REDIRECTS = 10;
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-    private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
     private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * A download that receives nothing for this long is treated as dropped (and resumed); seconds, from the system
+     * property {@code rwkv.hub.stallTimeoutSeconds} (default 60).
+     */
+    static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(60);
 
     private final HubConfig config;
     private final HttpClient http;
+    private final Duration stallTimeout;
 
     public HubClient(HubConfig config) {
+        this(config, Duration.ofSeconds(Long.getLong("rwkv.hub.stallTimeoutSeconds", DEFAULT_STALL_TIMEOUT.toSeconds())));
+    }
+
+    HubClient(HubConfig config, Duration stallTimeout) {
+        this.stallTimeout = stallTimeout;
         this.config = Objects.requireNonNull(config, "config");
         this.http = HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -127,7 +138,7 @@ public final class HubClient {
                 sha256 = m.sha256();
             }
         }
-        boolean started = false;
+        boolean[] started = {false};
         int failures = 0;
         long lastFailure = -1;
         while (true) {
@@ -137,47 +148,25 @@ public final class HubClient {
                 have = 0;
             }
             if (expected >= 0 && have == expected && have > 0) {
-                if (!started) {
+                if (!started[0]) {
                     progress.start(file.name(), expected, have);
                 }
                 break; // complete from an earlier run; verified below
             }
-            HttpResponse<InputStream> r = send(uri, "GET", have > 0 ? "bytes=" + have + "-" : null,
-                    HttpResponse.BodyHandlers.ofInputStream());
-            int status = r.statusCode();
-            String etag = shaFromEtag(r.headers());
-            if (sha256 == null && etag != null) {
-                sha256 = etag;
-            }
-            boolean append;
-            if (status == 206 && have > 0) {
-                Matcher m = CONTENT_RANGE.matcher(r.headers().firstValue("Content-Range").orElse(""));
-                append = m.matches() && Long.parseLong(m.group(1)) == have;
-                if (append && expected < 0 && !m.group(3).equals("*")) {
-                    expected = Long.parseLong(m.group(3));
+            long[] total = {expected};
+            PartWriter writer = new PartWriter(part, have, progress, stallTimeout, (size, from) -> {
+                if (total[0] < 0) {
+                    total[0] = size;
                 }
-            } else if (status == 200) {
-                append = false; // the whole file (the server ignored or was not sent a range)
-                if (expected < 0) {
-                    expected = r.headers().firstValueAsLong("Content-Length").orElse(-1);
+                if (!started[0]) {
+                    started[0] = true;
+                    progress.start(file.name(), total[0], from);
                 }
-            } else if (status == 416 && have > 0) {
-                r.body().close();
-                // Nothing after what we have: either the part is complete (checked below) or it is not this file.
-                break;
-            } else {
-                r.body().close();
-                throw statusError(status, listing.repoId(), listing.revision(), file.name(), uri);
-            }
-            if (!append && have > 0) {
-                have = 0;
-            }
-            if (!started) {
-                progress.start(file.name(), expected, have);
-                started = true;
-            }
+            });
+            HttpResponse<Long> r;
             try {
-                have = copy(r.body(), part, append, have, progress);
+                r = send(uri, "GET", have > 0 ? "bytes=" + have + "-" : null, writer::subscriber, x -> { },
+                        writer.stalled());
             } catch (IOException e) {
                 if (e instanceof InterruptedIOException || Thread.currentThread().isInterrupted()) {
                     throw e;
@@ -195,6 +184,24 @@ public final class HubClient {
                 pause(failures);
                 continue;
             }
+            int status = r.statusCode();
+            String etag = shaFromEtag(r.headers());
+            if (sha256 == null && etag != null) {
+                sha256 = etag;
+            }
+            if (status == 416 && have > 0) {
+                // Nothing after what we have: either the part is complete (checked below) or it is not this file.
+                break;
+            }
+            if ((status != 200 && status != 206) || r.body() < 0) {
+                if (status == 206) {
+                    throw new HubException(file.name() + ": the server answered a range that does not continue the "
+                            + have + " bytes already downloaded (" + r.headers().firstValue("Content-Range").orElse("?") + ")");
+                }
+                throw statusError(status, listing.repoId(), listing.revision(), file.name(), uri);
+            }
+            expected = total[0];
+            have = r.body();
             if (expected >= 0 && have != expected) {
                 Files.deleteIfExists(part);
                 throw new HubException(file.name() + ": the server sent " + have + " bytes, but the file has "
@@ -234,23 +241,6 @@ public final class HubClient {
         }
     }
 
-    private static long copy(InputStream body, Path part, boolean append, long have, DownloadProgress progress)
-            throws IOException {
-        long done = append ? have : 0;
-        try (InputStream in = body;
-             OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                     append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
-            byte[] buf = new byte[1 << 16];
-            int n;
-            while ((n = in.read(buf)) >= 0) {
-                out.write(buf, 0, n);
-                done += n;
-                progress.update(done);
-            }
-        }
-        return done;
-    }
-
     /** Size and checksum of a file from a HEAD request, as the hub reports them. */
     private record Metadata(long size, String sha256) {
     }
@@ -269,7 +259,7 @@ public final class HubClient {
             if (linkedSha[0] == null) {
                 linkedSha[0] = shaFromEtag(redirect.headers());
             }
-        });
+        }, null);
         if (r.statusCode() != 200) {
             return new Metadata(linkedSize[0], linkedSha[0]); // the GET will report the problem
         }
@@ -280,12 +270,17 @@ public final class HubClient {
 
     private <T> HttpResponse<T> send(URI uri, String method, String range, HttpResponse.BodyHandler<T> handler)
             throws IOException {
-        return send(uri, method, range, handler, redirect -> { });
+        return send(uri, method, range, handler, redirect -> { }, null);
     }
 
-    /** Sends a request, following redirects (shown to {@code onRedirect}); the token goes only to the hub's own host. */
+    /**
+     * Sends a request, following redirects (shown to {@code onRedirect}); the token goes only to the hub's own host.
+     * When {@code abort} fails, the exchange is abandoned with its error (how a stalled download ends: the client
+     * would otherwise wait for the server forever).
+     */
     private <T> HttpResponse<T> send(URI uri, String method, String range, HttpResponse.BodyHandler<T> handler,
-                                     java.util.function.Consumer<HttpResponse<T>> onRedirect) throws IOException {
+                                     java.util.function.Consumer<HttpResponse<T>> onRedirect,
+                                     CompletableFuture<Void> abort) throws IOException {
         URI current = uri;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             HttpRequest.Builder b = HttpRequest.newBuilder(current).method(method, HttpRequest.BodyPublishers.noBody())
@@ -296,16 +291,7 @@ public final class HubClient {
             if (config.token() != null && sameOrigin(current, config.endpoint())) {
                 b.header("Authorization", "Bearer " + config.token());
             }
-            HttpResponse<T> r;
-            try {
-                r = http.send(b.build(), handler);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while contacting " + current);
-            } catch (IOException e) {
-                throw new IOException("cannot reach " + current.getScheme() + "://" + current.getAuthority() + ": "
-                        + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName()), e);
-            }
+            HttpResponse<T> r = await(http.sendAsync(b.build(), handler), abort, current);
             int s = r.statusCode();
             if (s == 301 || s == 302 || s == 303 || s == 307 || s == 308) {
                 String location = r.headers().firstValue("Location").orElse(null);
@@ -320,6 +306,38 @@ public final class HubClient {
             return r;
         }
         throw new HubException(uri + ": more than " + MAX_REDIRECTS + " redirects");
+    }
+
+    private static <T> HttpResponse<T> await(CompletableFuture<HttpResponse<T>> cf, CompletableFuture<Void> abort,
+                                             URI target) throws IOException {
+        String origin = target.getScheme() + "://" + target.getAuthority();
+        try {
+            if (abort != null) {
+                CompletableFuture.anyOf(cf, abort).join();
+            }
+            return cf.get();
+        } catch (InterruptedException e) {
+            cf.cancel(true);
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while talking to " + origin);
+        } catch (CompletionException | ExecutionException e) {
+            Throwable cause = abort != null && abort.isCompletedExceptionally() ? abortCause(abort) : e.getCause();
+            cf.cancel(true);
+            if (cause instanceof HubException h) {
+                throw h;
+            }
+            throw new IOException(origin + ": " + (cause != null && cause.getMessage() != null ? cause.getMessage()
+                    : String.valueOf(cause)), cause);
+        }
+    }
+
+    private static Throwable abortCause(CompletableFuture<Void> abort) {
+        try {
+            abort.join();
+            return null;
+        } catch (CompletionException e) {
+            return e.getCause();
+        }
     }
 
     private static void discard(HttpResponse<?> r) throws IOException {

@@ -226,12 +226,18 @@ public final class Sampler {
         if (max == Float.NEGATIVE_INFINITY || Float.isNaN(max)) {
             throw noCandidates();
         }
+        boolean infinite = max == Float.POSITIVE_INFINITY; // an overflowed logit: the infinite ones share everything
         double sum = 0;
         for (int i = 0; i < vocab; i++) {
             float v = work[i];
-            float e = v > Float.NEGATIVE_INFINITY ? (float) Math.exp(v - max) : 0f;  // NaN logits count as -inf
-            work[i] = e == e ? e : 0f;
-            sum += work[i];
+            float e;
+            if (infinite) {
+                e = v == Float.POSITIVE_INFINITY ? 1f : 0f;
+            } else {
+                e = v > Float.NEGATIVE_INFINITY ? (float) Math.exp(v - max) : 0f; // NaN counts as -inf
+            }
+            work[i] = e;
+            sum += e;
         }
         float inv = (float) (1.0 / sum);
         float top = 0;

@@ -261,6 +261,14 @@ class SamplerTest {
     }
 
     @Test
+    void nanAndInfiniteLogitsNeverWin() {
+        float inf = Float.POSITIVE_INFINITY;
+        assertDistribution(new Sampler(plain(), 4).probabilities(new float[] {inf, 1f, inf, Float.NaN}), 0.5, 0, 0.5, 0);
+        assertDistribution(new Sampler(plain(), 3).probabilities(new float[] {Float.NaN, 0f, 0f}), 0, 0.5, 0.5);
+        assertThat(new Sampler(SamplerConfig.greedy(), 3).sample(new float[] {Float.NaN, -1f, 2f})).isEqualTo(2);
+    }
+
+    @Test
     void rejectsBadSettings() {
         assertThatThrownBy(() -> plain().withTemperature(-1)).hasMessageContaining("temperature must be");
         assertThatThrownBy(() -> plain().withTopP(1.5)).hasMessageContaining("top-p must be between 0 and 1");

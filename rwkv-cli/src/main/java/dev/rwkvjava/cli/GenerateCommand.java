@@ -119,6 +119,7 @@ final class GenerateCommand implements Callable<Integer> {
             }
             if (json) {
                 out.println(json(r, gen));
+                out.flush();
             } else {
                 out.println();
                 out.flush();

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rwkvjava.tokenizer.TokenTable;
 import dev.rwkvjava.tokenizer.TokenizerFormatException;
 import it.unimi.dsi.fastutil.ints.Int2ObjectOpenHashMap;
+import it.unimi.dsi.fastutil.ints.IntArrayList;
 import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
 import it.unimi.dsi.fastutil.objects.Object2IntOpenHashMap;
 import java.io.IOException;
@@ -57,8 +58,11 @@ final class TokenizerJsonLoader {
     private static final class Reader {
         private final String source;
         private final Object2IntOpenHashMap<String> vocab = new Object2IntOpenHashMap<>();
-        private final List<String> mergeLeft = new ArrayList<>();
-        private final List<String> mergeRight = new ArrayList<>();
+        /** (left id << 32 | right id) to merge rank, and the id each rank produces. */
+        private final Long2IntOpenHashMap ranks = new Long2IntOpenHashMap(65536);
+        private final IntArrayList mergedIds = new IntArrayList(65536);
+        /** Merges seen before the vocabulary (unusual order), resolved once it is known. */
+        private final List<String[]> pendingMerges = new ArrayList<>();
         private ObjectNode root;
         private ObjectNode model;
         private boolean sawVocab;
@@ -67,6 +71,7 @@ final class TokenizerJsonLoader {
         Reader(String source) {
             this.source = source;
             vocab.defaultReturnValue(-1);
+            ranks.defaultReturnValue(-1);
         }
 
         BpeTokenizer read(JsonParser p) throws IOException {
@@ -128,16 +133,14 @@ final class TokenizerJsonLoader {
                     if (space < 0 || s.indexOf(' ', space + 1) >= 0) {
                         throw error("model.merges[" + rank + "] " + quote(s) + " must be two tokens separated by one space");
                     }
-                    mergeLeft.add(s.substring(0, space));
-                    mergeRight.add(s.substring(space + 1));
+                    addMerge(s.substring(0, space), s.substring(space + 1), rank);
                 } else if (t == JsonToken.START_ARRAY) {
                     String left = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
                     String right = left != null && p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
                     if (right == null || p.nextToken() != JsonToken.END_ARRAY) {
                         throw error("model.merges[" + rank + "] must be a pair [\"LEFT\", \"RIGHT\"]");
                     }
-                    mergeLeft.add(left);
-                    mergeRight.add(right);
+                    addMerge(left, right, rank);
                 } else {
                     throw error("model.merges[" + rank + "] must be \"LEFT RIGHT\" or [\"LEFT\", \"RIGHT\"]");
                 }
@@ -210,19 +213,20 @@ final class TokenizerJsonLoader {
             return table.build();
         }
 
+        private void addMerge(String left, String right, int rank) {
+            if (!sawVocab) {
+                pendingMerges.add(new String[] {left, right});
+                return;
+            }
+            int l = vocabId(left, rank);
+            int r = vocabId(right, rank);
+            mergedIds.add(vocabId(left + right, rank));
+            ranks.putIfAbsent(((long) l << 32) | (r & 0xFFFFFFFFL), rank); // a repeated merge keeps its first rank
+        }
+
         private BpeModel buildModel() {
-            int count = mergeLeft.size();
-            Long2IntOpenHashMap ranks = new Long2IntOpenHashMap(count);
-            ranks.defaultReturnValue(-1);
-            int[] mergedIds = new int[count];
-            for (int rank = 0; rank < count; rank++) {
-                String left = mergeLeft.get(rank);
-                String right = mergeRight.get(rank);
-                int l = vocabId(left, rank);
-                int r = vocabId(right, rank);
-                mergedIds[rank] = vocabId(left + right, rank);
-                long key = ((long) l << 32) | (r & 0xFFFFFFFFL);
-                ranks.putIfAbsent(key, rank); // a repeated merge keeps its first (lowest) rank
+            for (int rank = 0; rank < pendingMerges.size(); rank++) {
+                addMerge(pendingMerges.get(rank)[0], pendingMerges.get(rank)[1], rank);
             }
             int unkId = -1;
             if (model.hasNonNull("unk_token")) {
@@ -232,7 +236,7 @@ final class TokenizerJsonLoader {
                     throw error("model.unk_token " + quote(unk) + " is not in model.vocab");
                 }
             }
-            return new BpeModel(vocab, ranks, mergedIds, unkId, model.path("fuse_unk").asBoolean(false),
+            return new BpeModel(vocab, ranks, mergedIds.toIntArray(), unkId, model.path("fuse_unk").asBoolean(false),
                     model.path("byte_fallback").asBoolean(false), model.path("ignore_merges").asBoolean(false));
         }
 

@@ -66,6 +66,17 @@ class BpeTokenizerJsonTest {
     }
 
     @Test
+    void mergesMayComeBeforeTheVocabulary() {
+        BpeTokenizer tok = tokenizer(root -> {
+            ObjectNode model = (ObjectNode) root.get("model");
+            ObjectNode reordered = root.putObject("model");
+            reordered.set("merges", model.get("merges"));
+            reordered.set("vocab", model.get("vocab"));
+        });
+        assertThat(tok.encode("abc")).containsExactly(0, 4);
+    }
+
+    @Test
     void bytesWithoutATokenAreDroppedOrBecomeTheUnknownToken() {
         assertThat(tokenizer(root -> { }).encode("azz")).containsExactly(0);
         BpeTokenizer unk = tokenizer(root -> ((ObjectNode) root.get("model")).put("unk_token", "<unk>"));

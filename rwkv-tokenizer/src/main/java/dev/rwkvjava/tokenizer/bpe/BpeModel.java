@@ -21,18 +21,16 @@ final class BpeModel {
     private final VocabIndex vocab;
     private final int unkId;
     private final boolean fuseUnk;
-    private final boolean byteFallback;
     private final boolean ignoreMerges;
     private final WordCache cache = new WordCache();
 
     BpeModel(VocabIndex vocab, Long2IntOpenHashMap ranks, int[] mergedIds, int unkId, boolean fuseUnk,
-            boolean byteFallback, boolean ignoreMerges) {
+            boolean ignoreMerges) {
         this.vocab = vocab;
         this.ranks = ranks;
         this.mergedIds = mergedIds;
         this.unkId = unkId;
         this.fuseUnk = fuseUnk;
-        this.byteFallback = byteFallback;
         this.ignoreMerges = ignoreMerges;
         for (int b = 0; b < 256; b++) {
             byteIds[b] = vocab.get(String.valueOf(ByteLevelAlphabet.charOf(b)));
@@ -71,16 +69,13 @@ final class BpeModel {
         return mergeAll(sym);
     }
 
-    /** One symbol per byte; bytes without a token become byte-fallback tokens, the unknown token, or nothing. */
+    /** One symbol per byte; bytes without a token become the unknown token (if any) or are dropped, as in tokenizers. */
     private int[] initialSymbols(byte[] bytes) {
         int[] sym = new int[bytes.length];
         int n = 0;
         boolean lastWasUnk = false;
         for (byte b : bytes) {
             int id = byteIds[b & 0xFF];
-            if (id < 0 && byteFallback) {
-                id = vocab.get(String.format("<0x%02X>", b & 0xFF));
-            }
             if (id >= 0) {
                 sym[n++] = id;
                 lastWasUnk = false;

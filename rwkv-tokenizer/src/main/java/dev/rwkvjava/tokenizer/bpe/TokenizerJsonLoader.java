@@ -23,7 +23,7 @@ import java.util.List;
 /**
  * Reads a Hugging Face {@code tokenizer.json} with Jackson and builds a {@link BpeTokenizer}. Supports what
  * byte-level BPE files use: model BPE (merges as "a b" strings or [a, b] pairs, unk_token, fuse_unk,
- * byte_fallback, ignore_merges), Unicode normalizers (NFC, NFD, NFKC, NFKD, Sequence), the ByteLevel
+ * ignore_merges), Unicode normalizers (NFC, NFD, NFKC, NFKD, Sequence), the ByteLevel
  * pre-tokenizer (alone or as the only step of a Sequence) and the ByteLevel decoder. Anything else is
  * rejected with an error naming the file and the unsupported setting, rather than tokenized wrongly.
  */
@@ -171,6 +171,10 @@ final class TokenizerJsonLoader {
                     throw error("model." + field + " is not supported by the byte-level BPE tokenizer");
                 }
             }
+            if (model.path("byte_fallback").asBoolean(false)) {
+                // Byte-level vocabularies spell every byte already; fallback belongs to SentencePiece-style BPE.
+                throw error("model.byte_fallback is not supported by the byte-level BPE tokenizer");
+            }
             List<AddedToken> added = readAddedTokens();
             TokenTable table = buildTable(added);
             BpeModel bpe = buildModel();
@@ -252,7 +256,7 @@ final class TokenizerJsonLoader {
                 }
             }
             return new BpeModel(vocab, ranks, mergedIds.toIntArray(), unkId, model.path("fuse_unk").asBoolean(false),
-                    model.path("byte_fallback").asBoolean(false), model.path("ignore_merges").asBoolean(false));
+                    model.path("ignore_merges").asBoolean(false));
         }
 
         private int vocabId(char[] a, int aOff, int aLen, char[] b, int bOff, int bLen, int rank) {

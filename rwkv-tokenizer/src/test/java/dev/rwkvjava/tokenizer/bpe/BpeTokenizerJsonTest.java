@@ -86,6 +86,14 @@ class BpeTokenizerJsonTest {
     }
 
     @Test
+    void ignoreMergesTakesWholeWordsFromTheVocabulary() {
+        Consumer<ObjectNode> withAbc = root -> ((ObjectNode) root.get("model").get("vocab")).put("abc", 9);
+        assertThat(tokenizer(withAbc).encode("abc")).containsExactly(0, 4); // no merge leads to "abc"
+        BpeTokenizer tok = tokenizer(withAbc.andThen(root -> ((ObjectNode) root.get("model")).put("ignore_merges", true)));
+        assertThat(tok.encode("abc")).containsExactly(9);
+    }
+
+    @Test
     void addPrefixSpace() {
         BpeTokenizer tok = tokenizer(root -> ((ObjectNode) root.get("pre_tokenizer")).put("add_prefix_space", true));
         assertThat(tok.encode("a")).containsExactly(6);
@@ -127,6 +135,8 @@ class BpeTokenizerJsonTest {
         assertThatThrownBy(() -> tokenizer(root -> ((ArrayNode) root.get("model").get("merges")).add("a q")))
                 .isInstanceOf(TokenizerFormatException.class)
                 .hasMessageContaining("model.merges[4]").hasMessageContaining("\"q\"");
+        assertThatThrownBy(() -> tokenizer(root -> ((ObjectNode) root.get("model")).put("byte_fallback", true)))
+                .isInstanceOf(TokenizerFormatException.class).hasMessageContaining("byte_fallback");
         assertThatThrownBy(() -> tokenizer(root -> ((ArrayNode) root.get("model").get("merges")).add("abc")))
                 .isInstanceOf(TokenizerFormatException.class).hasMessageContaining("one space");
         assertThatThrownBy(() -> BpeTokenizer.parse("{\"model\": ".getBytes(StandardCharsets.UTF_8), "broken.json"))

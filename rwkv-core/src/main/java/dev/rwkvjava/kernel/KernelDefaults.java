@@ -10,6 +10,12 @@ final class KernelDefaults {
     private KernelDefaults() {
     }
 
+    static void sub(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = a[aOff + i] - b[bOff + i];
+        }
+    }
+
     static void tanhInPlace(float[] x, int off, int n) {
         for (int i = off; i < off + n; i++) {
             x[i] = (float) Math.tanh(x[i]);

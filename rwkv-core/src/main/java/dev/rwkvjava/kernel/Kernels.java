@@ -61,6 +61,11 @@ public interface Kernels {
     /** x = max(x, 0)² in place. */
     void reluSquareInPlace(float[] x, int off, int n);
 
+    /** out = a - b element-wise. */
+    default void sub(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        KernelDefaults.sub(a, aOff, b, bOff, out, outOff, n);
+    }
+
     /** x = tanh(x) in place. */
     default void tanhInPlace(float[] x, int off, int n) {
         KernelDefaults.tanhInPlace(x, off, n);

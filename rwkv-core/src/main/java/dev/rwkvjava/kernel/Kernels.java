@@ -64,6 +64,37 @@ public interface Kernels {
     /** x = max(x, 0)² in place. */
     void reluSquareInPlace(float[] x, int off, int n);
 
+    /** out = a - b element-wise. */
+    default void sub(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        KernelDefaults.sub(a, aOff, b, bOff, out, outOff, n);
+    }
+
+    /** x = tanh(x) in place. */
+    default void tanhInPlace(float[] x, int off, int n) {
+        KernelDefaults.tanhInPlace(x, off, n);
+    }
+
+    /** x = x·σ(x) (SiLU) in place. */
+    default void siluInPlace(float[] x, int off, int n) {
+        KernelDefaults.siluInPlace(x, off, n);
+    }
+
+    /** x = exp(-exp(x)) in place: the RWKV-5/6 per-step decay from its log-log form. */
+    default void expNegExpInPlace(float[] x, int off, int n) {
+        KernelDefaults.expNegExpInPlace(x, off, n);
+    }
+
+    /**
+     * One RWKV-5/6 WKV step for {@code heads} heads of {@code headSize} channels. Per head, with S the state
+     * matrix [key i, value j] (row-major at {@code stateOff + h·N²}) and r, k, v, decay, bonus this head's
+     * slices: {@code out[j] = Σ_i r[i]·(bonus[i]·k[i]·v[j] + S[i][j])}, then {@code S[i][j] = k[i]·v[j] +
+     * decay[i]·S[i][j]}. r, k, v are read at {@code rkvOff}, decay at {@code decayOff}, bonus from 0.
+     */
+    default void wkv5(float[] r, float[] k, float[] v, int rkvOff, float[] decay, int decayOff, float[] bonus,
+                      float[] state, int stateOff, float[] out, int outOff, int heads, int headSize) {
+        KernelDefaults.wkv5(r, k, v, rkvOff, decay, decayOff, bonus, state, stateOff, out, outOff, heads, headSize);
+    }
+
     /**
      * One RWKV-4 WKV step over n channels with the running-maximum exponent trick. Reads k and v at
      * {@code kvOff}, the bonus u and the log-decay w (already -exp(time_decay)) from 0, and the state triples

@@ -24,6 +24,22 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
         }
     }
 
+    /**
+     * A matrix over float32 values held on the heap (small tensors rearranged at load, such as transposed
+     * low-rank factors), copied from {@code rowMajor} [rows, cols].
+     */
+    public static Matrix ofFloats(String name, float[] rowMajor, int rows, int cols) {
+        if (rowMajor.length != (long) rows * cols) {
+            throw new IllegalArgumentException("tensor " + name + ": " + rowMajor.length + " values for shape ["
+                    + rows + ", " + cols + "]");
+        }
+        MemorySegment data = MemorySegment.ofArray(new float[rowMajor.length]);
+        for (int i = 0; i < rowMajor.length; i++) {
+            data.setAtIndex(WeightReader.F32, i, rowMajor[i]);
+        }
+        return new Matrix(name, data, DType.F32, rows, cols);
+    }
+
     /** Byte offset of row r. */
     public long rowOffset(int r) {
         return (long) r * cols * dtype.bytes();

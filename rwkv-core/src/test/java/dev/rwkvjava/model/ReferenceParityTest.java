@@ -29,7 +29,11 @@ class ReferenceParityTest {
     /** Models under test: the model file's stem under models/ (and the folder name under reference/). */
     static final List<String> MODELS = List.of(
             "tiny-rwkv-4v0-660K.f32",
-            "random-v4-c128-l3-v1000");
+            "random-v4-c128-l3-v1000",
+            "tiny-rwkv-5v1-730K.f32",
+            "tiny-rwkv-5v2-730K.f32",
+            "tiny-rwkv-6v0-1m.f32",
+            "random-v6-c128-h2-l3-v1000");
 
     static final double LOGIT_TOL = 1e-4;
     static final double STATE_TOL = 1e-4;

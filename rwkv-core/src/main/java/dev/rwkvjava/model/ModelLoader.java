@@ -8,6 +8,7 @@ import dev.rwkvjava.io.TensorStore;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.v4.V4Forward;
+import dev.rwkvjava.model.v7.V7Forward;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,6 +62,7 @@ public final class ModelLoader {
         ModelConfig cfg = VersionDetector.detect(tensors, eps);
         return switch (cfg.version()) {
             case V4 -> new V4Forward(tensors, cfg, kernels, pool, maxChunk);
+            case V7, V7_DEEPEMBED -> new V7Forward(tensors, cfg, kernels, pool, maxChunk);
             default -> throw new ModelFileException(tensors.path(), null, "RWKV " + cfg.version().label()
                     + " is not supported yet");
         };

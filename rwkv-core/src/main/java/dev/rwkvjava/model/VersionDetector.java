@@ -38,6 +38,12 @@ public final class VersionDetector {
                 ffn = k == null ? 0 : (int) k.dim(0);
                 V4Spec.check(t, layers, c, vocab, ffn, problems);
             }
+            case V7, V7_DEEPEMBED -> {
+                V7Spec.Dims d = V7Spec.check(t, version, layers, c, vocab, problems);
+                ffn = d.ffn();
+                heads = d.heads();
+                headSize = d.headSize();
+            }
             default -> throw new ModelFileException(t.path(), null, "looks like RWKV " + version.label()
                     + ", which this version of the engine does not run yet");
         }
@@ -52,7 +58,7 @@ public final class VersionDetector {
     static RwkvVersion classify(ModelTensors t) {
         boolean v7 = t.has("blocks.0.att.r_k") || t.has("blocks.0.att.x_r") || t.has("blocks.0.att.w0");
         if (v7) {
-            return t.has("blocks.0.ffn.s_emb.weight") ? RwkvVersion.V7_DEEPEMBED : RwkvVersion.V7;
+            return V7Spec.hasDeepEmbedTensors(t) ? RwkvVersion.V7_DEEPEMBED : RwkvVersion.V7;
         }
         if (t.has("blocks.0.att.time_maa_x") || t.has("blocks.0.att.time_maa_w1")) {
             return RwkvVersion.V6_0;

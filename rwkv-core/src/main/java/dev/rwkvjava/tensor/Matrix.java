@@ -24,6 +24,22 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
         }
     }
 
+    /**
+     * A float32 matrix on the heap, for small weights transformed at load (say, transposed). The values are
+     * stored little-endian like file data, so every kernel reads them as it reads mapped F32 weights.
+     */
+    public static Matrix ofFloats(String name, float[] rowMajor, int rows, int cols) {
+        if (rowMajor.length != (long) rows * cols) {
+            throw new IllegalArgumentException("tensor " + name + ": " + rowMajor.length + " values for shape ["
+                    + rows + ", " + cols + "]");
+        }
+        MemorySegment data = MemorySegment.ofArray(new float[rowMajor.length]);
+        for (int i = 0; i < rowMajor.length; i++) {
+            data.setAtIndex(WeightReader.F32, i, rowMajor[i]);
+        }
+        return new Matrix(name, data, DType.F32, rows, cols);
+    }
+
     /** Byte offset of row r. */
     public long rowOffset(int r) {
         return (long) r * cols * dtype.bytes();

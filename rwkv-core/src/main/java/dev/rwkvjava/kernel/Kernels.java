@@ -95,6 +95,42 @@ public interface Kernels {
         KernelDefaults.wkv5(r, k, v, rkvOff, decay, decayOff, bonus, state, stateOff, out, outOff, heads, headSize);
     }
 
+    /** x = exp(scale·x) in place. */
+    default void expInPlace(float[] x, int off, int n, float scale) {
+        for (int i = off; i < off + n; i++) {
+            x[i] = (float) Math.exp(scale * x[i]);
+        }
+    }
+
+    /** x = x / max(‖x‖₂, eps) in place over n values (PyTorch's F.normalize). */
+    default void l2Normalize(float[] x, int off, int n, float eps) {
+        float norm = Math.max((float) Math.sqrt(dot(x, off, x, off, n)), eps);
+        for (int i = off; i < off + n; i++) {
+            x[i] /= norm;
+        }
+    }
+
+    /**
+     * One RWKV-7 step of one head with n channels. The head's state S is n × n at {@code sOff}, row i for value
+     * channel i, column j for key channel j (the reference's [value, key] order). Reads the receptance r, decay w,
+     * key k, value v, normalised key kk and b = kk·a at {@code off}, then
+     * <pre>
+     *   S = S·diag(w) − (S·kk) bᵀ + v kᵀ,    out[i] = Σ_j S[i][j]·r[j]
+     * </pre>
+     */
+    default void wkv7(float[] state, int sOff, float[] r, float[] w, float[] k, float[] v, float[] kk, float[] b,
+                      int off, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            int row = sOff + i * n;
+            float sa = -dot(state, row, kk, off, n);
+            float vi = v[off + i];
+            for (int j = 0; j < n; j++) {
+                state[row + j] = state[row + j] * w[off + j] + sa * b[off + j] + vi * k[off + j];
+            }
+            out[outOff + i] = dot(state, row, r, off, n);
+        }
+    }
+
     /**
      * One RWKV-4 WKV step over n channels with the running-maximum exponent trick. Reads k and v at
      * {@code kvOff}, the bonus u and the log-decay w (already -exp(time_decay)) from 0, and the state triples

@@ -46,6 +46,12 @@ public final class VersionDetector {
                 heads = d.heads();
                 headSize = d.headSize();
             }
+            case V7, V7_DEEPEMBED -> {
+                V7Spec.Dims d = V7Spec.check(t, version, layers, c, vocab, problems);
+                ffn = d.ffn();
+                heads = d.heads();
+                headSize = d.headSize();
+            }
             default -> throw new ModelFileException(t.path(), null, "looks like RWKV " + version.label()
                     + ", which this version of the engine does not run yet");
         }
@@ -60,7 +66,7 @@ public final class VersionDetector {
     static RwkvVersion classify(ModelTensors t) {
         boolean v7 = t.has("blocks.0.att.r_k") || t.has("blocks.0.att.x_r") || t.has("blocks.0.att.w0");
         if (v7) {
-            return t.has("blocks.0.ffn.s_emb.weight") ? RwkvVersion.V7_DEEPEMBED : RwkvVersion.V7;
+            return V7Spec.hasDeepEmbedTensors(t) ? RwkvVersion.V7_DEEPEMBED : RwkvVersion.V7;
         }
         if (anyName(t, n -> n.contains(".time_maa_"))) {
             return RwkvVersion.V6_0;

@@ -25,8 +25,8 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
     }
 
     /**
-     * A matrix over float32 values held on the heap (small tensors rearranged at load, such as transposed
-     * low-rank factors), copied from {@code rowMajor} [rows, cols].
+     * A float32 matrix on the heap, for small weights transformed at load (say, transposed). The values are
+     * stored little-endian like file data, so every kernel reads them as it reads mapped F32 weights.
      */
     public static Matrix ofFloats(String name, float[] rowMajor, int rows, int cols) {
         if (rowMajor.length != (long) rows * cols) {

@@ -4,11 +4,11 @@ import java.util.Arrays;
 
 /**
  * A byte trie in a double array: state {@code s} has a child on byte {@code c} at {@code t = base[s] + c} exactly
- * when {@code check[t] == s}. One array read and one compare per input byte, no objects, about 1.2 ints of
- * overhead per node. {@code value[s]} is the id of the token ending at {@code s}, or -1.
+ * when {@code check[t] == s}, so a step is an add and a compare, with no search among children and no objects.
+ * {@code value[s]} is the id of the token ending at {@code s}, or -1.
  *
  * <p>The three arrays are interleaved ({@code check, base, value} per state) so that one step touches one
- * cache line.
+ * cache line. The World vocabulary (116k nodes) takes about 124k states, 1.5 MB.
  */
 final class ByteTrie {
     private static final int STRIDE = 3;

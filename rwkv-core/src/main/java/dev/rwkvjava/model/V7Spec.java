@@ -18,7 +18,7 @@ public final class V7Spec {
     /** The DeepEmbed tensors of every FFN. */
     static final List<String> DEEPEMBED = List.of("ffn.s_emb.weight", "ffn.s_emb_x.weight", "ffn.s0", "ffn.s1", "ffn.s2");
 
-    /** The dimensions the check found. */
+    /** The dimensions the check found (heads 0 when layer 0's r_k does not give them). */
     record Dims(int ffn, int heads, int headSize) {
     }
 
@@ -45,10 +45,12 @@ public final class V7Spec {
         if (ffn <= 0) {
             problems.add("tensor 'blocks.0.ffn.key.weight' is missing or not [ffn, " + c + "]");
         }
-        Dims d = new Dims(ffn, 1, c);
+        Dims d = new Dims(ffn, 0, 0);
         TensorInfo rk = t.find("blocks.0.att.r_k");
-        if (rk == null || rk.rank() != 2 || rk.dim(0) * rk.dim(1) != c) {
-            problems.add("tensor 'blocks.0.att.r_k' is " + (rk == null ? "missing" : "of shape " + rk.shapeString())
+        if (rk == null) {
+            problems.add("tensor 'blocks.0.att.r_k' is missing");
+        } else if (rk.rank() != 2 || rk.dim(0) * rk.dim(1) != c) {
+            problems.add("tensor 'blocks.0.att.r_k' has shape " + rk.shapeString()
                     + ", expected [heads, head_size] with heads · head_size = " + c);
         } else {
             d = new Dims(ffn, (int) rk.dim(0), (int) rk.dim(1));
@@ -68,7 +70,9 @@ public final class V7Spec {
                 "att.w0", "att.a0", "att.k_k", "att.k_a", "att.ln_x.weight", "att.ln_x.bias", "ffn.x_k"}) {
             expect(t, p + s, problems, c);
         }
-        expect(t, p + "att.r_k", problems, d.heads(), d.headSize());
+        if (d.heads() > 0) {
+            expect(t, p + "att.r_k", problems, d.heads(), d.headSize());
+        }
         for (String s : new String[] {"att.receptance", "att.key", "att.value", "att.output"}) {
             expect(t, p + s + ".weight", problems, c, c);
         }

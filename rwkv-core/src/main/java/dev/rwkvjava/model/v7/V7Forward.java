@@ -44,8 +44,8 @@ public final class V7Forward implements ForwardPass {
     private final DeepEmbedGate gate;
 
     // Scratch for a chunk of up to maxChunk tokens, row-major [T, C] (low-rank: [T, D]; hidden: [T, F]).
-    private final float[] x, xx, xr, xw, xk, xv, xa, xg, r, decay, key, v, a, g, vFirst, kk, b, o, projOut;
-    private final float[] lowW, lowA, lowV, lowG, vMix, hidden, headIn;
+    private final float[] x, xx, xr, xw, xk, xv, xa, xg, r, decay, key, v, a, g, vMix, vFirst, kk, b, o, projOut, headIn;
+    private final float[] lowW, lowA, lowV, lowG, hidden;
 
     public V7Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
         this.cfg = cfg;
@@ -55,7 +55,7 @@ public final class V7Forward implements ForwardPass {
         int c = cfg.nEmbd();
         int h = cfg.heads();
         int n = cfg.headSize();
-        int lora = w.maxLoraCols();
+        int lora = w.maxLoraRank();
         this.proj = new Projections(kernels, pool,
                 Math.max(Math.max(c, cfg.ffnSize()), Math.max(lora, V7Spec.DEEPEMBED_RANK)));
         StateLayout.Builder lb = StateLayout.builder("RWKV-" + cfg.version().label() + " C=" + c + " L="
@@ -143,7 +143,16 @@ public final class V7Forward implements ForwardPass {
         shiftMix(state, so[ATT_X], n, c, l.mixA(), xa);
         shiftMix(state, so[ATT_X], n, c, l.mixG(), xg);
         System.arraycopy(xx, (n - 1) * c, state, so[ATT_X], c);
+        project(l, n);
+        prepareKeys(l, n, c);
+        recurrence(l, state, so[WKV], n, c);
+        k.mul(o, 0, g, 0, o, 0, n * c);
+        proj.add(l.output(), o, projOut).run(n);
+        k.addInPlace(x, 0, projOut, 0, n * c);
+    }
 
+    /** r, k, v, and the low-rank decay, a, value mix and gate: two batches of products over the chunk. */
+    private void project(V7Weights.Layer l, int n) {
         proj.add(l.receptance(), xr, r).add(l.key(), xk, key).add(l.value(), xv, v)
                 .add(l.w().down(), xw, lowW).add(l.a().down(), xa, lowA).add(l.g().down(), xg, lowG);
         if (l.vMix() != null) {
@@ -157,7 +166,10 @@ public final class V7Forward implements ForwardPass {
             proj.add(l.vMix().up(), lowV, vMix);
         }
         proj.run(n);
+    }
 
+    /** decay, a, v (v_first mix), kk = normalise(k·k_k) per head, k·(1 + (a − 1)·k_a) and b = kk·a. */
+    private void prepareKeys(V7Weights.Layer l, int n, int c) {
         addSigmoid(decay, l.w0(), n, c);
         k.expInPlace(decay, 0, n * c, DECAY_SCALE);
         addSigmoid(a, l.a0(), n, c);
@@ -169,11 +181,10 @@ public final class V7Forward implements ForwardPass {
                 v[i] += (vFirst[i] - v[i]) * vMix[i];
             }
         }
-        int heads = cfg.heads();
         int hs = cfg.headSize();
         for (int t = 0; t < n; t++) {
             k.mul(key, t * c, l.kK(), 0, kk, t * c, c);
-            for (int h = 0; h < heads; h++) {
+            for (int h = 0; h < cfg.heads(); h++) {
                 k.l2Normalize(kk, t * c + h * hs, hs, NORMALIZE_EPS);
             }
             for (int j = 0; j < c; j++) {
@@ -181,19 +192,22 @@ public final class V7Forward implements ForwardPass {
             }
         }
         k.mul(kk, 0, a, 0, b, 0, n * c);
+    }
+
+    /** Token by token, head by head: the state update and o = S r; then o = GroupNorm(o) + bonus. */
+    private void recurrence(V7Weights.Layer l, float[] state, int wkvOff, int n, int c) {
+        int heads = cfg.heads();
+        int hs = cfg.headSize();
         for (int t = 0; t < n; t++) {
             for (int h = 0; h < heads; h++) {
                 int at = t * c + h * hs;
-                k.wkv7(state, so[WKV] + h * hs * hs, r, decay, key, v, kk, b, at, o, at, hs);
+                k.wkv7(state, wkvOff + h * hs * hs, r, decay, key, v, kk, b, at, o, at, hs);
             }
             k.groupNorm(o, t * c, heads, l.lnX().weight(), l.lnX().bias(), GROUP_NORM_EPS, o, t * c, c);
             for (int h = 0; h < heads; h++) {
                 addBonus(l.rK(), t * c, h * hs, hs);
             }
         }
-        k.mul(o, 0, g, 0, o, 0, n * c);
-        proj.add(l.output(), o, projOut).run(n);
-        k.addInPlace(x, 0, projOut, 0, n * c);
     }
 
     /** o += (Σ_j r·k·r_k)·v over the head's channels [h0, h0 + hs) of token row {@code row}. */

@@ -57,12 +57,12 @@ record V7Weights(Embedding embedding, Layer[] layers, OutputHead head) {
                 new OutputHead(t, cfg.vocabSize(), c, eps));
     }
 
-    /** Largest column count of the low-rank matrices (their rank D, at most). */
-    int maxLoraCols() {
+    /** Largest low-rank size D of any layer. */
+    int maxLoraRank() {
         int m = 0;
         for (Layer l : layers) {
             for (Lora x : new Lora[] {l.w(), l.a(), l.vMix(), l.g()}) {
-                m = x == null ? m : Math.max(m, Math.max(x.down().cols(), x.up().cols()));
+                m = x == null ? m : Math.max(m, x.down().rows());
             }
         }
         return m;

@@ -26,6 +26,7 @@ public final class Projections implements WorkerPool.Task {
     private final int[] yStride = new int[MAX_JOBS];
     private int jobs;
     private int n;
+    private long elapsedNanos;
 
     public Projections(Kernels kernels, WorkerPool pool, int maxCols) {
         this.kernels = kernels;
@@ -56,9 +57,11 @@ public final class Projections implements WorkerPool.Task {
     /** Runs the queued products for a chunk of n rows and clears the queue. */
     public void run(int rows) {
         this.n = rows;
+        long start = System.nanoTime();
         try {
             pool.run(this);
         } finally {
+            elapsedNanos += System.nanoTime() - start;
             for (int j = 0; j < jobs; j++) {
                 w[j] = null;
                 x[j] = null;
@@ -66,6 +69,11 @@ public final class Projections implements WorkerPool.Task {
             }
             jobs = 0;
         }
+    }
+
+    /** Wall time spent in {@link #run} so far: how much of a forward pass the matrix products take. */
+    public long elapsedNanos() {
+        return elapsedNanos;
     }
 
     @Override

@@ -123,6 +123,11 @@ public final class V4Forward implements ForwardPass {
     }
 
     @Override
+    public long matrixProductNanos() {
+        return proj.elapsedNanos();
+    }
+
+    @Override
     public void close() {
         // Weights belong to the model's file; nothing else to release.
     }

@@ -125,6 +125,11 @@ public final class V5Forward implements ForwardPass {
     }
 
     @Override
+    public long matrixProductNanos() {
+        return proj.elapsedNanos();
+    }
+
+    @Override
     public void close() {
         // Weights belong to the model's file; nothing else to release.
     }

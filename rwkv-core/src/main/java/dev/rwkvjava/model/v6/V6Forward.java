@@ -170,6 +170,11 @@ public final class V6Forward implements ForwardPass {
     }
 
     @Override
+    public long matrixProductNanos() {
+        return proj.elapsedNanos();
+    }
+
+    @Override
     public void close() {
         // Weights belong to the model's file (the low-rank copies to the heap); nothing to release.
     }

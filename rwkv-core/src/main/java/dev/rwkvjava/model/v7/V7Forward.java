@@ -263,6 +263,11 @@ public final class V7Forward implements ForwardPass {
     }
 
     @Override
+    public long matrixProductNanos() {
+        return proj.elapsedNanos();
+    }
+
+    @Override
     public void close() {
         // Weights belong to the model's file (or the heap); nothing else to release.
     }

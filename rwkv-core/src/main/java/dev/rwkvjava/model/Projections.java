@@ -14,6 +14,11 @@ import dev.rwkvjava.tensor.Matrix;
  */
 public final class Projections implements WorkerPool.Task {
     private static final int MAX_JOBS = 8;
+    /**
+     * Batches with fewer multiply-adds than this run on the calling thread alone: handing them to the pool costs
+     * more than it saves (tiny models, low-rank products), and much more when the machine is busy.
+     */
+    static final long MIN_PARALLEL_WORK = 1L << 18;
 
     private final Kernels kernels;
     private final WorkerPool pool;
@@ -59,7 +64,15 @@ public final class Projections implements WorkerPool.Task {
         this.n = rows;
         long start = System.nanoTime();
         try {
-            pool.run(this);
+            long work = 0;
+            for (int j = 0; j < jobs; j++) {
+                work += (long) w[j].rows() * w[j].cols() * rows;
+            }
+            if (work < MIN_PARALLEL_WORK || pool.threads() == 1) {
+                run(0, 1);
+            } else {
+                pool.run(this);
+            }
         } finally {
             elapsedNanos += System.nanoTime() - start;
             for (int j = 0; j < jobs; j++) {

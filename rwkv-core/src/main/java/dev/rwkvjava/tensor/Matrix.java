@@ -1,5 +1,6 @@
 package dev.rwkvjava.tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
@@ -25,15 +26,17 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
     }
 
     /**
-     * A float32 matrix on the heap, for small weights transformed at load (say, transposed). The values are
-     * stored little-endian like file data, so every kernel reads them as it reads mapped F32 weights.
+     * A float32 matrix copied from {@code rowMajor} [rows, cols], for small tensors rearranged at load (such as
+     * transposed low-rank factors). The copy lives off-heap (released by the garbage collector), like the mapped
+     * weights: a heap segment reaching the same kernel code would make its memory accesses polymorphic, which
+     * made token mode several times slower.
      */
     public static Matrix ofFloats(String name, float[] rowMajor, int rows, int cols) {
         if (rowMajor.length != (long) rows * cols) {
             throw new IllegalArgumentException("tensor " + name + ": " + rowMajor.length + " values for shape ["
                     + rows + ", " + cols + "]");
         }
-        MemorySegment data = MemorySegment.ofArray(new float[rowMajor.length]);
+        MemorySegment data = Arena.ofAuto().allocate(4L * rowMajor.length, 64);
         for (int i = 0; i < rowMajor.length; i++) {
             data.setAtIndex(WeightReader.F32, i, rowMajor[i]);
         }

@@ -31,7 +31,10 @@ public interface Kernels {
     /** Converts row r of w to floats into {@code out[outOff .. outOff + w.cols())} (e.g. an embedding lookup). */
     void readRow(Matrix w, int r, float[] out, int outOff);
 
-    /** Floats of scratch that {@link #matMat} needs for a matrix with {@code cols} columns. */
+    /**
+     * Floats of scratch that {@link #matMat} wants for a matrix with {@code cols} columns (it works with as few as
+     * {@code cols}, more slowly). Ask the kernels in use: implementations differ.
+     */
     default int matMatScratchSize(int cols) {
         return 8 * cols;
     }

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Supplier;
 
 /**
  * Seeded random-weight models with the exact shapes of real checkpoints, written as safetensors so that
@@ -189,42 +188,30 @@ public final class SyntheticModels {
         /** Approximately normal values (sum of uniforms), fast enough for hundreds of millions of draws. */
         Entry normal(String name, double std, double mean, long... shape) {
             long s = seed * 1_000_003L + counter++;
-            return entry(name, shape, () -> {
+            // The sum of 4 uniforms on [-1, 1) has variance 4/3.
+            double k = std / Math.sqrt(4.0 / 3.0);
+            return Entry.stream(name, dtype, shape, () -> {
                 SplittableRandom r = new SplittableRandom(s);
-                float[] a = new float[count(shape)];
-                // The sum of 4 uniforms on [-1, 1) has variance 4/3.
-                double k = std / Math.sqrt(4.0 / 3.0);
-                for (int i = 0; i < a.length; i++) {
-                    double u = (r.nextDouble() * 2 - 1) + (r.nextDouble() * 2 - 1)
-                            + (r.nextDouble() * 2 - 1) + (r.nextDouble() * 2 - 1);
-                    a[i] = (float) (mean + k * u);
-                }
-                return a;
+                return (buf, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        double u = (r.nextDouble() * 2 - 1) + (r.nextDouble() * 2 - 1)
+                                + (r.nextDouble() * 2 - 1) + (r.nextDouble() * 2 - 1);
+                        buf[i] = (float) (mean + k * u);
+                    }
+                };
             });
         }
 
         Entry uniform(String name, double lo, double hi, long... shape) {
             long s = seed * 1_000_003L + counter++;
-            return entry(name, shape, () -> {
+            return Entry.stream(name, dtype, shape, () -> {
                 SplittableRandom r = new SplittableRandom(s);
-                float[] a = new float[count(shape)];
-                for (int i = 0; i < a.length; i++) {
-                    a[i] = (float) (lo + (hi - lo) * r.nextDouble());
-                }
-                return a;
+                return (buf, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        buf[i] = (float) (lo + (hi - lo) * r.nextDouble());
+                    }
+                };
             });
-        }
-
-        private Entry entry(String name, long[] shape, Supplier<float[]> data) {
-            return Entry.floats(name, dtype, shape, data);
-        }
-
-        private static int count(long[] shape) {
-            long n = 1;
-            for (long d : shape) {
-                n *= d;
-            }
-            return Math.toIntExact(n);
         }
     }
 }

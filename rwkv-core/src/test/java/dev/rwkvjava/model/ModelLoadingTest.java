@@ -139,7 +139,9 @@ class ModelLoadingTest {
                 restored.setTensor(i, saved.tensor(i));
             }
             float[] b = m.forward(new int[] {8, 9}, restored);
-            assertThat(b).containsExactly(a);
+            // Same inputs, but the JIT may have swapped a kernel's interpreted form for compiled vector code in
+            // between (e.g. a vector exp), which changes the last bits: equal up to float rounding.
+            Close.assertClose("restored state continues like the original", b, a, ReferenceParityTest.MODE_TOL);
             assertThat(s.tokens()).isEqualTo(5);
             s.reset();
             assertThat(s.tokens()).isZero();

@@ -59,7 +59,9 @@ class ModelLoadingTest {
         try (RwkvModel a = RwkvModel.load(blink); RwkvModel b = RwkvModel.load(hf.getParent())) {
             assertThat(b.info().naming()).isEqualTo(Naming.HUGGING_FACE);
             assertThat(b.info().nLayer()).isEqualTo(a.info().nLayer());
-            assertThat(b.forwardAll(tokens, b.newState())).containsExactly(a.forwardAll(tokens, a.newState()));
+            // The same weights under other names: equal up to the rounding of JIT-tier changes between the runs.
+            Close.assertClose("logits with Hugging Face names", b.forwardAll(tokens, b.newState()),
+                    a.forwardAll(tokens, a.newState()), ReferenceParityTest.MODE_TOL);
         }
     }
 

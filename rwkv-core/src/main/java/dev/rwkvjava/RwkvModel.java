@@ -132,6 +132,12 @@ public final class RwkvModel implements AutoCloseable {
         return List.copyOf(store.tensors());
     }
 
+    /** Wall time spent in matrix products since load; with a stopwatch around forward calls it tells how much
+     * of the time goes to the weights and how much to the per-token vector work. */
+    public synchronized long matrixProductNanos() {
+        return pass.matrixProductNanos();
+    }
+
     /** A fresh zero state for this model. */
     public State newState() {
         return new State(pass.stateLayout());

@@ -152,6 +152,7 @@ final class BenchCommand implements Callable<Integer> {
             model.prefill(Arrays.copyOf(promptIds, Math.min(prompt, 16)), s);
             int token = promptIds[0];
             double[] perToken = new double[tokens];
+            long products0 = model.matrixProductNanos();
             long d0 = System.nanoTime();
             for (int i = 0; i < tokens; i++) {
                 long a = System.nanoTime();
@@ -163,6 +164,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             double decodeS = (System.nanoTime() - d0) / 1e9;
+            double outsideShare = 1 - (model.matrixProductNanos() - products0) / 1e9 / decodeS;
             double decodeTps = tokens / decodeS;
             Arrays.sort(perToken);
             double medianMs = perToken[tokens / 2] * 1e3;
@@ -183,6 +185,7 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("decode_tokens_per_s", round(decodeTps));
                 o.put("decode_ms_per_token_median", round(medianMs));
                 o.put("decode_weights_gb_per_s", round(gbps));
+                o.put("decode_share_outside_matrix_products", round(outsideShare));
                 o.put("prefill_tokens", prompt);
                 o.put("prefill_tokens_per_s", round(prefillTps));
                 o.put("load_s", round(loadS));
@@ -194,8 +197,8 @@ final class BenchCommand implements Callable<Integer> {
                         label, info.version().label(), dtypeLabel, info.parameterCount(), nThreads, info.kernels());
                 System.out.printf("  load     %8.3f s%n", loadS);
                 System.out.printf("  prefill  %8.1f tokens/s  (%d-token prompt, median of %d)%n", prefillTps, prompt, prefillRuns.length);
-                System.out.printf("  decode   %8.1f tokens/s  (%d tokens; median %.2f ms/token, %.1f GB/s of weights)%n",
-                        decodeTps, tokens, medianMs, gbps);
+                System.out.printf("  decode   %8.1f tokens/s  (%d tokens; median %.2f ms/token, %.1f GB/s of weights, "
+                        + "%.1f%% outside matrix products)%n", decodeTps, tokens, medianMs, gbps, 100 * outsideShare);
                 System.out.printf("  peak RSS %8d MB%n", rssMb);
             }
             System.out.flush();

@@ -31,13 +31,40 @@ public final class SafetensorsWriter {
     private SafetensorsWriter() {
     }
 
+    /** Produces a tensor's float values in order, a buffer at a time, so no tensor needs to sit in memory whole. */
+    @FunctionalInterface
+    public interface FloatSource {
+        /** Writes the next {@code n} values into {@code buf[0 .. n)}. */
+        void next(float[] buf, int n);
+    }
+
     /** One tensor to write. Float data is converted to the entry's dtype (F32, F16 or BF16). */
-    public record Entry(String name, DType dtype, long[] shape, Supplier<float[]> floats, int[] ints) {
+    public record Entry(String name, DType dtype, long[] shape, Supplier<FloatSource> floats, int[] ints) {
         public static Entry floats(String name, DType dtype, long[] shape, Supplier<float[]> data) {
+            return stream(name, dtype, shape, () -> {
+                float[] all = data.get();
+                long n = 1;
+                for (long d : shape) {
+                    n *= d;
+                }
+                if (all.length != n) {
+                    throw new IllegalArgumentException("tensor " + name + ": " + all.length + " values for shape "
+                            + java.util.Arrays.toString(shape) + " (" + n + " expected)");
+                }
+                int[] pos = {0};
+                return (buf, count) -> {
+                    System.arraycopy(all, pos[0], buf, 0, count);
+                    pos[0] += count;
+                };
+            });
+        }
+
+        /** A tensor whose values are produced in order by a fresh source. */
+        public static Entry stream(String name, DType dtype, long[] shape, Supplier<FloatSource> source) {
             if (!dtype.isWeightType()) {
                 throw new IllegalArgumentException(name + ": float data cannot be stored as " + dtype);
             }
-            return new Entry(name, dtype, shape.clone(), data, null);
+            return new Entry(name, dtype, shape.clone(), source, null);
         }
 
         public static Entry floats(String name, long[] shape, float[] data) {
@@ -122,14 +149,15 @@ public final class SafetensorsWriter {
             writeFully(ch, b);
             return;
         }
-        float[] data = e.floats().get();
-        checkLength(e, data.length, n);
-        int chunk = 1 << 20;
+        FloatSource source = e.floats().get();
+        int chunk = 1 << 16;
+        float[] data = new float[chunk];
         ByteBuffer b = ByteBuffer.allocate(chunk * e.dtype().bytes()).order(ByteOrder.LITTLE_ENDIAN);
-        for (int start = 0; start < data.length; start += chunk) {
-            int end = Math.min(data.length, start + chunk);
+        for (long start = 0; start < n; start += chunk) {
+            int end = (int) Math.min(chunk, n - start);
+            source.next(data, end);
             b.clear();
-            for (int i = start; i < end; i++) {
+            for (int i = 0; i < end; i++) {
                 switch (e.dtype()) {
                     case F32 -> b.putFloat(data[i]);
                     case F16 -> b.putShort(Float.floatToFloat16(data[i]));

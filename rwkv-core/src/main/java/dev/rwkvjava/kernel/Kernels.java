@@ -31,7 +31,10 @@ public interface Kernels {
     /** Converts row r of w to floats into {@code out[outOff .. outOff + w.cols())} (e.g. an embedding lookup). */
     void readRow(Matrix w, int r, float[] out, int outOff);
 
-    /** Floats of scratch that {@link #matMat} needs for a matrix with {@code cols} columns. */
+    /**
+     * Floats of scratch that {@link #matMat} wants for a matrix with {@code cols} columns (it works with as few as
+     * {@code cols}, more slowly). Ask the kernels in use: implementations differ.
+     */
     default int matMatScratchSize(int cols) {
         return 8 * cols;
     }
@@ -63,6 +66,73 @@ public interface Kernels {
 
     /** x = max(x, 0)² in place. */
     void reluSquareInPlace(float[] x, int off, int n);
+
+    /** out = a - b element-wise. */
+    default void sub(float[] a, int aOff, float[] b, int bOff, float[] out, int outOff, int n) {
+        KernelDefaults.sub(a, aOff, b, bOff, out, outOff, n);
+    }
+
+    /** x = tanh(x) in place. */
+    default void tanhInPlace(float[] x, int off, int n) {
+        KernelDefaults.tanhInPlace(x, off, n);
+    }
+
+    /** x = x·σ(x) (SiLU) in place. */
+    default void siluInPlace(float[] x, int off, int n) {
+        KernelDefaults.siluInPlace(x, off, n);
+    }
+
+    /** x = exp(-exp(x)) in place: the RWKV-5/6 per-step decay from its log-log form. */
+    default void expNegExpInPlace(float[] x, int off, int n) {
+        KernelDefaults.expNegExpInPlace(x, off, n);
+    }
+
+    /**
+     * One RWKV-5/6 WKV step for {@code heads} heads of {@code headSize} channels. Per head, with S the state
+     * matrix [key i, value j] (row-major at {@code stateOff + h·N²}) and r, k, v, decay, bonus this head's
+     * slices: {@code out[j] = Σ_i r[i]·(bonus[i]·k[i]·v[j] + S[i][j])}, then {@code S[i][j] = k[i]·v[j] +
+     * decay[i]·S[i][j]}. r, k, v are read at {@code rkvOff}, decay at {@code decayOff}, bonus from 0.
+     */
+    default void wkv5(float[] r, float[] k, float[] v, int rkvOff, float[] decay, int decayOff, float[] bonus,
+                      float[] state, int stateOff, float[] out, int outOff, int heads, int headSize) {
+        KernelDefaults.wkv5(r, k, v, rkvOff, decay, decayOff, bonus, state, stateOff, out, outOff, heads, headSize);
+    }
+
+    /** x = exp(scale·x) in place. */
+    default void expInPlace(float[] x, int off, int n, float scale) {
+        for (int i = off; i < off + n; i++) {
+            x[i] = (float) Math.exp(scale * x[i]);
+        }
+    }
+
+    /** x = x / max(‖x‖₂, eps) in place over n values (PyTorch's F.normalize). */
+    default void l2Normalize(float[] x, int off, int n, float eps) {
+        float norm = Math.max((float) Math.sqrt(dot(x, off, x, off, n)), eps);
+        for (int i = off; i < off + n; i++) {
+            x[i] /= norm;
+        }
+    }
+
+    /**
+     * One RWKV-7 step of one head with n channels. The head's state S is n × n at {@code sOff}, row i for value
+     * channel i, column j for key channel j (the reference's [value, key] order). Reads the receptance r, decay w,
+     * key k, value v, normalised key kk and b = kk·a at {@code off}, then
+     * <pre>
+     *   S = S·diag(w) − (S·kk) bᵀ + v kᵀ,    out[i] = Σ_j S[i][j]·r[j]
+     * </pre>
+     */
+    default void wkv7(float[] state, int sOff, float[] r, float[] w, float[] k, float[] v, float[] kk, float[] b,
+                      int off, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i++) {
+            int row = sOff + i * n;
+            float sa = -dot(state, row, kk, off, n);
+            float vi = v[off + i];
+            for (int j = 0; j < n; j++) {
+                state[row + j] = state[row + j] * w[off + j] + sa * b[off + j] + vi * k[off + j];
+            }
+            out[outOff + i] = dot(state, row, r, off, n);
+        }
+    }
 
     /**
      * One RWKV-4 WKV step over n channels with the running-maximum exponent trick. Reads k and v at

@@ -23,6 +23,9 @@ public interface ForwardPass extends AutoCloseable {
      */
     void forward(int[] tokens, int off, int n, float[] state, float[] logits, int logitsOff, boolean allRows);
 
+    /** Wall time spent in matrix products since the pass was built (the rest is per-token vector work). */
+    long matrixProductNanos();
+
     @Override
     void close();
 }

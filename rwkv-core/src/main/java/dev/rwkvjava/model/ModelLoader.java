@@ -8,6 +8,9 @@ import dev.rwkvjava.io.TensorStore;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.v4.V4Forward;
+import dev.rwkvjava.model.v5.V5Forward;
+import dev.rwkvjava.model.v6.V6Forward;
+import dev.rwkvjava.model.v7.V7Forward;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,6 +64,9 @@ public final class ModelLoader {
         ModelConfig cfg = VersionDetector.detect(tensors, eps);
         return switch (cfg.version()) {
             case V4 -> new V4Forward(tensors, cfg, kernels, pool, maxChunk);
+            case V5_0, V5_1, V5_2 -> new V5Forward(tensors, cfg, kernels, pool, maxChunk);
+            case V6_0 -> new V6Forward(tensors, cfg, kernels, pool, maxChunk);
+            case V7, V7_DEEPEMBED -> new V7Forward(tensors, cfg, kernels, pool, maxChunk);
             default -> throw new ModelFileException(tensors.path(), null, "RWKV " + cfg.version().label()
                     + " is not supported yet");
         };

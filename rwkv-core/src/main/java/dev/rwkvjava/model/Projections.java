@@ -14,6 +14,11 @@ import dev.rwkvjava.tensor.Matrix;
  */
 public final class Projections implements WorkerPool.Task {
     private static final int MAX_JOBS = 8;
+    /**
+     * Batches with fewer multiply-adds than this run on the calling thread alone: handing them to the pool costs
+     * more than it saves (tiny models, low-rank products), and much more when the machine is busy.
+     */
+    static final long MIN_PARALLEL_WORK = 1L << 18;
 
     private final Kernels kernels;
     private final WorkerPool pool;
@@ -26,6 +31,7 @@ public final class Projections implements WorkerPool.Task {
     private final int[] yStride = new int[MAX_JOBS];
     private int jobs;
     private int n;
+    private long elapsedNanos;
 
     public Projections(Kernels kernels, WorkerPool pool, int maxCols) {
         this.kernels = kernels;
@@ -56,9 +62,19 @@ public final class Projections implements WorkerPool.Task {
     /** Runs the queued products for a chunk of n rows and clears the queue. */
     public void run(int rows) {
         this.n = rows;
+        long start = System.nanoTime();
         try {
-            pool.run(this);
+            long work = 0;
+            for (int j = 0; j < jobs; j++) {
+                work += (long) w[j].rows() * w[j].cols() * rows;
+            }
+            if (work < MIN_PARALLEL_WORK || pool.threads() == 1) {
+                run(0, 1);
+            } else {
+                pool.run(this);
+            }
         } finally {
+            elapsedNanos += System.nanoTime() - start;
             for (int j = 0; j < jobs; j++) {
                 w[j] = null;
                 x[j] = null;
@@ -66,6 +82,11 @@ public final class Projections implements WorkerPool.Task {
             }
             jobs = 0;
         }
+    }
+
+    /** Wall time spent in {@link #run} so far: how much of a forward pass the matrix products take. */
+    public long elapsedNanos() {
+        return elapsedNanos;
     }
 
     @Override

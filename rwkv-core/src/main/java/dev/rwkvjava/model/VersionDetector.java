@@ -5,6 +5,7 @@ import dev.rwkvjava.io.TensorInfo;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -38,6 +39,19 @@ public final class VersionDetector {
                 ffn = k == null ? 0 : (int) k.dim(0);
                 V4Spec.check(t, layers, c, vocab, ffn, problems);
             }
+            case V5_0, V5_1, V5_2, V6_0 -> {
+                V5Spec.Dims d = version == RwkvVersion.V6_0 ? V6Spec.check(t, layers, c, vocab, problems)
+                        : V5Spec.check(t, version, layers, c, vocab, problems);
+                ffn = d.ffn();
+                heads = d.heads();
+                headSize = d.headSize();
+            }
+            case V7, V7_DEEPEMBED -> {
+                V7Spec.Dims d = V7Spec.check(t, version, layers, c, vocab, problems);
+                ffn = d.ffn();
+                heads = d.heads();
+                headSize = d.headSize();
+            }
             default -> throw new ModelFileException(t.path(), null, "looks like RWKV " + version.label()
                     + ", which this version of the engine does not run yet");
         }
@@ -52,19 +66,25 @@ public final class VersionDetector {
     static RwkvVersion classify(ModelTensors t) {
         boolean v7 = t.has("blocks.0.att.r_k") || t.has("blocks.0.att.x_r") || t.has("blocks.0.att.w0");
         if (v7) {
-            return t.has("blocks.0.ffn.s_emb.weight") ? RwkvVersion.V7_DEEPEMBED : RwkvVersion.V7;
+            return V7Spec.hasDeepEmbedTensors(t) ? RwkvVersion.V7_DEEPEMBED : RwkvVersion.V7;
         }
-        if (t.has("blocks.0.att.time_maa_x") || t.has("blocks.0.att.time_maa_w1")) {
+        if (anyName(t, n -> n.contains(".time_maa_"))) {
             return RwkvVersion.V6_0;
         }
-        if (t.has("blocks.0.att.ln_x.weight")) {
-            if (!t.has("blocks.0.att.gate.weight")) {
+        if (anyName(t, n -> n.contains(".att.ln_x."))) {
+            if (!anyName(t, n -> n.endsWith(".att.gate.weight"))) {
                 return RwkvVersion.V5_0;
             }
-            TensorInfo decay = t.find("blocks.0.att.time_decay");
-            return decay != null && decay.rank() >= 2 && decay.dim(1) > 1 ? RwkvVersion.V5_2 : RwkvVersion.V5_1;
+            // 5.2 decays (and bonuses) per channel [H, N]; 5.1 per head [H]
+            return anyName(t, n -> (n.endsWith(".att.time_decay") || n.endsWith(".att.time_faaaa"))
+                    && t.find(n).rank() == 2 && t.find(n).dim(1) > 1) ? RwkvVersion.V5_2 : RwkvVersion.V5_1;
         }
         return RwkvVersion.V4;
+    }
+
+    /** Whether any tensor name (in any layer) satisfies the test. */
+    private static boolean anyName(ModelTensors t, Predicate<String> test) {
+        return t.names().stream().anyMatch(test);
     }
 
     /** Number of layers: the largest block index plus one; every index below must be present. */

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Supplier;
 
 /**
  * Seeded random-weight models with the exact shapes of real checkpoints, written as safetensors so that
@@ -21,8 +20,15 @@ import java.util.function.Supplier;
  */
 public final class SyntheticModels {
 
-    /** A model shape. Version-specific generators read what they need. */
-    public record Spec(String name, String version, int nEmbd, int nLayer, int vocab, int ffn) {
+    /**
+     * A model shape. Version-specific generators read what they need: RWKV-7 also has a head size and the ranks of
+     * its low-rank decay (w), in-context learning rate (a), value residual (v) and gate (g) products.
+     */
+    public record Spec(String name, String version, int nEmbd, int nLayer, int vocab, int ffn,
+                       int headSize, int rankW, int rankA, int rankV, int rankG) {
+        Spec(String name, String version, int nEmbd, int nLayer, int vocab, int ffn) {
+            this(name, version, nEmbd, nLayer, vocab, ffn, 0, 0, 0, 0, 0);
+        }
     }
 
     private static final Map<String, Spec> SPECS = new LinkedHashMap<>();
@@ -31,6 +37,10 @@ public final class SyntheticModels {
         register(new Spec("v4-tiny", "4", 64, 2, 300, 128));
         register(new Spec("v4-169m", "4", 768, 12, 50277, 3072));
         register(new Spec("v4-430m", "4", 1024, 24, 50277, 4096));
+        // Ranks as in the released RWKV-7 0.1B (L12-D768) and 1.5B (L24-D2048) checkpoints.
+        register(new Spec("v7-tiny", "7", 128, 2, 300, 512, 64, 32, 32, 16, 64));
+        register(new Spec("v7-0.1b", "7", 768, 12, 65536, 3072, 64, 64, 64, 32, 128));
+        register(new Spec("v7-1.5b", "7", 2048, 24, 65536, 8192, 64, 96, 96, 64, 256));
     }
 
     private SyntheticModels() {
@@ -61,6 +71,7 @@ public final class SyntheticModels {
         }
         List<Entry> entries = switch (spec.version()) {
             case "4" -> v4(spec, dtype, seed);
+            case "7" -> v7(spec, dtype, seed);
             default -> throw new IllegalArgumentException("no generator for RWKV " + spec.version());
         };
         Map<String, String> meta = new LinkedHashMap<>();
@@ -102,6 +113,54 @@ public final class SyntheticModels {
         return e;
     }
 
+    private static List<Entry> v7(Spec s, DType dt, long seed) {
+        Gen g = new Gen(dt, seed);
+        int c = s.nEmbd();
+        int f = s.ffn();
+        int heads = c / s.headSize();
+        List<Entry> e = new ArrayList<>();
+        e.add(g.normal("emb.weight", 0.1, 0, s.vocab(), c));
+        for (int i = 0; i < s.nLayer(); i++) {
+            String p = "blocks." + i + ".";
+            if (i == 0) {
+                g.layerNorm(e, p + "ln0", c);
+            }
+            g.layerNorm(e, p + "ln1", c);
+            g.layerNorm(e, p + "ln2", c);
+            for (String m : new String[] {"x_r", "x_w", "x_k", "x_v", "x_a", "x_g"}) {
+                e.add(g.uniform(p + "att." + m, 0, 1, 1, 1, c));
+            }
+            e.add(g.uniform(p + "att.w0", -6.5, -1.5, 1, 1, c));
+            lowRank(g, e, p + "att.w", c, s.rankW());
+            e.add(g.normal(p + "att.a0", 0.3, 0, 1, 1, c));
+            lowRank(g, e, p + "att.a", c, s.rankA());
+            if (i > 0) {
+                e.add(g.normal(p + "att.v0", 0.3, 1, 1, 1, c));
+                lowRank(g, e, p + "att.v", c, s.rankV());
+            }
+            lowRank(g, e, p + "att.g", c, s.rankG());
+            e.add(g.normal(p + "att.k_k", 0.1, 0.85, 1, 1, c));
+            e.add(g.normal(p + "att.k_a", 0.1, 1, 1, 1, c));
+            e.add(g.normal(p + "att.r_k", 0.3, 0, heads, s.headSize()));
+            for (String m : new String[] {"receptance", "key", "value", "output"}) {
+                e.add(g.linear(p + "att." + m + ".weight", c, c));
+            }
+            g.layerNorm(e, p + "att.ln_x", c);
+            e.add(g.uniform(p + "ffn.x_k", 0, 1, 1, 1, c));
+            e.add(g.linear(p + "ffn.key.weight", f, c));
+            e.add(g.linear(p + "ffn.value.weight", c, f));
+        }
+        g.layerNorm(e, "ln_out", c);
+        e.add(g.normal("head.weight", 3.0 / Math.sqrt(c), 0, s.vocab(), c));
+        return e;
+    }
+
+    /** A low-rank pair {@code prefix1} [C, D] and {@code prefix2} [D, C]. */
+    private static void lowRank(Gen g, List<Entry> e, String prefix, int c, int rank) {
+        e.add(g.normal(prefix + "1", 1.0 / Math.sqrt(c), 0, c, rank));
+        e.add(g.normal(prefix + "2", 0.1 / Math.sqrt(rank), 0, rank, c));
+    }
+
     /**
      * Draws tensors lazily (each when the writer asks for it) from per-tensor seeds, so a model is the same
      * whatever the order tensors are written in.
@@ -129,42 +188,30 @@ public final class SyntheticModels {
         /** Approximately normal values (sum of uniforms), fast enough for hundreds of millions of draws. */
         Entry normal(String name, double std, double mean, long... shape) {
             long s = seed * 1_000_003L + counter++;
-            return entry(name, shape, () -> {
+            // The sum of 4 uniforms on [-1, 1) has variance 4/3.
+            double k = std / Math.sqrt(4.0 / 3.0);
+            return Entry.stream(name, dtype, shape, () -> {
                 SplittableRandom r = new SplittableRandom(s);
-                float[] a = new float[count(shape)];
-                // The sum of 4 uniforms on [-1, 1) has variance 4/3.
-                double k = std / Math.sqrt(4.0 / 3.0);
-                for (int i = 0; i < a.length; i++) {
-                    double u = (r.nextDouble() * 2 - 1) + (r.nextDouble() * 2 - 1)
-                            + (r.nextDouble() * 2 - 1) + (r.nextDouble() * 2 - 1);
-                    a[i] = (float) (mean + k * u);
-                }
-                return a;
+                return (buf, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        double u = (r.nextDouble() * 2 - 1) + (r.nextDouble() * 2 - 1)
+                                + (r.nextDouble() * 2 - 1) + (r.nextDouble() * 2 - 1);
+                        buf[i] = (float) (mean + k * u);
+                    }
+                };
             });
         }
 
         Entry uniform(String name, double lo, double hi, long... shape) {
             long s = seed * 1_000_003L + counter++;
-            return entry(name, shape, () -> {
+            return Entry.stream(name, dtype, shape, () -> {
                 SplittableRandom r = new SplittableRandom(s);
-                float[] a = new float[count(shape)];
-                for (int i = 0; i < a.length; i++) {
-                    a[i] = (float) (lo + (hi - lo) * r.nextDouble());
-                }
-                return a;
+                return (buf, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        buf[i] = (float) (lo + (hi - lo) * r.nextDouble());
+                    }
+                };
             });
-        }
-
-        private Entry entry(String name, long[] shape, Supplier<float[]> data) {
-            return Entry.floats(name, dtype, shape, data);
-        }
-
-        private static int count(long[] shape) {
-            long n = 1;
-            for (long d : shape) {
-                n *= d;
-            }
-            return Math.toIntExact(n);
         }
     }
 }

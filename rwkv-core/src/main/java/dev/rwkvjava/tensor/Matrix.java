@@ -1,5 +1,6 @@
 package dev.rwkvjava.tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
@@ -22,6 +23,24 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
             throw new IllegalArgumentException("tensor " + name + ": " + data.byteSize() + " bytes for shape ["
                     + rows + ", " + cols + "] of " + dtype);
         }
+    }
+
+    /**
+     * A float32 matrix copied from {@code rowMajor} [rows, cols], for small tensors rearranged at load (such as
+     * transposed low-rank factors). The copy lives off-heap (released by the garbage collector), like the mapped
+     * weights: a heap segment reaching the same kernel code would make its memory accesses polymorphic, which
+     * made token mode several times slower.
+     */
+    public static Matrix ofFloats(String name, float[] rowMajor, int rows, int cols) {
+        if (rowMajor.length != (long) rows * cols) {
+            throw new IllegalArgumentException("tensor " + name + ": " + rowMajor.length + " values for shape ["
+                    + rows + ", " + cols + "]");
+        }
+        MemorySegment data = Arena.ofAuto().allocate(4L * rowMajor.length, 64);
+        for (int i = 0; i < rowMajor.length; i++) {
+            data.setAtIndex(WeightReader.F32, i, rowMajor[i]);
+        }
+        return new Matrix(name, data, DType.F32, rows, cols);
     }
 
     /** Byte offset of row r. */

@@ -247,6 +247,9 @@ class PanamaKernelsTest {
         }
         checkMatMat(dtype, 40, 768, 33, 0, 40, panama.matMatScratchSize(768));
         checkMatMat(dtype, 64, 129, 64, 0, 64, panama.matMatScratchSize(129));
+        // Several row blocks, the last one partial and not a multiple of 4.
+        checkMatMat(dtype, 70, 1025, 9, 0, 70, panama.matMatScratchSize(1025));
+        checkMatMat(dtype, 13, 4099, 6, 0, 13, panama.matMatScratchSize(4099));
         // Row ranges, and scratch smaller or larger than asked for (at least cols is the contract).
         checkMatMat(dtype, 37, 100, 11, 5, 30, 100);
         checkMatMat(dtype, 37, 100, 11, 5, 30, 3 * 100 + 17);

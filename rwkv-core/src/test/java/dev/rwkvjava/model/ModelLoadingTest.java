@@ -59,7 +59,9 @@ class ModelLoadingTest {
         try (RwkvModel a = RwkvModel.load(blink); RwkvModel b = RwkvModel.load(hf.getParent())) {
             assertThat(b.info().naming()).isEqualTo(Naming.HUGGING_FACE);
             assertThat(b.info().nLayer()).isEqualTo(a.info().nLayer());
-            assertThat(b.forwardAll(tokens, b.newState())).containsExactly(a.forwardAll(tokens, a.newState()));
+            // The same weights under other names: equal up to the rounding of JIT-tier changes between the runs.
+            Close.assertClose("logits with Hugging Face names", b.forwardAll(tokens, b.newState()),
+                    a.forwardAll(tokens, a.newState()), ReferenceParityTest.MODE_TOL);
         }
     }
 
@@ -139,7 +141,9 @@ class ModelLoadingTest {
                 restored.setTensor(i, saved.tensor(i));
             }
             float[] b = m.forward(new int[] {8, 9}, restored);
-            assertThat(b).containsExactly(a);
+            // Same inputs, but the JIT may have swapped a kernel's interpreted form for compiled vector code in
+            // between (e.g. a vector exp), which changes the last bits: equal up to float rounding.
+            Close.assertClose("restored state continues like the original", b, a, ReferenceParityTest.MODE_TOL);
             assertThat(s.tokens()).isEqualTo(5);
             s.reset();
             assertThat(s.tokens()).isZero();

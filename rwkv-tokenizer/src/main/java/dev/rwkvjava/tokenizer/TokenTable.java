@@ -8,52 +8,50 @@ import java.util.Arrays;
  */
 public final class TokenTable {
     private final byte[] pool;
-    /** Token {@code id} is {@code pool[offsets[id] .. offsets[id + 1])}. */
-    private final int[] offsets;
-    private final boolean[] present;
+    /** Per id: {@code start << 32 | length} in {@link #pool}, or -1 if the id has no token. */
+    private final long[] spans;
 
-    private TokenTable(byte[] pool, int[] offsets, boolean[] present) {
+    private TokenTable(byte[] pool, long[] spans) {
         this.pool = pool;
-        this.offsets = offsets;
-        this.present = present;
+        this.spans = spans;
     }
 
     /** Number of ids, {@code max id + 1}. */
     public int size() {
-        return present.length;
+        return spans.length;
     }
 
     public boolean contains(int id) {
-        return id >= 0 && id < present.length && present[id];
+        return id >= 0 && id < spans.length && spans[id] >= 0;
     }
 
     public int length(int id) {
-        check(id);
-        return offsets[id + 1] - offsets[id];
+        return (int) span(id);
     }
 
     public byte[] bytes(int id) {
-        check(id);
-        return Arrays.copyOfRange(pool, offsets[id], offsets[id + 1]);
+        long span = span(id);
+        int start = (int) (span >>> 32);
+        return Arrays.copyOfRange(pool, start, start + (int) span);
     }
 
     /** Concatenation of the tokens' bytes. */
     public byte[] decode(int[] ids) {
-        int[] offsets = this.offsets;
         long total = 0;
         for (int id : ids) {
-            check(id);
-            total += offsets[id + 1] - offsets[id];
+            total += (int) span(id);
         }
         if (total > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("decoded output of " + total + " bytes is too large for one array");
         }
         byte[] out = new byte[(int) total];
         byte[] pool = this.pool;
+        long[] spans = this.spans;
         int pos = 0;
         for (int id : ids) {
-            int start = offsets[id];
-            int len = offsets[id + 1] - start;
+            long span = spans[id]; // checked above
+            int start = (int) (span >>> 32);
+            int len = (int) span;
             if (len <= 8) {
                 // Most tokens are a few bytes: a plain loop beats arraycopy's call overhead.
                 for (int k = 0; k < len; k++) {
@@ -67,10 +65,12 @@ public final class TokenTable {
         return out;
     }
 
-    private void check(int id) {
-        if (id < 0 || id >= present.length || !present[id]) {
-            throw unknownId(id, present.length);
+    private long span(int id) {
+        long span;
+        if (id < 0 || id >= spans.length || (span = spans[id]) < 0) {
+            throw unknownId(id, spans.length);
         }
+        return span;
     }
 
     /** The error for an id outside the vocabulary. */
@@ -80,57 +80,66 @@ public final class TokenTable {
                         + ", ids 0.." + (vocabSize - 1) + ")");
     }
 
-    /** Collects tokens by id, in any order. */
+    /** Collects tokens by id, in any order, appending their bytes to one growing array. */
     public static final class Builder {
-        private byte[][] tokens;
+        private byte[] pool;
+        private int poolLength;
+        private long[] spans;
         private int size;
 
-        public Builder(int expectedSize) {
-            tokens = new byte[Math.max(expectedSize, 16)][];
+        public Builder(int expectedTokens) {
+            spans = new long[Math.max(expectedTokens, 16)];
+            Arrays.fill(spans, -1);
+            pool = new byte[Math.max(expectedTokens, 16) * 8];
         }
 
         /** Sets the bytes of {@code id}; returns false if the id already had bytes (the caller reports it). */
-        public boolean put(int id, byte[] bytes) {
+        public boolean put(int id, byte[] src, int off, int len) {
             if (id < 0) {
                 throw new IllegalArgumentException("negative token id " + id);
             }
-            if (id >= tokens.length) {
-                tokens = Arrays.copyOf(tokens, Math.max(id + 1, tokens.length * 2));
+            if (id >= spans.length) {
+                int old = spans.length;
+                spans = Arrays.copyOf(spans, Math.max(id + 1, old * 2));
+                Arrays.fill(spans, old, spans.length, -1);
             }
-            if (tokens[id] != null) {
+            if (spans[id] >= 0) {
                 return false;
             }
-            tokens[id] = bytes;
+            if (poolLength + len > pool.length) {
+                pool = Arrays.copyOf(pool, Math.max(poolLength + len, pool.length * 2));
+            }
+            System.arraycopy(src, off, pool, poolLength, len);
+            spans[id] = ((long) poolLength << 32) | len;
+            poolLength += len;
             size = Math.max(size, id + 1);
             return true;
         }
 
+        public boolean put(int id, byte[] bytes) {
+            return put(id, bytes, 0, bytes.length);
+        }
+
         public boolean has(int id) {
-            return id >= 0 && id < size && tokens[id] != null;
+            return id >= 0 && id < size && spans[id] >= 0;
+        }
+
+        /** The bytes collected so far (a live view: valid until the next {@link #put}). */
+        public byte[] pool() {
+            return pool;
+        }
+
+        /** Where the bytes of {@code id} start in {@link #pool()}. */
+        public int start(int id) {
+            return (int) (spans[id] >>> 32);
+        }
+
+        public int length(int id) {
+            return (int) spans[id];
         }
 
         public TokenTable build() {
-            int[] offsets = new int[size + 1];
-            boolean[] present = new boolean[size];
-            long total = 0;
-            for (int id = 0; id < size; id++) {
-                offsets[id] = (int) total;
-                if (tokens[id] != null) {
-                    present[id] = true;
-                    total += tokens[id].length;
-                }
-            }
-            if (total > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException("vocabulary of " + total + " bytes is too large");
-            }
-            offsets[size] = (int) total;
-            byte[] pool = new byte[(int) total];
-            for (int id = 0; id < size; id++) {
-                if (tokens[id] != null) {
-                    System.arraycopy(tokens[id], 0, pool, offsets[id], tokens[id].length);
-                }
-            }
-            return new TokenTable(pool, offsets, present);
+            return new TokenTable(Arrays.copyOf(pool, poolLength), Arrays.copyOf(spans, size));
         }
     }
 }

@@ -35,161 +35,164 @@ final class MatVec {
     }
 
     // ---- F32 -------------------------------------------------------------------------------------------------
+    //
+    // Each dtype's hot loops are methods of their own, called once per row group: C2 compiles them as separate
+    // units, and a unit that grows past C2's node budget stops inlining and boxes every vector (100x slower).
 
     static void f32(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         MemorySegment data = w.data();
         int cols = w.cols();
-        long rowBytes = 4L * cols;
         int bound = F.loopBound(cols);
         int r = rowStart;
         for (; r + 4 <= rowEnd; r += 4) {
-            long b0 = w.rowOffset(r);
-            long b1 = b0 + rowBytes;
-            long b2 = b1 + rowBytes;
-            long b3 = b2 + rowBytes;
-            FloatVector a0 = FloatVector.zero(F);
-            FloatVector a1 = FloatVector.zero(F);
-            FloatVector a2 = FloatVector.zero(F);
-            FloatVector a3 = FloatVector.zero(F);
-            for (int c = 0; c < bound; c += LANES) {
-                FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
-                long o = 4L * c;
-                a0 = fma(FloatVector.fromMemorySegment(F, data, b0 + o, LE), xv, a0);
-                a1 = fma(FloatVector.fromMemorySegment(F, data, b1 + o, LE), xv, a1);
-                a2 = fma(FloatVector.fromMemorySegment(F, data, b2 + o, LE), xv, a2);
-                a3 = fma(FloatVector.fromMemorySegment(F, data, b3 + o, LE), xv, a3);
-            }
-            y[yOff + r] = a0.reduceLanes(VectorOperators.ADD) + f32Tail(data, b0, x, xOff, bound, cols);
-            y[yOff + r + 1] = a1.reduceLanes(VectorOperators.ADD) + f32Tail(data, b1, x, xOff, bound, cols);
-            y[yOff + r + 2] = a2.reduceLanes(VectorOperators.ADD) + f32Tail(data, b2, x, xOff, bound, cols);
-            y[yOff + r + 3] = a3.reduceLanes(VectorOperators.ADD) + f32Tail(data, b3, x, xOff, bound, cols);
+            f32Rows4(data, w.rowOffset(r), 4L * cols, x, xOff, bound, y, yOff + r);
         }
         for (; r < rowEnd; r++) {
-            long b0 = w.rowOffset(r);
-            FloatVector a0 = FloatVector.zero(F);
-            for (int c = 0; c < bound; c += LANES) {
-                a0 = fma(FloatVector.fromMemorySegment(F, data, b0 + 4L * c, LE), FloatVector.fromArray(F, x, xOff + c), a0);
+            f32Rows1(data, w.rowOffset(r), x, xOff, bound, y, yOff + r);
+        }
+        if (bound < cols) {
+            for (r = rowStart; r < rowEnd; r++) {
+                y[yOff + r] += tail(w, r, x, xOff, bound);
             }
-            y[yOff + r] = a0.reduceLanes(VectorOperators.ADD) + f32Tail(data, b0, x, xOff, bound, cols);
         }
     }
 
-    private static float f32Tail(MemorySegment data, long base, float[] x, int xOff, int from, int cols) {
-        float s = 0;
-        for (int c = from; c < cols; c++) {
-            s += data.get(WeightReader.F32, base + 4L * c) * x[xOff + c];
+    private static void f32Rows4(MemorySegment data, long b0, long rowBytes, float[] x, int xOff, int bound,
+                                 float[] y, int yi) {
+        long b1 = b0 + rowBytes;
+        long b2 = b1 + rowBytes;
+        long b3 = b2 + rowBytes;
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector a3 = FloatVector.zero(F);
+        for (int c = 0; c < bound; c += LANES) {
+            FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+            long o = 4L * c;
+            a0 = fma(FloatVector.fromMemorySegment(F, data, b0 + o, LE), xv, a0);
+            a1 = fma(FloatVector.fromMemorySegment(F, data, b1 + o, LE), xv, a1);
+            a2 = fma(FloatVector.fromMemorySegment(F, data, b2 + o, LE), xv, a2);
+            a3 = fma(FloatVector.fromMemorySegment(F, data, b3 + o, LE), xv, a3);
         }
-        return s;
+        y[yi] = a0.reduceLanes(VectorOperators.ADD);
+        y[yi + 1] = a1.reduceLanes(VectorOperators.ADD);
+        y[yi + 2] = a2.reduceLanes(VectorOperators.ADD);
+        y[yi + 3] = a3.reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void f32Rows1(MemorySegment data, long b0, float[] x, int xOff, int bound, float[] y, int yi) {
+        FloatVector a0 = FloatVector.zero(F);
+        FloatVector a1 = FloatVector.zero(F);
+        int c = 0;
+        for (; c + 2 * LANES <= bound; c += 2 * LANES) {
+            a0 = fma(FloatVector.fromMemorySegment(F, data, b0 + 4L * c, LE), FloatVector.fromArray(F, x, xOff + c), a0);
+            a1 = fma(FloatVector.fromMemorySegment(F, data, b0 + 4L * (c + LANES), LE),
+                    FloatVector.fromArray(F, x, xOff + c + LANES), a1);
+        }
+        if (c < bound) {
+            a0 = fma(FloatVector.fromMemorySegment(F, data, b0 + 4L * c, LE), FloatVector.fromArray(F, x, xOff + c), a0);
+        }
+        y[yi] = a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     // ---- BF16 and F16 ------------------------------------------------------------------------------------------
+    //
+    // One int load carries two weights; the even ones are paired with x's even elements and the odd ones with
+    // the odd elements, from a copy of x permuted once per call (see permute).
 
     static void bf16(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         MemorySegment data = w.data();
         int cols = w.cols();
-        long rowBytes = 2L * cols;
         int bound = cols - cols % PAIR_STEP;
         float[] xp = permute(x, xOff, bound);
         int r = rowStart;
         for (; r + 4 <= rowEnd; r += 4) {
-            long b0 = w.rowOffset(r);
-            long b1 = b0 + rowBytes;
-            long b2 = b1 + rowBytes;
-            long b3 = b2 + rowBytes;
-            FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-            FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
-            FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
-            FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
-            for (int c = 0; c < bound; c += PAIR_STEP) {
-                FloatVector xe = FloatVector.fromArray(F, xp, c);
-                FloatVector xo = FloatVector.fromArray(F, xp, c + LANES);
-                long o = 2L * c;
-                IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + o, LE);
-                IntVector p1 = IntVector.fromMemorySegment(I, data, b1 + o, LE);
-                IntVector p2 = IntVector.fromMemorySegment(I, data, b2 + o, LE);
-                IntVector p3 = IntVector.fromMemorySegment(I, data, b3 + o, LE);
-                e0 = fma(HalfFloats.bf16Low(p0), xe, e0);
-                o0 = fma(HalfFloats.bf16High(p0), xo, o0);
-                e1 = fma(HalfFloats.bf16Low(p1), xe, e1);
-                o1 = fma(HalfFloats.bf16High(p1), xo, o1);
-                e2 = fma(HalfFloats.bf16Low(p2), xe, e2);
-                o2 = fma(HalfFloats.bf16High(p2), xo, o2);
-                e3 = fma(HalfFloats.bf16Low(p3), xe, e3);
-                o3 = fma(HalfFloats.bf16High(p3), xo, o3);
-            }
-            y[yOff + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + halfTail(w, r, x, xOff, bound);
-            y[yOff + r + 1] = e1.add(o1).reduceLanes(VectorOperators.ADD) + halfTail(w, r + 1, x, xOff, bound);
-            y[yOff + r + 2] = e2.add(o2).reduceLanes(VectorOperators.ADD) + halfTail(w, r + 2, x, xOff, bound);
-            y[yOff + r + 3] = e3.add(o3).reduceLanes(VectorOperators.ADD) + halfTail(w, r + 3, x, xOff, bound);
+            bf16Rows4(data, w.rowOffset(r), 2L * cols, xp, bound, y, yOff + r);
         }
         for (; r < rowEnd; r++) {
-            long b0 = w.rowOffset(r);
-            FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-            for (int c = 0; c < bound; c += PAIR_STEP) {
-                IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + 2L * c, LE);
-                e0 = fma(HalfFloats.bf16Low(p0), FloatVector.fromArray(F, xp, c), e0);
-                o0 = fma(HalfFloats.bf16High(p0), FloatVector.fromArray(F, xp, c + LANES), o0);
+            bf16Rows1(data, w.rowOffset(r), xp, bound, y, yOff + r);
+        }
+        if (bound < cols) {
+            for (r = rowStart; r < rowEnd; r++) {
+                y[yOff + r] += tail(w, r, x, xOff, bound);
             }
-            y[yOff + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + halfTail(w, r, x, xOff, bound);
         }
     }
 
+    private static void bf16Rows4(MemorySegment data, long b0, long rowBytes, float[] xp, int bound, float[] y, int yi) {
+        long b1 = b0 + rowBytes;
+        long b2 = b1 + rowBytes;
+        long b3 = b2 + rowBytes;
+        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+        FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
+        FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
+        FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
+        for (int c = 0; c < bound; c += PAIR_STEP) {
+            FloatVector xe = FloatVector.fromArray(F, xp, c);
+            FloatVector xo = FloatVector.fromArray(F, xp, c + LANES);
+            long o = 2L * c;
+            IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + o, LE);
+            IntVector p1 = IntVector.fromMemorySegment(I, data, b1 + o, LE);
+            IntVector p2 = IntVector.fromMemorySegment(I, data, b2 + o, LE);
+            IntVector p3 = IntVector.fromMemorySegment(I, data, b3 + o, LE);
+            e0 = fma(HalfFloats.bf16Low(p0), xe, e0);
+            o0 = fma(HalfFloats.bf16High(p0), xo, o0);
+            e1 = fma(HalfFloats.bf16Low(p1), xe, e1);
+            o1 = fma(HalfFloats.bf16High(p1), xo, o1);
+            e2 = fma(HalfFloats.bf16Low(p2), xe, e2);
+            o2 = fma(HalfFloats.bf16High(p2), xo, o2);
+            e3 = fma(HalfFloats.bf16Low(p3), xe, e3);
+            o3 = fma(HalfFloats.bf16High(p3), xo, o3);
+        }
+        y[yi] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+        y[yi + 1] = e1.add(o1).reduceLanes(VectorOperators.ADD);
+        y[yi + 2] = e2.add(o2).reduceLanes(VectorOperators.ADD);
+        y[yi + 3] = e3.add(o3).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static void bf16Rows1(MemorySegment data, long b0, float[] xp, int bound, float[] y, int yi) {
+        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+        for (int c = 0; c < bound; c += PAIR_STEP) {
+            IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + 2L * c, LE);
+            e0 = fma(HalfFloats.bf16Low(p0), FloatVector.fromArray(F, xp, c), e0);
+            o0 = fma(HalfFloats.bf16High(p0), FloatVector.fromArray(F, xp, c + LANES), o0);
+        }
+        y[yi] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+    }
+
+    /*
+     * F16 goes one row at a time: its decoding is about a dozen integer operations per vector, so even two rows
+     * in one loop exceed C2's node budget. Decoding, not FMA latency, bounds this loop, so more rows would not
+     * help anyway.
+     */
     static void f16(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         MemorySegment data = w.data();
         int cols = w.cols();
-        long rowBytes = 2L * cols;
         int bound = cols - cols % PAIR_STEP;
         float[] xp = permute(x, xOff, bound);
-        int r = rowStart;
-        for (; r + 4 <= rowEnd; r += 4) {
-            long b0 = w.rowOffset(r);
-            long b1 = b0 + rowBytes;
-            long b2 = b1 + rowBytes;
-            long b3 = b2 + rowBytes;
-            FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-            FloatVector e1 = FloatVector.zero(F), o1 = FloatVector.zero(F);
-            FloatVector e2 = FloatVector.zero(F), o2 = FloatVector.zero(F);
-            FloatVector e3 = FloatVector.zero(F), o3 = FloatVector.zero(F);
-            for (int c = 0; c < bound; c += PAIR_STEP) {
-                FloatVector xe = FloatVector.fromArray(F, xp, c);
-                FloatVector xo = FloatVector.fromArray(F, xp, c + LANES);
-                long o = 2L * c;
-                IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + o, LE);
-                IntVector p1 = IntVector.fromMemorySegment(I, data, b1 + o, LE);
-                IntVector p2 = IntVector.fromMemorySegment(I, data, b2 + o, LE);
-                IntVector p3 = IntVector.fromMemorySegment(I, data, b3 + o, LE);
-                e0 = fma(HalfFloats.f16Low(p0), xe, e0);
-                o0 = fma(HalfFloats.f16High(p0), xo, o0);
-                e1 = fma(HalfFloats.f16Low(p1), xe, e1);
-                o1 = fma(HalfFloats.f16High(p1), xo, o1);
-                e2 = fma(HalfFloats.f16Low(p2), xe, e2);
-                o2 = fma(HalfFloats.f16High(p2), xo, o2);
-                e3 = fma(HalfFloats.f16Low(p3), xe, e3);
-                o3 = fma(HalfFloats.f16High(p3), xo, o3);
-            }
-            y[yOff + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + halfTail(w, r, x, xOff, bound);
-            y[yOff + r + 1] = e1.add(o1).reduceLanes(VectorOperators.ADD) + halfTail(w, r + 1, x, xOff, bound);
-            y[yOff + r + 2] = e2.add(o2).reduceLanes(VectorOperators.ADD) + halfTail(w, r + 2, x, xOff, bound);
-            y[yOff + r + 3] = e3.add(o3).reduceLanes(VectorOperators.ADD) + halfTail(w, r + 3, x, xOff, bound);
+        for (int r = rowStart; r < rowEnd; r++) {
+            f16Row(data, w.rowOffset(r), xp, bound, y, yOff + r);
         }
-        for (; r < rowEnd; r++) {
-            long b0 = w.rowOffset(r);
-            FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
-            for (int c = 0; c < bound; c += PAIR_STEP) {
-                IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + 2L * c, LE);
-                e0 = fma(HalfFloats.f16Low(p0), FloatVector.fromArray(F, xp, c), e0);
-                o0 = fma(HalfFloats.f16High(p0), FloatVector.fromArray(F, xp, c + LANES), o0);
+        if (bound < cols) {
+            for (int r = rowStart; r < rowEnd; r++) {
+                y[yOff + r] += tail(w, r, x, xOff, bound);
             }
-            y[yOff + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) + halfTail(w, r, x, xOff, bound);
         }
     }
 
-    /** The columns after the last full pair step, in natural order. */
-    private static float halfTail(Matrix w, int r, float[] x, int xOff, int from) {
-        int cols = w.cols();
-        if (from == cols) {
-            return 0;
+    private static void f16Row(MemorySegment data, long b0, float[] xp, int bound, float[] y, int yi) {
+        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+        for (int c = 0; c < bound; c += PAIR_STEP) {
+            IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + 2L * c, LE);
+            e0 = fma(HalfFloats.f16Low(p0), FloatVector.fromArray(F, xp, c), e0);
+            o0 = fma(HalfFloats.f16High(p0), FloatVector.fromArray(F, xp, c + LANES), o0);
         }
+        y[yi] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Row r's columns from {@code from} on, scalar (only for widths that are not a multiple of the step). */
+    private static float tail(Matrix w, int r, float[] x, int xOff, int from) {
+        int cols = w.cols();
         long base = (long) r * cols;
         float s = 0;
         for (int c = from; c < cols; c++) {

@@ -50,6 +50,11 @@ public final class PanamaKernels implements Kernels {
     }
 
     @Override
+    public int matMatScratchSize(int cols) {
+        return MatMat.scratchSize(cols);
+    }
+
+    @Override
     public void readRow(Matrix w, int r, float[] out, int outOff) {
         KernelChecks.rows(w, r, r + 1);
         KernelChecks.range(out, outOff, w.cols(), "out");

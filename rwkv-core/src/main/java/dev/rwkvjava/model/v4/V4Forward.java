@@ -2,10 +2,12 @@ package dev.rwkvjava.model.v4;
 
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
+import dev.rwkvjava.model.ChannelMix;
 import dev.rwkvjava.model.ForwardPass;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
+import dev.rwkvjava.model.TokenShift;
 import dev.rwkvjava.state.StateLayout;
 
 /**
@@ -25,12 +27,13 @@ public final class V4Forward implements ForwardPass {
     private final V4Weights w;
     private final Kernels k;
     private final Projections proj;
+    private final ChannelMix channelMix;
     private final StateLayout layout;
     private final int maxChunk;
     private final int[][] stateOffsets;
 
     // Scratch for a chunk of up to maxChunk tokens, row-major [T, C] (or [T, F]).
-    private final float[] x, xx, xk, xv, xr, r, kk, vv, wkv, out, hidden, headIn;
+    private final float[] x, xx, xk, xv, xr, r, kk, vv, wkv, out, headIn;
 
     public V4Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
         this.cfg = cfg;
@@ -39,6 +42,7 @@ public final class V4Forward implements ForwardPass {
         this.maxChunk = maxChunk;
         int c = cfg.nEmbd();
         this.proj = new Projections(kernels, pool, Math.max(c, cfg.ffnSize()));
+        this.channelMix = new ChannelMix(kernels, proj, maxChunk, c, cfg.ffnSize(), cfg.layerNormEps());
         StateLayout.Builder b = StateLayout.builder("RWKV-4 C=" + c + " L=" + cfg.nLayer());
         stateOffsets = new int[cfg.nLayer()][PARTS];
         for (int i = 0; i < cfg.nLayer(); i++) {
@@ -60,7 +64,6 @@ public final class V4Forward implements ForwardPass {
         vv = new float[tc];
         wkv = new float[tc];
         out = new float[tc];
-        hidden = new float[maxChunk * cfg.ffnSize()];
         headIn = new float[tc];
     }
 
@@ -89,7 +92,7 @@ public final class V4Forward implements ForwardPass {
             V4Weights.Layer l = w.layers()[i];
             int[] so = stateOffsets[i];
             timeMix(l, so, state, n, c);
-            channelMix(l, so, state, n, c);
+            channelMix.apply(l.ffn(), x, n, state, so[FFN_X]);
         }
         if (logits != null) {
             int first = allRows ? 0 : n - 1;
@@ -104,10 +107,10 @@ public final class V4Forward implements ForwardPass {
         for (int t = 0; t < n; t++) {
             k.layerNorm(x, t * c, l.ln1().weight(), l.ln1().bias(), eps, xx, t * c, c);
         }
-        shiftMix(state, so[ATT_X], n, c, l.attMixK(), xk);
-        shiftMix(state, so[ATT_X], n, c, l.attMixV(), xv);
-        shiftMix(state, so[ATT_X], n, c, l.attMixR(), xr);
-        System.arraycopy(xx, (n - 1) * c, state, so[ATT_X], c);
+        TokenShift.MIX.apply(k, xx, state, so[ATT_X], n, c, l.attMixK(), xk);
+        TokenShift.MIX.apply(k, xx, state, so[ATT_X], n, c, l.attMixV(), xv);
+        TokenShift.MIX.apply(k, xx, state, so[ATT_X], n, c, l.attMixR(), xr);
+        TokenShift.save(xx, n, c, state, so[ATT_X]);
 
         proj.add(l.attReceptance(), xr, r).add(l.attKey(), xk, kk).add(l.attValue(), xv, vv).run(n);
         k.sigmoidInPlace(r, 0, n * c);
@@ -119,29 +122,9 @@ public final class V4Forward implements ForwardPass {
         k.addInPlace(x, 0, out, 0, n * c);
     }
 
-    private void channelMix(V4Weights.Layer l, int[] so, float[] state, int n, int c) {
-        float eps = cfg.layerNormEps();
-        for (int t = 0; t < n; t++) {
-            k.layerNorm(x, t * c, l.ln2().weight(), l.ln2().bias(), eps, xx, t * c, c);
-        }
-        shiftMix(state, so[FFN_X], n, c, l.ffnMixK(), xk);
-        shiftMix(state, so[FFN_X], n, c, l.ffnMixR(), xr);
-        System.arraycopy(xx, (n - 1) * c, state, so[FFN_X], c);
-
-        proj.add(l.ffnKey(), xk, hidden).add(l.ffnReceptance(), xr, r).run(n);
-        k.reluSquareInPlace(hidden, 0, n * cfg.ffnSize());
-        k.sigmoidInPlace(r, 0, n * c);
-        proj.add(l.ffnValue(), hidden, out).run(n);
-        k.mul(r, 0, out, 0, out, 0, n * c);
-        k.addInPlace(x, 0, out, 0, n * c);
-    }
-
-    /** dst[t] = prev + (xx[t] - prev)·mix, where prev is xx[t-1], or the state's x_prev for t = 0. */
-    private void shiftMix(float[] state, int prevOff, int n, int c, float[] mix, float[] dst) {
-        k.lerp(state, prevOff, xx, 0, mix, dst, 0, c);
-        for (int t = 1; t < n; t++) {
-            k.lerp(xx, (t - 1) * c, xx, t * c, mix, dst, t * c, c);
-        }
+    @Override
+    public long matrixProductNanos() {
+        return proj.elapsedNanos();
     }
 
     @Override

@@ -2,7 +2,6 @@ package dev.rwkvjava.tokenizer.bpe;
 
 import it.unimi.dsi.fastutil.ints.IntArrayList;
 import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
-import it.unimi.dsi.fastutil.objects.Object2IntMap;
 import java.util.Arrays;
 
 /**
@@ -19,24 +18,22 @@ final class BpeModel {
     private final Long2IntOpenHashMap ranks;
     /** Id of the token a merge produces, by rank. */
     private final int[] mergedIds;
-    private final Object2IntMap<String> vocab;
+    private final VocabIndex vocab;
     private final int unkId;
     private final boolean fuseUnk;
-    private final boolean byteFallback;
     private final boolean ignoreMerges;
     private final WordCache cache = new WordCache();
 
-    BpeModel(Object2IntMap<String> vocab, Long2IntOpenHashMap ranks, int[] mergedIds, int unkId, boolean fuseUnk,
-            boolean byteFallback, boolean ignoreMerges) {
+    BpeModel(VocabIndex vocab, Long2IntOpenHashMap ranks, int[] mergedIds, int unkId, boolean fuseUnk,
+            boolean ignoreMerges) {
         this.vocab = vocab;
         this.ranks = ranks;
         this.mergedIds = mergedIds;
         this.unkId = unkId;
         this.fuseUnk = fuseUnk;
-        this.byteFallback = byteFallback;
         this.ignoreMerges = ignoreMerges;
         for (int b = 0; b < 256; b++) {
-            byteIds[b] = vocab.getOrDefault(String.valueOf(ByteLevelAlphabet.charOf(b)), -1);
+            byteIds[b] = vocab.get(String.valueOf(ByteLevelAlphabet.charOf(b)));
         }
     }
 
@@ -63,7 +60,7 @@ final class BpeModel {
     private int[] merge(char[] text, int start, int end) {
         byte[] bytes = Utf8.encode(text, start, end);
         if (ignoreMerges) {
-            int whole = vocab.getOrDefault(ByteLevelAlphabet.encode(bytes), -1);
+            int whole = vocab.get(ByteLevelAlphabet.encode(bytes));
             if (whole >= 0) {
                 return new int[] {whole};
             }
@@ -72,16 +69,13 @@ final class BpeModel {
         return mergeAll(sym);
     }
 
-    /** One symbol per byte; bytes without a token become byte-fallback tokens, the unknown token, or nothing. */
+    /** One symbol per byte; bytes without a token become the unknown token (if any) or are dropped, as in tokenizers. */
     private int[] initialSymbols(byte[] bytes) {
         int[] sym = new int[bytes.length];
         int n = 0;
         boolean lastWasUnk = false;
         for (byte b : bytes) {
             int id = byteIds[b & 0xFF];
-            if (id < 0 && byteFallback) {
-                id = vocab.getOrDefault(String.format("<0x%02X>", b & 0xFF), -1);
-            }
             if (id >= 0) {
                 sym[n++] = id;
                 lastWasUnk = false;

@@ -9,6 +9,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * A Hugging Face {@code tokenizer.json} byte-level BPE tokenizer (GPT-NeoX-20B for the RWKV-4 Pile models, and
@@ -34,7 +35,7 @@ public final class BpeTokenizer implements Tokenizer {
     private final BpeModel model;
     private final TokenTable table;
 
-    BpeTokenizer(String source, TextNormalizer normalizer, java.util.List<AddedToken> addedTokens,
+    BpeTokenizer(String source, TextNormalizer normalizer, List<AddedToken> addedTokens,
             boolean addPrefixSpace, boolean useRegex, BpeModel model, TokenTable table) {
         this.source = source;
         this.normalizer = normalizer;

@@ -50,14 +50,24 @@ final class ByteLevelAlphabet {
      * its own UTF-8.
      */
     static byte[] decodeToken(String token) {
-        byte[] out = new byte[token.length()];
-        for (int i = 0; i < token.length(); i++) {
-            int b = byteOf(token.charAt(i));
+        char[] c = token.toCharArray();
+        byte[] out = new byte[c.length * 3];
+        int n = decodeToken(c, 0, c.length, out);
+        return java.util.Arrays.copyOf(out, n);
+    }
+
+    /**
+     * {@link #decodeToken(String)} of {@code c[off, off + len)} into {@code out}, which must hold
+     * {@code 3 * len} bytes; returns the number of bytes written.
+     */
+    static int decodeToken(char[] c, int off, int len, byte[] out) {
+        for (int i = 0; i < len; i++) {
+            int b = byteOf(c[off + i]);
             if (b < 0) {
-                return token.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                return Utf8.encodeInto(c, off, off + len, out);
             }
             out[i] = (byte) b;
         }
-        return out;
+        return len;
     }
 }

@@ -10,9 +10,9 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rwkvjava.tokenizer.TokenTable;
 import dev.rwkvjava.tokenizer.TokenizerFormatException;
-import it.unimi.dsi.fastutil.ints.Int2ObjectOpenHashMap;
+import it.unimi.dsi.fastutil.ints.IntArrayList;
+import it.unimi.dsi.fastutil.ints.IntOpenHashSet;
 import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
-import it.unimi.dsi.fastutil.objects.Object2IntOpenHashMap;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +23,7 @@ import java.util.List;
 /**
  * Reads a Hugging Face {@code tokenizer.json} with Jackson and builds a {@link BpeTokenizer}. Supports what
  * byte-level BPE files use: model BPE (merges as "a b" strings or [a, b] pairs, unk_token, fuse_unk,
- * byte_fallback, ignore_merges), Unicode normalizers (NFC, NFD, NFKC, NFKD, Sequence), the ByteLevel
+ * ignore_merges), Unicode normalizers (NFC, NFD, NFKC, NFKD, Sequence), the ByteLevel
  * pre-tokenizer (alone or as the only step of a Sequence) and the ByteLevel decoder. Anything else is
  * rejected with an error naming the file and the unsupported setting, rather than tokenized wrongly.
  */
@@ -56,9 +56,12 @@ final class TokenizerJsonLoader {
      */
     private static final class Reader {
         private final String source;
-        private final Object2IntOpenHashMap<String> vocab = new Object2IntOpenHashMap<>();
-        private final List<String> mergeLeft = new ArrayList<>();
-        private final List<String> mergeRight = new ArrayList<>();
+        private final VocabIndex vocab = new VocabIndex();
+        /** (left id << 32 | right id) to merge rank, and the id each rank produces. */
+        private final Long2IntOpenHashMap ranks = new Long2IntOpenHashMap(65536);
+        private final IntArrayList mergedIds = new IntArrayList(65536);
+        /** Merges seen before the vocabulary (unusual order), resolved once it is known. */
+        private final List<String[]> pendingMerges = new ArrayList<>();
         private ObjectNode root;
         private ObjectNode model;
         private boolean sawVocab;
@@ -66,7 +69,7 @@ final class TokenizerJsonLoader {
 
         Reader(String source) {
             this.source = source;
-            vocab.defaultReturnValue(-1);
+            ranks.defaultReturnValue(-1);
         }
 
         BpeTokenizer read(JsonParser p) throws IOException {
@@ -111,8 +114,7 @@ final class TokenizerJsonLoader {
                 if (p.nextToken() != JsonToken.VALUE_NUMBER_INT || p.getLongValue() < 0 || p.getLongValue() > Integer.MAX_VALUE) {
                     throw error("model.vocab entry " + quote(token) + " has a bad id " + p.getText());
                 }
-                int id = p.getIntValue();
-                if (vocab.put(token, id) != -1) {
+                if (vocab.putIfAbsent(token, p.getIntValue()) != -1) {
                     throw error("model.vocab has the token " + quote(token) + " twice");
                 }
             }
@@ -123,25 +125,37 @@ final class TokenizerJsonLoader {
             int rank = 0;
             for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken(), rank++) {
                 if (t == JsonToken.VALUE_STRING) {
-                    String s = p.getText();
-                    int space = s.indexOf(' ');
-                    if (space < 0 || s.indexOf(' ', space + 1) >= 0) {
-                        throw error("model.merges[" + rank + "] " + quote(s) + " must be two tokens separated by one space");
+                    // Read in place from the parser's buffer: no strings for the 50k "left right" entries.
+                    char[] c = p.getTextCharacters();
+                    int off = p.getTextOffset();
+                    int end = off + p.getTextLength();
+                    int space = indexOf(c, ' ', off, end);
+                    if (space < 0 || indexOf(c, ' ', space + 1, end) >= 0) {
+                        throw error("model.merges[" + rank + "] " + quote(new String(c, off, end - off))
+                                + " must be two tokens separated by one space");
                     }
-                    mergeLeft.add(s.substring(0, space));
-                    mergeRight.add(s.substring(space + 1));
+                    addMerge(c, off, space - off, space + 1, end - space - 1, rank);
                 } else if (t == JsonToken.START_ARRAY) {
                     String left = p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
                     String right = left != null && p.nextToken() == JsonToken.VALUE_STRING ? p.getText() : null;
                     if (right == null || p.nextToken() != JsonToken.END_ARRAY) {
                         throw error("model.merges[" + rank + "] must be a pair [\"LEFT\", \"RIGHT\"]");
                     }
-                    mergeLeft.add(left);
-                    mergeRight.add(right);
+                    char[] c = (left + right).toCharArray();
+                    addMerge(c, 0, left.length(), left.length(), right.length(), rank);
                 } else {
                     throw error("model.merges[" + rank + "] must be \"LEFT RIGHT\" or [\"LEFT\", \"RIGHT\"]");
                 }
             }
+        }
+
+        private static int indexOf(char[] c, char x, int from, int to) {
+            for (int i = from; i < to; i++) {
+                if (c[i] == x) {
+                    return i;
+                }
+            }
+            return -1;
         }
 
         BpeTokenizer build() {
@@ -156,6 +170,10 @@ final class TokenizerJsonLoader {
                 if (model.hasNonNull(field) && !model.get(field).asText().isEmpty()) {
                     throw error("model." + field + " is not supported by the byte-level BPE tokenizer");
                 }
+            }
+            if (model.path("byte_fallback").asBoolean(false)) {
+                // Byte-level vocabularies spell every byte already; fallback belongs to SentencePiece-style BPE.
+                throw error("model.byte_fallback is not supported by the byte-level BPE tokenizer");
             }
             List<AddedToken> added = readAddedTokens();
             TokenTable table = buildTable(added);
@@ -191,54 +209,60 @@ final class TokenizerJsonLoader {
         /** Decoded bytes of every id; an added token's own content wins over a vocabulary entry with its id. */
         private TokenTable buildTable(List<AddedToken> added) {
             TokenTable.Builder table = new TokenTable.Builder(vocab.size() + added.size());
-            Int2ObjectOpenHashMap<String> byId = new Int2ObjectOpenHashMap<>(vocab.size());
+            IntOpenHashSet addedIds = new IntOpenHashSet();
             for (AddedToken t : added) {
                 if (!table.put(t.id(), ByteLevelAlphabet.decodeToken(t.content()))) {
                     throw error("added_tokens has id " + t.id() + " twice");
                 }
+                addedIds.add(t.id());
             }
-            for (Object2IntOpenHashMap.Entry<String> e : vocab.object2IntEntrySet()) {
-                int id = e.getIntValue();
-                String previous = byId.put(id, e.getKey());
-                if (previous != null) {
-                    throw error("model.vocab gives id " + id + " to both " + quote(previous) + " and " + quote(e.getKey()));
+            byte[] scratch = new byte[3 * vocab.maxLength()];
+            for (int i = 0; i < vocab.size(); i++) {
+                int id = vocab.id(i);
+                if (addedIds.contains(id)) {
+                    continue; // an added token's own content is what decodes
                 }
-                if (!table.has(id)) {
-                    table.put(id, ByteLevelAlphabet.decodeToken(e.getKey()));
+                if (!table.put(id, scratch, 0, vocab.decodeBytes(i, scratch))) {
+                    throw error("model.vocab gives id " + id + " to two tokens, one of them " + quote(vocab.token(i)));
                 }
             }
             return table.build();
         }
 
+        /** Adds the merge of {@code c[l, l + ll)} and {@code c[r, r + rl)}, resolving its tokens to ids. */
+        private void addMerge(char[] c, int l, int ll, int r, int rl, int rank) {
+            if (!sawVocab) {
+                pendingMerges.add(new String[] {new String(c, l, ll), new String(c, r, rl)});
+                return;
+            }
+            int left = vocabId(c, l, ll, c, 0, 0, rank);
+            int right = vocabId(c, r, rl, c, 0, 0, rank);
+            mergedIds.add(vocabId(c, l, ll, c, r, rl, rank));
+            ranks.putIfAbsent(((long) left << 32) | (right & 0xFFFFFFFFL), rank); // a repeated merge keeps its first rank
+        }
+
         private BpeModel buildModel() {
-            int count = mergeLeft.size();
-            Long2IntOpenHashMap ranks = new Long2IntOpenHashMap(count);
-            ranks.defaultReturnValue(-1);
-            int[] mergedIds = new int[count];
-            for (int rank = 0; rank < count; rank++) {
-                String left = mergeLeft.get(rank);
-                String right = mergeRight.get(rank);
-                int l = vocabId(left, rank);
-                int r = vocabId(right, rank);
-                mergedIds[rank] = vocabId(left + right, rank);
-                long key = ((long) l << 32) | (r & 0xFFFFFFFFL);
-                ranks.putIfAbsent(key, rank); // a repeated merge keeps its first (lowest) rank
+            for (int rank = 0; rank < pendingMerges.size(); rank++) {
+                String[] m = pendingMerges.get(rank);
+                char[] c = (m[0] + m[1]).toCharArray();
+                addMerge(c, 0, m[0].length(), m[0].length(), m[1].length(), rank);
             }
             int unkId = -1;
             if (model.hasNonNull("unk_token")) {
                 String unk = model.get("unk_token").asText();
-                unkId = vocab.getInt(unk);
+                unkId = vocab.get(unk);
                 if (unkId < 0) {
                     throw error("model.unk_token " + quote(unk) + " is not in model.vocab");
                 }
             }
-            return new BpeModel(vocab, ranks, mergedIds, unkId, model.path("fuse_unk").asBoolean(false),
-                    model.path("byte_fallback").asBoolean(false), model.path("ignore_merges").asBoolean(false));
+            return new BpeModel(vocab, ranks, mergedIds.toIntArray(), unkId, model.path("fuse_unk").asBoolean(false),
+                    model.path("ignore_merges").asBoolean(false));
         }
 
-        private int vocabId(String token, int rank) {
-            int id = vocab.getInt(token);
+        private int vocabId(char[] a, int aOff, int aLen, char[] b, int bOff, int bLen, int rank) {
+            int id = vocab.get2(a, aOff, aLen, b, bOff, bLen);
             if (id < 0) {
+                String token = new String(a, aOff, aLen) + new String(b, bOff, bLen);
                 throw error("model.merges[" + rank + "] uses " + quote(token) + ", which is not in model.vocab");
             }
             return id;

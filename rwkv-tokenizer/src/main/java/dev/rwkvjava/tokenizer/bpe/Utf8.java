@@ -9,6 +9,11 @@ final class Utf8 {
 
     static byte[] encode(char[] s, int start, int end) {
         byte[] out = new byte[(end - start) * 3];
+        return Arrays.copyOf(out, encodeInto(s, start, end, out));
+    }
+
+    /** Writes the UTF-8 of {@code s[start, end)} to {@code out} (room for 3 bytes per char); returns the length. */
+    static int encodeInto(char[] s, int start, int end, byte[] out) {
         int n = 0;
         for (int i = start; i < end; i++) {
             char c = s[i];
@@ -31,6 +36,6 @@ final class Utf8 {
                 out[n++] = (byte) (0x80 | (c & 0x3F));
             }
         }
-        return Arrays.copyOf(out, n);
+        return n;
     }
 }

@@ -4,11 +4,11 @@ import java.util.Arrays;
 
 /**
  * A byte trie in a double array: state {@code s} has a child on byte {@code c} at {@code t = base[s] + c} exactly
- * when {@code check[t] == s}. One array read and one compare per input byte, no objects, about 1.2 ints of
- * overhead per node. {@code value[s]} is the id of the token ending at {@code s}, or -1.
+ * when {@code check[t] == s}, so a step is an add and a compare, with no search among children and no objects.
+ * {@code value[s]} is the id of the token ending at {@code s}, or -1.
  *
  * <p>The three arrays are interleaved ({@code check, base, value} per state) so that one step touches one
- * cache line.
+ * cache line. The World vocabulary (116k nodes) takes about 124k states, 1.5 MB.
  */
 final class ByteTrie {
     private static final int STRIDE = 3;
@@ -84,16 +84,17 @@ final class ByteTrie {
     }
 
     /**
-     * Builds the trie of {@code keys}, key {@code i} mapping to {@code values[i]} (≥ 0).
+     * Builds the trie of the keys {@code pool[starts[i], starts[i] + lengths[i])}, key {@code i} mapping to
+     * {@code values[i]} (≥ 0).
      *
      * @throws DuplicateKey if two keys are equal
      */
-    static ByteTrie build(byte[][] keys, int[] values) {
-        return new Builder(keys, values).build();
+    static ByteTrie build(byte[] pool, int[] starts, int[] lengths, int[] values) {
+        return new Builder(pool, starts, lengths, values).build();
     }
 
     private static final class Builder {
-        /** All keys back to back (compact, so the build's many passes over them stay in cache). */
+        /** The keys' bytes (compact, so the build's many passes over them stay in cache). */
         private final byte[] pool;
         private final int[] keyStart;
         private final int[] keyLength;
@@ -110,23 +111,15 @@ final class ByteTrie {
         private int searchFrom = 1;
         private int maxSlot;
 
-        Builder(byte[][] keys, int[] values) {
+        Builder(byte[] pool, int[] starts, int[] lengths, int[] values) {
+            this.pool = pool;
+            this.keyStart = starts;
+            this.keyLength = lengths;
             this.values = values;
-            int n = keys.length;
-            keyStart = new int[n];
-            keyLength = new int[n];
+            int n = starts.length;
             long total = 0;
-            for (int i = 0; i < n; i++) {
-                keyStart[i] = (int) total;
-                keyLength[i] = keys[i].length;
-                total += keys[i].length;
-            }
-            if (total > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException("keys too large for one trie: " + total + " bytes");
-            }
-            pool = new byte[(int) total];
-            for (int i = 0; i < n; i++) {
-                System.arraycopy(keys[i], 0, pool, keyStart[i], keys[i].length);
+            for (int len : lengths) {
+                total += len;
             }
             order = new int[n];
             for (int i = 0; i < n; i++) {

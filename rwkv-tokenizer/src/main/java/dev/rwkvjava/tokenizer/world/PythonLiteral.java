@@ -1,7 +1,6 @@
 package dev.rwkvjava.tokenizer.world;
 
 import dev.rwkvjava.tokenizer.Utf8;
-import java.util.Arrays;
 
 /**
  * Decodes the {@code repr()} of a Python {@code str} or {@code bytes} value, as written in the RWKV World
@@ -21,8 +20,12 @@ final class PythonLiteral {
         }
     }
 
-    /** Decodes {@code src[from, to)}, a whole literal including its quotes and optional {@code b} prefix. */
-    static byte[] decode(byte[] src, int from, int to) throws BadLiteral {
+    /**
+     * Decodes {@code src[from, to)}, a whole literal including its quotes and optional {@code b} prefix, into
+     * {@code out} (which must hold at least {@code to - from} bytes: no escape is shorter than what it stands
+     * for). Returns the number of bytes written.
+     */
+    static int decode(byte[] src, int from, int to, byte[] out) throws BadLiteral {
         boolean bytesLiteral = from < to && src[from] == 'b';
         int open = bytesLiteral ? from + 1 : from;
         if (to - open < 2) {
@@ -32,7 +35,6 @@ final class PythonLiteral {
         if ((quote != '\'' && quote != '"') || src[to - 1] != quote) {
             throw new BadLiteral("literal must be a Python str ('...' or \"...\") or bytes (b'...') value");
         }
-        byte[] out = new byte[to - open];
         int n = 0;
         int i = open + 1;
         int end = to - 1;
@@ -99,7 +101,7 @@ final class PythonLiteral {
         if (!bytesLiteral && !Utf8.isValid(out, 0, n)) {
             throw new BadLiteral("str literal is not valid UTF-8");
         }
-        return n == out.length ? out : Arrays.copyOf(out, n);
+        return n;
     }
 
     private static int hex(byte[] src, int from, int digits, int end) throws BadLiteral {

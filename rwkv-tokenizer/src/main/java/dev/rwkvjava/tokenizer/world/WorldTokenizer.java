@@ -39,25 +39,23 @@ public final class WorldTokenizer implements Tokenizer {
      */
     public static WorldTokenizer parse(byte[] data, String source) {
         WorldVocabParser.Entries entries = WorldVocabParser.parse(data, source);
+        TokenTable.Builder table = entries.table();
         int[] ids = entries.ids();
-        byte[][] tokens = entries.tokens();
-        TokenTable.Builder table = new TokenTable.Builder(ids.length + 1);
+        int[] lines = entries.lines();
+        int[] starts = new int[ids.length];
+        int[] lengths = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {
-            if (ids[i] == END_OF_TEXT) {
-                throw WorldVocabParser.error(source, entries.lines()[i], "id 0 is reserved for end-of-text");
-            }
-            if (!table.put(ids[i], tokens[i])) {
-                throw WorldVocabParser.error(source, entries.lines()[i], "duplicate id " + ids[i]);
-            }
+            starts[i] = table.start(ids[i]);
+            lengths[i] = table.length(ids[i]);
         }
-        table.put(END_OF_TEXT, new byte[0]);
         ByteTrie trie;
         try {
-            trie = ByteTrie.build(tokens, ids);
+            trie = ByteTrie.build(table.pool(), starts, lengths, ids);
         } catch (ByteTrie.DuplicateKey e) {
-            throw WorldVocabParser.error(source, entries.lines()[e.second], "id " + ids[e.second]
-                    + " has the same bytes as id " + ids[e.first] + " (line " + entries.lines()[e.first] + ")");
+            throw WorldVocabParser.error(source, lines[e.second], "id " + ids[e.second]
+                    + " has the same bytes as id " + ids[e.first] + " (line " + lines[e.first] + ")");
         }
+        table.put(END_OF_TEXT, new byte[0]);
         return new WorldTokenizer(trie, table.build(), source);
     }
 

@@ -1,6 +1,8 @@
 package dev.rwkvjava.tokenizer.world;
 
+import dev.rwkvjava.tokenizer.TokenTable;
 import dev.rwkvjava.tokenizer.TokenizerFormatException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
@@ -12,15 +14,16 @@ final class WorldVocabParser {
     private WorldVocabParser() {
     }
 
-    /** Parallel arrays: token {@code i} has id {@code ids[i]} and bytes {@code tokens[i]}. */
-    record Entries(int[] ids, byte[][] tokens, int[] lines) {
+    /** The tokens by id, plus each entry's id and line in file order. */
+    record Entries(TokenTable.Builder table, int[] ids, int[] lines) {
     }
 
     static Entries parse(byte[] data, String source) {
         int capacity = 1024;
         int[] ids = new int[capacity];
         int[] lines = new int[capacity];
-        byte[][] tokens = new byte[capacity][];
+        TokenTable.Builder table = new TokenTable.Builder(70_000);
+        byte[] scratch = new byte[256];
         int count = 0;
         int lineNo = 0;
         int pos = 0;
@@ -35,12 +38,6 @@ final class WorldVocabParser {
             if (end == pos) {
                 throw error(source, lineNo, "empty line");
             }
-            if (count == capacity) {
-                capacity *= 2;
-                ids = Arrays.copyOf(ids, capacity);
-                lines = Arrays.copyOf(lines, capacity);
-                tokens = Arrays.copyOf(tokens, capacity);
-            }
             int firstSpace = indexOf(data, (byte) ' ', pos, end);
             int lastSpace = lastIndexOf(data, (byte) ' ', pos, end);
             if (firstSpace < 0 || firstSpace == lastSpace) {
@@ -48,29 +45,42 @@ final class WorldVocabParser {
             }
             int id = parseInt(data, pos, firstSpace, source, lineNo, "id");
             int length = parseInt(data, lastSpace + 1, end, source, lineNo, "length");
-            byte[] token;
+            if (scratch.length < lastSpace - firstSpace) {
+                scratch = new byte[lastSpace - firstSpace];
+            }
+            int n;
             try {
-                token = PythonLiteral.decode(data, firstSpace + 1, lastSpace);
+                n = PythonLiteral.decode(data, firstSpace + 1, lastSpace, scratch);
             } catch (PythonLiteral.BadLiteral e) {
                 throw error(source, lineNo, e.getMessage() + " in " + text(data, firstSpace + 1, lastSpace));
             }
-            if (token.length != length) {
+            if (n != length) {
                 throw error(source, lineNo, "token " + text(data, firstSpace + 1, lastSpace) + " (id " + id
-                        + ") decodes to " + token.length + " bytes but the line says " + length);
+                        + ") decodes to " + n + " bytes but the line says " + length);
             }
-            if (token.length == 0) {
+            if (n == 0) {
                 throw error(source, lineNo, "empty token (id " + id + ")");
+            }
+            if (id == WorldTokenizer.END_OF_TEXT) {
+                throw error(source, lineNo, "id 0 is reserved for end-of-text");
+            }
+            if (!table.put(id, scratch, 0, n)) {
+                throw error(source, lineNo, "duplicate id " + id);
+            }
+            if (count == capacity) {
+                capacity *= 2;
+                ids = Arrays.copyOf(ids, capacity);
+                lines = Arrays.copyOf(lines, capacity);
             }
             ids[count] = id;
             lines[count] = lineNo;
-            tokens[count] = token;
             count++;
             pos = next;
         }
         if (count == 0) {
             throw new TokenizerFormatException(source + ": no tokens (empty vocabulary file)");
         }
-        return new Entries(Arrays.copyOf(ids, count), Arrays.copyOf(tokens, count), Arrays.copyOf(lines, count));
+        return new Entries(table, Arrays.copyOf(ids, count), Arrays.copyOf(lines, count));
     }
 
     static TokenizerFormatException error(String source, int line, String message) {
@@ -111,7 +121,7 @@ final class WorldVocabParser {
     }
 
     private static String text(byte[] b, int from, int to) {
-        String s = new String(b, from, Math.min(to - from, 200), java.nio.charset.StandardCharsets.UTF_8);
+        String s = new String(b, from, Math.min(to - from, 200), StandardCharsets.UTF_8);
         return to - from > 200 ? s + "..." : s;
     }
 }

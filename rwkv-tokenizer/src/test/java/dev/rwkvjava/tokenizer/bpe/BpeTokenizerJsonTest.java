@@ -66,12 +66,31 @@ class BpeTokenizerJsonTest {
     }
 
     @Test
+    void mergesMayComeBeforeTheVocabulary() {
+        BpeTokenizer tok = tokenizer(root -> {
+            ObjectNode model = (ObjectNode) root.get("model");
+            ObjectNode reordered = root.putObject("model");
+            reordered.set("merges", model.get("merges"));
+            reordered.set("vocab", model.get("vocab"));
+        });
+        assertThat(tok.encode("abc")).containsExactly(0, 4);
+    }
+
+    @Test
     void bytesWithoutATokenAreDroppedOrBecomeTheUnknownToken() {
         assertThat(tokenizer(root -> { }).encode("azz")).containsExactly(0);
         BpeTokenizer unk = tokenizer(root -> ((ObjectNode) root.get("model")).put("unk_token", "<unk>"));
         assertThat(unk.encode("azz")).containsExactly(0, 8, 8);
         BpeTokenizer fused = tokenizer(root -> ((ObjectNode) root.get("model")).put("unk_token", "<unk>").put("fuse_unk", true));
         assertThat(fused.encode("azz")).containsExactly(0, 8);
+    }
+
+    @Test
+    void ignoreMergesTakesWholeWordsFromTheVocabulary() {
+        Consumer<ObjectNode> withAbc = root -> ((ObjectNode) root.get("model").get("vocab")).put("abc", 9);
+        assertThat(tokenizer(withAbc).encode("abc")).containsExactly(0, 4); // no merge leads to "abc"
+        BpeTokenizer tok = tokenizer(withAbc.andThen(root -> ((ObjectNode) root.get("model")).put("ignore_merges", true)));
+        assertThat(tok.encode("abc")).containsExactly(9);
     }
 
     @Test
@@ -116,6 +135,8 @@ class BpeTokenizerJsonTest {
         assertThatThrownBy(() -> tokenizer(root -> ((ArrayNode) root.get("model").get("merges")).add("a q")))
                 .isInstanceOf(TokenizerFormatException.class)
                 .hasMessageContaining("model.merges[4]").hasMessageContaining("\"q\"");
+        assertThatThrownBy(() -> tokenizer(root -> ((ObjectNode) root.get("model")).put("byte_fallback", true)))
+                .isInstanceOf(TokenizerFormatException.class).hasMessageContaining("byte_fallback");
         assertThatThrownBy(() -> tokenizer(root -> ((ArrayNode) root.get("model").get("merges")).add("abc")))
                 .isInstanceOf(TokenizerFormatException.class).hasMessageContaining("one space");
         assertThatThrownBy(() -> BpeTokenizer.parse("{\"model\": ".getBytes(StandardCharsets.UTF_8), "broken.json"))

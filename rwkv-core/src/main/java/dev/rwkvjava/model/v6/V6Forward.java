@@ -1,0 +1,181 @@
+package dev.rwkvjava.model.v6;
+
+import dev.rwkvjava.kernel.Kernels;
+import dev.rwkvjava.kernel.WorkerPool;
+import dev.rwkvjava.model.ChannelMix;
+import dev.rwkvjava.model.ForwardPass;
+import dev.rwkvjava.model.ModelConfig;
+import dev.rwkvjava.model.ModelTensors;
+import dev.rwkvjava.model.Projections;
+import dev.rwkvjava.model.TokenShift;
+import dev.rwkvjava.model.v5.WkvHeads;
+import dev.rwkvjava.state.StateLayout;
+
+import static dev.rwkvjava.model.v5.WkvHeads.ATT_X;
+import static dev.rwkvjava.model.v5.WkvHeads.FFN_X;
+import static dev.rwkvjava.model.v5.WkvHeads.WKV;
+import static dev.rwkvjava.model.v6.V6Weights.G;
+import static dev.rwkvjava.model.v6.V6Weights.K;
+import static dev.rwkvjava.model.v6.V6Weights.MIXES;
+import static dev.rwkvjava.model.v6.V6Weights.R;
+import static dev.rwkvjava.model.v6.V6Weights.V;
+import static dev.rwkvjava.model.v6.V6Weights.W;
+
+/**
+ * The RWKV 6.0 forward pass. Per layer, with x the residual stream of a chunk of T tokens:
+ * <pre>
+ *   time mix:    xx = LN1(x); sx = prev - xx; xxx = xx + sx·maa_x
+ *                m_s = tanh(xxx·maa_w1_s)·maa_w2_s;  x_s = xx + sx·(maa_s + m_s)   for s in w, k, v, r, g
+ *                r, k, v, g = W·x_s; w = exp(-exp(time_decay + tanh(x_w·decay_w1)·decay_w2))
+ *                per head: out = r·(u·kᵀv + S); S = w ⊙ S + kᵀv      (token by token, w per token)
+ *                out = GroupNorm_H(out) ⊙ silu(g); x += Wo·out
+ *   channel mix: as RWKV-4, shift written x + (prev - x)·maa ({@link ChannelMix})
+ * </pre>
+ * Every product, the low-rank ones included, runs over the whole chunk.
+ */
+public final class V6Forward implements ForwardPass {
+    private final ModelConfig cfg;
+    private final V6Weights w;
+    private final Kernels k;
+    private final Projections proj;
+    private final WkvHeads heads;
+    private final ChannelMix channelMix;
+    private final StateLayout layout;
+    private final int maxChunk;
+    private final int[][] stateOffsets;
+
+    // Scratch for a chunk of up to maxChunk tokens, row-major [T, C] unless noted.
+    private final float[] x, xx, sx, xxx, r, kk, vv, g, decay, wkv, out, headIn;
+    /** [5, T, D_MIX]: tanh(xxx·maa_w1_s), slice s at s·T·D_MIX. */
+    private final float[] mixLow;
+    /** [5, T, C]: m_s, then in place the shifted inputs x_s; slice s at s·T·C. */
+    private final float[] mixed;
+    /** [T, D_DECAY]: tanh(x_w·decay_w1). */
+    private final float[] decayLow;
+
+    public V6Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
+        this.cfg = cfg;
+        this.w = V6Weights.load(t, cfg);
+        this.k = kernels;
+        this.maxChunk = maxChunk;
+        int c = cfg.nEmbd();
+        int maxCols = Math.max(Math.max(c, cfg.ffnSize()), Math.max(w.mixRank(), w.decayRank()));
+        this.proj = new Projections(kernels, pool, maxCols);
+        this.heads = new WkvHeads(kernels, cfg);
+        this.channelMix = new ChannelMix(kernels, proj, maxChunk, c, cfg.ffnSize(), cfg.layerNormEps());
+        this.stateOffsets = new int[cfg.nLayer()][3];
+        this.layout = WkvHeads.layout("RWKV-6.0 C=" + c + " H=" + cfg.heads() + " L=" + cfg.nLayer(), cfg,
+                stateOffsets);
+        int tc = maxChunk * c;
+        x = new float[tc];
+        xx = new float[tc];
+        sx = new float[tc];
+        xxx = new float[tc];
+        r = new float[tc];
+        kk = new float[tc];
+        vv = new float[tc];
+        g = new float[tc];
+        decay = new float[tc];
+        wkv = new float[tc];
+        out = new float[tc];
+        headIn = new float[tc];
+        mixLow = new float[MIXES * maxChunk * w.mixRank()];
+        mixed = new float[MIXES * tc];
+        decayLow = new float[maxChunk * w.decayRank()];
+    }
+
+    @Override
+    public ModelConfig config() {
+        return cfg;
+    }
+
+    @Override
+    public StateLayout stateLayout() {
+        return layout;
+    }
+
+    @Override
+    public int maxChunk() {
+        return maxChunk;
+    }
+
+    @Override
+    public void forward(int[] tokens, int off, int n, float[] state, float[] logits, int logitsOff, boolean allRows) {
+        int c = cfg.nEmbd();
+        for (int t = 0; t < n; t++) {
+            w.embedding().lookup(k, tokens[off + t], x, t * c);
+        }
+        for (int i = 0; i < w.layers().length; i++) {
+            V6Weights.Layer l = w.layers()[i];
+            timeMix(l, stateOffsets[i], state, n, c);
+            channelMix.apply(l.ffn(), x, n, state, stateOffsets[i][FFN_X]);
+        }
+        if (logits != null) {
+            int first = allRows ? 0 : n - 1;
+            int rows = allRows ? n : 1;
+            w.head().queue(k, proj, x, first, rows, headIn, logits, logitsOff);
+            proj.run(rows);
+        }
+    }
+
+    private void timeMix(V6Weights.Layer l, int[] so, float[] state, int n, int c) {
+        int tc = n * c;
+        int dm = w.mixRank();
+        // xx = LN1(x); sx = prev - xx, prev the previous token's xx
+        for (int t = 0; t < n; t++) {
+            k.layerNorm(x, t * c, l.ln1().weight(), l.ln1().bias(), cfg.layerNormEps(), xx, t * c, c);
+            k.sub(t == 0 ? state : xx, t == 0 ? so[ATT_X] : (t - 1) * c, xx, t * c, sx, t * c, c);
+        }
+        TokenShift.save(xx, n, c, state, so[ATT_X]);
+        // xxx = xx + sx·maa_x
+        for (int t = 0; t < n; t++) {
+            k.mul(sx, t * c, l.maaX(), 0, xxx, t * c, c);
+        }
+        k.addInPlace(xxx, 0, xx, 0, tc);
+        // m_s = tanh(xxx·maa_w1_s)·maa_w2_s, for the five slices s
+        for (int s = 0; s < MIXES; s++) {
+            proj.add(l.maaDown()[s], xxx, 0, mixLow, s * n * dm, dm);
+        }
+        proj.run(n);
+        k.tanhInPlace(mixLow, 0, MIXES * n * dm);
+        for (int s = 0; s < MIXES; s++) {
+            proj.add(l.maaUp()[s], mixLow, s * n * dm, mixed, s * tc, c);
+        }
+        proj.run(n);
+        // x_s = xx + sx·(maa_s + m_s), in place of m_s
+        for (int s = 0; s < MIXES; s++) {
+            for (int t = 0; t < n; t++) {
+                k.addInPlace(mixed, s * tc + t * c, l.maa()[s], 0, c);
+            }
+            k.mul(sx, 0, mixed, s * tc, mixed, s * tc, tc);
+            k.addInPlace(mixed, s * tc, xx, 0, tc);
+        }
+        // r, k, v, g = W·x_s; decayLow = tanh(x_w·decay_w1)
+        proj.add(l.receptance(), mixed, R * tc, r, 0, c).add(l.key(), mixed, K * tc, kk, 0, c)
+                .add(l.value(), mixed, V * tc, vv, 0, c).add(l.gate(), mixed, G * tc, g, 0, c)
+                .add(l.decayDown(), mixed, W * tc, decayLow, 0, w.decayRank()).run(n);
+        k.tanhInPlace(decayLow, 0, n * w.decayRank());
+        // decay = exp(-exp(time_decay + decayLow·decay_w2)), one row per token
+        proj.add(l.decayUp(), decayLow, decay).run(n);
+        for (int t = 0; t < n; t++) {
+            k.addInPlace(decay, t * c, l.decayBase(), 0, c);
+        }
+        k.expNegExpInPlace(decay, 0, tc);
+        // per token and head: wkv = r·(u·kᵀv + S); S = decay_t ⊙ S + kᵀv
+        heads.recur(r, kk, vv, decay, c, l.bonus(), state, so[WKV], n, wkv);
+        // wkv = GroupNorm_H(wkv) ⊙ silu(g); x += Wo·wkv
+        heads.normalizeAndGate(l.lnX(), g, n, wkv);
+        proj.add(l.output(), wkv, out).run(n);
+        k.addInPlace(x, 0, out, 0, tc);
+    }
+
+    @Override
+    public long matrixProductNanos() {
+        return proj.elapsedNanos();
+    }
+
+    @Override
+    public void close() {
+        // Weights belong to the model's file (the low-rank copies to the heap); nothing to release.
+    }
+}

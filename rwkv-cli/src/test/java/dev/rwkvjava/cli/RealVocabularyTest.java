@@ -37,10 +37,10 @@ class RealVocabularyTest {
         neox = tmp.resolve("neox");
         Files.createDirectories(world);
         Files.createDirectories(neox);
-        SyntheticModels.write(new SyntheticModels.Spec("world-small", "4", 32, 2, 65536, 64), DType.BF16, 3,
+        SyntheticModels.write(new SyntheticModels.Spec("world-small", "4", 32, 2, 65536, 64, 0, 0, 0, 0, 0), DType.BF16, 3,
                 world.resolve("model.safetensors"));
         Files.copy(CliTestData.file("tokenizer/rwkv_vocab_v20230424.txt"), world.resolve("rwkv_vocab_v20230424.txt"));
-        SyntheticModels.write(new SyntheticModels.Spec("neox-small", "4", 32, 2, 50277, 64), DType.BF16, 4,
+        SyntheticModels.write(new SyntheticModels.Spec("neox-small", "4", 32, 2, 50277, 64, 0, 0, 0, 0, 0), DType.BF16, 4,
                 neox.resolve("model.safetensors"));
         Files.copy(CliTestData.file("tokenizer/20B_tokenizer.json"), neox.resolve("tokenizer.json"));
     }

@@ -253,6 +253,45 @@ class StateFileTest {
         }
     }
 
+    /** Real v5, v6 and v7 models: a state-tuning file becomes the wkv matrices, oriented for each version. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"tiny-rwkv-5v2-730K.f32", "tiny-rwkv-6v0-1m.f32",
+            "tiny-rwkv-7v0-834K.f32"})
+    void timeStateLoadsIntoRealModels(String stem) {
+        try (RwkvModel m = load(TestData.file("models/" + stem + ".safetensors"))) {
+            int layers = m.info().nLayer();
+            int h = m.info().heads();
+            int n = m.info().headSize();
+            java.util.Random rnd = new java.util.Random(1);
+            List<SafetensorsWriter.Entry> entries = new ArrayList<>();
+            float[][] values = new float[layers][h * n * n];
+            for (int i = 0; i < layers; i++) {
+                for (int j = 0; j < values[i].length; j++) {
+                    values[i][j] = (float) rnd.nextGaussian();
+                }
+                entries.add(SafetensorsWriter.Entry.floats("blocks." + i + ".att.time_state", new long[] {h, n, n},
+                        values[i]));
+            }
+            Path file = dir.resolve(stem + "-state.safetensors");
+            SafetensorsWriter.write(file, entries, Map.of());
+            StateFile.Loaded l = StateFile.load(file, m);
+            assertThat(l.kind()).isEqualTo(StateFile.Kind.TIME_STATE);
+            assertThat(l.logits()).isNull();
+            boolean v7 = m.info().version().label().startsWith("7");
+            for (int i = 0; i < layers; i++) {
+                float[] want = v7 ? values[i] : TimeState.transposeHeads(values[i], h, n);
+                assertThat(l.state().tensor(3 * i + 1)).as("layer %d", i).containsExactly(want);
+                assertThat(l.state().tensor(3 * i)).containsOnly(0f);
+            }
+            // A session starts from it; generating needs a prompt first (there are no logits yet).
+            Session s = new Session(m, null);
+            s.load(file);
+            assertThat(s.hasContext()).isFalse();
+            s.append(72, 105);
+            assertThat(s.generate(GenerationConfig.greedy(3).withIgnoreEos(true), null).generatedIds()).hasSize(3);
+        }
+    }
+
     private static String join(int[] ids) {
         StringBuilder sb = new StringBuilder();
         for (int id : ids) {

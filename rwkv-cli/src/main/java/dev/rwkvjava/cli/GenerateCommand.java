@@ -74,6 +74,10 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--echo", description = "Print the prompt before the generated text.")
     boolean echo;
 
+    @Option(names = {"-e", "--escape"}, description = "Turn \\n, \\t, \\\\ and \\\" in --prompt and --stop into newline, tab, "
+            + "backslash and quote (e.g. --prompt 'User: hi\\n\\nAssistant:' -e).")
+    boolean escape;
+
     @Option(names = "--json", description = "Print nothing while generating; at the end print one JSON object on one "
             + "line: prompt_ids, generated_ids, text, prompt_tokens, generated_tokens, prefill_tokens_per_s, "
             + "decode_tokens_per_s, finish_reason, ...")
@@ -95,8 +99,9 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give a prompt: --prompt TEXT, --prompt-file FILE or --prompt-ids IDS "
                     + "(or --state-in FILE to continue a saved state)");
         }
+        List<String> stops = escape ? stop.stream().map(GenerateCommand::unescape).toList() : stop;
         GenerationConfig config = new GenerationConfig(maxTokens, sampling.apply(SamplerConfig.greedy()), stopIds,
-                stop, ignoreEos);
+                stops, ignoreEos);
         PrintStream out = Terminal.stdout();
         try (TextGenerator gen = modelOptions.load()) {
             Session session = gen.newSession();
@@ -136,7 +141,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (prompt.ids != null) {
             return prompt.ids.ids();
         }
-        String text = prompt.text;
+        String text = escape && prompt.text != null ? unescape(prompt.text) : prompt.text;
         if (prompt.file != null) {
             if (!Files.isRegularFile(prompt.file)) {
                 throw new IllegalArgumentException("--prompt-file " + prompt.file + ": no such file");
@@ -211,6 +216,31 @@ final class GenerateCommand implements Callable<Integer> {
         err.printf(Locale.ROOT, "generated: %5d tokens in %9.2f ms (%8.1f tokens/s), finish: %s%n", s.generatedTokens(),
                 s.decodeSeconds() * 1e3, s.decodeTokensPerSecond(), s.finishReason().label());
         err.flush();
+    }
+
+    /** \n, \t, \\ and \" as in C; any other backslash stays as typed. */
+    static String unescape(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '\\' && i + 1 < s.length()) {
+                char n = s.charAt(i + 1);
+                String r = switch (n) {
+                    case 'n' -> "\n";
+                    case 't' -> "\t";
+                    case '\\' -> "\\";
+                    case '"' -> "\"";
+                    default -> null;
+                };
+                if (r != null) {
+                    sb.append(r);
+                    i++;
+                    continue;
+                }
+            }
+            sb.append(c);
+        }
+        return sb.toString();
     }
 
     private static String ids(int[] ids) {

@@ -161,6 +161,15 @@ class GenerateCommandTest {
     }
 
     @Test
+    void escapesInPromptAndStop() throws IOException {
+        assertThat(GenerateCommand.unescape("a\\nb\\t\\\\ \\\" \\x")).isEqualTo("a\nb\t\\ \" \\x");
+        JsonNode o = json(run("generate", "--model", model(TINY), "--prompt", "x\\n", "-e", "-n", "1", "--json"));
+        assertThat(ints(o.get("prompt_ids"))).containsExactly('x', '\n');
+        o = json(run("generate", "--model", model(TINY), "--prompt", "x\\n", "-n", "1", "--json"));
+        assertThat(ints(o.get("prompt_ids"))).containsExactly('x', '\\', 'n');
+    }
+
+    @Test
     void withoutATokenizerIdsAreStreamed() throws IOException {
         CliTest.Result r = run("generate", "--model", model(RANDOM), "--prompt-ids", "301,781,386", "-n", "6",
                 "--ignore-eos");

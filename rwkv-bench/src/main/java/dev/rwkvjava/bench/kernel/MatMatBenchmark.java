@@ -77,10 +77,9 @@ public class MatMatBenchmark {
     }
 
     @Benchmark
-    public float matMat(Traffic traffic) {
+    public float matMat(Flops flops) {
         pool.run(task);
-        traffic.gflops += 2e-9 * w.rows() * w.cols() * tokens;
-        traffic.gbytes += w.byteSize() * 1e-9;
+        flops.gflops += 2e-9 * w.rows() * w.cols() * tokens;
         return y[0];
     }
 }

@@ -7,18 +7,16 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * Secondary results next to ops/s: JMH divides these counters by the measured time, so "gbytes" comes out in
- * GB/s of weights read and "gflops" in GFLOP/s.
+ * Bytes read, as a secondary result next to ops/s: JMH divides the counter by the measured time, so "gbytes"
+ * comes out in GB/s.
  */
 @State(Scope.Thread)
 @AuxCounters(AuxCounters.Type.OPERATIONS)
 public class Traffic {
     public double gbytes;
-    public double gflops;
 
     @Setup(Level.Iteration)
     public void reset() {
         gbytes = 0;
-        gflops = 0;
     }
 }

@@ -10,6 +10,7 @@ import dev.rwkvjava.tensor.WeightReader;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
@@ -30,6 +31,8 @@ final class HalfFloats {
 
     /** Sign in bit 31, exponent and mantissa of the half in bits 27..13: the float32 layout, bias still 15. */
     private static final int F16_POSITIONED = 0x8FFF_E000;
+    /** The half's exponent field all ones (infinity or NaN), in the positioned layout. */
+    private static final int F16_EXPONENT_ALL_ONES = 0x1F << 23;
     /** 2^(127 - 15): moves the exponent bias from 15 to 127; the product is exact, subnormal halves included. */
     private static final float F16_REBIAS = 0x1p112f;
 
@@ -65,14 +68,11 @@ final class HalfFloats {
 
     private static FloatVector f16Positioned(IntVector positioned) {
         IntVector rebiased = positioned.reinterpretAsFloats().mul(F16_REBIAS).reinterpretAsInts();
-        // Infinity and NaN (half exponent all ones) need the float exponent all ones; the mantissa (NaN payload)
-        // is already in place. Adding one to the 5-bit exponent carries into bit 28 only for those; moving that
-        // bit to the sign and shifting it back across the word gives an all-ones lane to mask 0x7F800000 with.
-        // (Arithmetic, not a compare and blend: masks cost C2 far more IR nodes, enough to stop inlining.)
-        IntVector infOrNan = positioned.lanewise(VectorOperators.AND, 0x7FFF_FFFF).add(1 << 23)
-                .lanewise(VectorOperators.LSHL, 3).lanewise(VectorOperators.ASHR, 31)
-                .lanewise(VectorOperators.AND, 0x7F80_0000);
-        return rebiased.or(infOrNan).reinterpretAsFloats();
+        // Infinity and NaN (half exponent all ones): set the float exponent to all ones; the mantissa (NaN
+        // payload) is already in place.
+        VectorMask<Integer> infOrNan = positioned.lanewise(VectorOperators.AND, 0x7FFF_FFFF)
+                .compare(VectorOperators.GE, F16_EXPONENT_ALL_ONES);
+        return rebiased.lanewise(VectorOperators.OR, 0x7F80_0000, infOrNan).reinterpretAsFloats();
     }
 
     /** LANES 16-bit values at {@code byteOffset}, sign-extended into int lanes. */

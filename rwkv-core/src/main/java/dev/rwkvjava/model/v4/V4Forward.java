@@ -3,7 +3,9 @@ package dev.rwkvjava.model.v4;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.ChannelMix;
-import dev.rwkvjava.model.ForwardPass;
+import dev.rwkvjava.model.Embedding;
+import dev.rwkvjava.model.LayeredForward;
+import dev.rwkvjava.model.OutputHead;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
@@ -19,29 +21,23 @@ import dev.rwkvjava.state.StateLayout;
  * </pre>
  * where prev is the previous token's xx (from the state for the chunk's first token).
  */
-public final class V4Forward implements ForwardPass {
+public final class V4Forward extends LayeredForward {
     /** State tensors per layer, in the reference's order. */
     private static final int ATT_X = 0, AA = 1, BB = 2, PP = 3, FFN_X = 4, PARTS = 5;
 
-    private final ModelConfig cfg;
     private final V4Weights w;
-    private final Kernels k;
-    private final Projections proj;
     private final ChannelMix channelMix;
     private final StateLayout layout;
-    private final int maxChunk;
     private final int[][] stateOffsets;
 
     // Scratch for a chunk of up to maxChunk tokens, row-major [T, C] (or [T, F]).
-    private final float[] x, xx, xk, xv, xr, r, kk, vv, wkv, out, headIn;
+    private final float[] xx, xk, xv, xr, r, kk, vv, wkv, out;
 
     public V4Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
-        this.cfg = cfg;
-        this.w = V4Weights.load(t, cfg);
-        this.k = kernels;
-        this.maxChunk = maxChunk;
+        V4Weights w = V4Weights.load(t, cfg);
+        this.w = w;
         int c = cfg.nEmbd();
-        this.proj = new Projections(kernels, pool, Math.max(c, cfg.ffnSize()));
+        super(cfg, kernels, new Projections(kernels, pool, Math.max(c, cfg.ffnSize())), maxChunk);
         this.channelMix = new ChannelMix(kernels, proj, maxChunk, c, cfg.ffnSize(), cfg.layerNormEps());
         StateLayout.Builder b = StateLayout.builder("RWKV-4 C=" + c + " L=" + cfg.nLayer());
         stateOffsets = new int[cfg.nLayer()][PARTS];
@@ -54,7 +50,6 @@ public final class V4Forward implements ForwardPass {
         }
         this.layout = b.build();
         int tc = maxChunk * c;
-        x = new float[tc];
         xx = new float[tc];
         xk = new float[tc];
         xv = new float[tc];
@@ -64,12 +59,6 @@ public final class V4Forward implements ForwardPass {
         vv = new float[tc];
         wkv = new float[tc];
         out = new float[tc];
-        headIn = new float[tc];
-    }
-
-    @Override
-    public ModelConfig config() {
-        return cfg;
     }
 
     @Override
@@ -78,27 +67,23 @@ public final class V4Forward implements ForwardPass {
     }
 
     @Override
-    public int maxChunk() {
-        return maxChunk;
+    protected Embedding embedding() {
+        return w.embedding();
     }
 
     @Override
-    public void forward(int[] tokens, int off, int n, float[] state, float[] logits, int logitsOff, boolean allRows) {
+    protected OutputHead head() {
+        return w.head();
+    }
+
+    @Override
+    protected void blocks(int[] tokens, int off, int n, float[] state) {
         int c = cfg.nEmbd();
-        for (int t = 0; t < n; t++) {
-            w.embedding().lookup(k, tokens[off + t], x, t * c);
-        }
         for (int i = 0; i < w.layers().length; i++) {
             V4Weights.Layer l = w.layers()[i];
             int[] so = stateOffsets[i];
             timeMix(l, so, state, n, c);
             channelMix.apply(l.ffn(), x, n, state, so[FFN_X]);
-        }
-        if (logits != null) {
-            int first = allRows ? 0 : n - 1;
-            int rows = allRows ? n : 1;
-            w.head().queue(k, proj, x, first, rows, headIn, logits, logitsOff);
-            proj.run(rows);
         }
     }
 
@@ -122,13 +107,4 @@ public final class V4Forward implements ForwardPass {
         k.addInPlace(x, 0, out, 0, n * c);
     }
 
-    @Override
-    public long matrixProductNanos() {
-        return proj.elapsedNanos();
-    }
-
-    @Override
-    public void close() {
-        // Weights belong to the model's file; nothing else to release.
-    }
 }

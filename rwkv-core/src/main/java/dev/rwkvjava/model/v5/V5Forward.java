@@ -3,7 +3,9 @@ package dev.rwkvjava.model.v5;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.ChannelMix;
-import dev.rwkvjava.model.ForwardPass;
+import dev.rwkvjava.model.Embedding;
+import dev.rwkvjava.model.LayeredForward;
+import dev.rwkvjava.model.OutputHead;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
@@ -24,34 +26,27 @@ import static dev.rwkvjava.model.v5.WkvHeads.WKV;
  * </pre>
  * w = exp(-exp(time_decay)) and the bonus u are per head in 5.0/5.1 and per channel in 5.2.
  */
-public final class V5Forward implements ForwardPass {
-    private final ModelConfig cfg;
+public final class V5Forward extends LayeredForward {
     private final V5Weights w;
-    private final Kernels k;
-    private final Projections proj;
     private final WkvHeads heads;
     private final ChannelMix channelMix;
     private final StateLayout layout;
-    private final int maxChunk;
     private final int[][] stateOffsets;
 
     // Scratch for a chunk of up to maxChunk tokens, row-major [T, C].
-    private final float[] x, xx, xk, xv, xr, xg, r, kk, vv, g, wkv, out, headIn;
+    private final float[] xx, xk, xv, xr, xg, r, kk, vv, g, wkv, out;
 
     public V5Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
-        this.cfg = cfg;
-        this.w = V5Weights.load(t, cfg);
-        this.k = kernels;
-        this.maxChunk = maxChunk;
+        V5Weights w = V5Weights.load(t, cfg);
+        this.w = w;
         int c = cfg.nEmbd();
-        this.proj = new Projections(kernels, pool, Math.max(c, cfg.ffnSize()));
+        super(cfg, kernels, new Projections(kernels, pool, Math.max(c, cfg.ffnSize())), maxChunk);
         this.heads = new WkvHeads(kernels, cfg);
         this.channelMix = new ChannelMix(kernels, proj, maxChunk, c, cfg.ffnSize(), cfg.layerNormEps());
         this.stateOffsets = new int[cfg.nLayer()][3];
         this.layout = WkvHeads.layout("RWKV-" + cfg.version().label() + " C=" + c + " H=" + cfg.heads()
                 + " L=" + cfg.nLayer(), cfg, stateOffsets);
         int tc = maxChunk * c;
-        x = new float[tc];
         xx = new float[tc];
         xk = new float[tc];
         xv = new float[tc];
@@ -63,12 +58,6 @@ public final class V5Forward implements ForwardPass {
         g = new float[tc];
         wkv = new float[tc];
         out = new float[tc];
-        headIn = new float[tc];
-    }
-
-    @Override
-    public ModelConfig config() {
-        return cfg;
     }
 
     @Override
@@ -77,26 +66,22 @@ public final class V5Forward implements ForwardPass {
     }
 
     @Override
-    public int maxChunk() {
-        return maxChunk;
+    protected Embedding embedding() {
+        return w.embedding();
     }
 
     @Override
-    public void forward(int[] tokens, int off, int n, float[] state, float[] logits, int logitsOff, boolean allRows) {
+    protected OutputHead head() {
+        return w.head();
+    }
+
+    @Override
+    protected void blocks(int[] tokens, int off, int n, float[] state) {
         int c = cfg.nEmbd();
-        for (int t = 0; t < n; t++) {
-            w.embedding().lookup(k, tokens[off + t], x, t * c);
-        }
         for (int i = 0; i < w.layers().length; i++) {
             V5Weights.Layer l = w.layers()[i];
             timeMix(l, stateOffsets[i], state, n, c);
             channelMix.apply(l.ffn(), x, n, state, stateOffsets[i][FFN_X]);
-        }
-        if (logits != null) {
-            int first = allRows ? 0 : n - 1;
-            int rows = allRows ? n : 1;
-            w.head().queue(k, proj, x, first, rows, headIn, logits, logitsOff);
-            proj.run(rows);
         }
     }
 
@@ -124,13 +109,4 @@ public final class V5Forward implements ForwardPass {
         k.addInPlace(x, 0, out, 0, n * c);
     }
 
-    @Override
-    public long matrixProductNanos() {
-        return proj.elapsedNanos();
-    }
-
-    @Override
-    public void close() {
-        // Weights belong to the model's file; nothing else to release.
-    }
 }

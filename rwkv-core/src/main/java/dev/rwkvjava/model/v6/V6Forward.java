@@ -3,7 +3,9 @@ package dev.rwkvjava.model.v6;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.ChannelMix;
-import dev.rwkvjava.model.ForwardPass;
+import dev.rwkvjava.model.Embedding;
+import dev.rwkvjava.model.LayeredForward;
+import dev.rwkvjava.model.OutputHead;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
@@ -33,19 +35,15 @@ import static dev.rwkvjava.model.v6.V6Weights.W;
  * </pre>
  * Every product, the low-rank ones included, runs over the whole chunk.
  */
-public final class V6Forward implements ForwardPass {
-    private final ModelConfig cfg;
+public final class V6Forward extends LayeredForward {
     private final V6Weights w;
-    private final Kernels k;
-    private final Projections proj;
     private final WkvHeads heads;
     private final ChannelMix channelMix;
     private final StateLayout layout;
-    private final int maxChunk;
     private final int[][] stateOffsets;
 
     // Scratch for a chunk of up to maxChunk tokens, row-major [T, C] unless noted.
-    private final float[] x, xx, sx, xxx, r, kk, vv, g, decay, wkv, out, headIn;
+    private final float[] xx, sx, xxx, r, kk, vv, g, decay, wkv, out;
     /** [5, T, D_MIX]: tanh(xxx·maa_w1_s), slice s at s·T·D_MIX. */
     private final float[] mixLow;
     /** [5, T, C]: m_s, then in place the shifted inputs x_s; slice s at s·T·C. */
@@ -54,20 +52,17 @@ public final class V6Forward implements ForwardPass {
     private final float[] decayLow;
 
     public V6Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
-        this.cfg = cfg;
-        this.w = V6Weights.load(t, cfg);
-        this.k = kernels;
-        this.maxChunk = maxChunk;
+        V6Weights w = V6Weights.load(t, cfg);
+        this.w = w;
         int c = cfg.nEmbd();
         int maxCols = Math.max(Math.max(c, cfg.ffnSize()), Math.max(w.mixRank(), w.decayRank()));
-        this.proj = new Projections(kernels, pool, maxCols);
+        super(cfg, kernels, new Projections(kernels, pool, maxCols), maxChunk);
         this.heads = new WkvHeads(kernels, cfg);
         this.channelMix = new ChannelMix(kernels, proj, maxChunk, c, cfg.ffnSize(), cfg.layerNormEps());
         this.stateOffsets = new int[cfg.nLayer()][3];
         this.layout = WkvHeads.layout("RWKV-6.0 C=" + c + " H=" + cfg.heads() + " L=" + cfg.nLayer(), cfg,
                 stateOffsets);
         int tc = maxChunk * c;
-        x = new float[tc];
         xx = new float[tc];
         sx = new float[tc];
         xxx = new float[tc];
@@ -78,15 +73,9 @@ public final class V6Forward implements ForwardPass {
         decay = new float[tc];
         wkv = new float[tc];
         out = new float[tc];
-        headIn = new float[tc];
         mixLow = new float[MIXES * maxChunk * w.mixRank()];
         mixed = new float[MIXES * tc];
         decayLow = new float[maxChunk * w.decayRank()];
-    }
-
-    @Override
-    public ModelConfig config() {
-        return cfg;
     }
 
     @Override
@@ -95,26 +84,22 @@ public final class V6Forward implements ForwardPass {
     }
 
     @Override
-    public int maxChunk() {
-        return maxChunk;
+    protected Embedding embedding() {
+        return w.embedding();
     }
 
     @Override
-    public void forward(int[] tokens, int off, int n, float[] state, float[] logits, int logitsOff, boolean allRows) {
+    protected OutputHead head() {
+        return w.head();
+    }
+
+    @Override
+    protected void blocks(int[] tokens, int off, int n, float[] state) {
         int c = cfg.nEmbd();
-        for (int t = 0; t < n; t++) {
-            w.embedding().lookup(k, tokens[off + t], x, t * c);
-        }
         for (int i = 0; i < w.layers().length; i++) {
             V6Weights.Layer l = w.layers()[i];
             timeMix(l, stateOffsets[i], state, n, c);
             channelMix.apply(l.ffn(), x, n, state, stateOffsets[i][FFN_X]);
-        }
-        if (logits != null) {
-            int first = allRows ? 0 : n - 1;
-            int rows = allRows ? n : 1;
-            w.head().queue(k, proj, x, first, rows, headIn, logits, logitsOff);
-            proj.run(rows);
         }
     }
 
@@ -169,13 +154,4 @@ public final class V6Forward implements ForwardPass {
         k.addInPlace(x, 0, out, 0, tc);
     }
 
-    @Override
-    public long matrixProductNanos() {
-        return proj.elapsedNanos();
-    }
-
-    @Override
-    public void close() {
-        // Weights belong to the model's file (the low-rank copies to the heap); nothing to release.
-    }
 }

@@ -2,7 +2,9 @@ package dev.rwkvjava.model.v7;
 
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
-import dev.rwkvjava.model.ForwardPass;
+import dev.rwkvjava.model.Embedding;
+import dev.rwkvjava.model.LayeredForward;
+import dev.rwkvjava.model.OutputHead;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
@@ -27,37 +29,31 @@ import dev.rwkvjava.state.StateLayout;
  * the whole chunk through {@link Projections}, the independent ones in one batch; only the state update is
  * token by token.
  */
-public final class V7Forward implements ForwardPass {
+public final class V7Forward extends LayeredForward {
     /** State tensors per layer, in the reference's order. */
     private static final int ATT_X = 0, WKV = 1, FFN_X = 2, PARTS = 3;
     private static final float DECAY_SCALE = -0.606531f;
     private static final float GROUP_NORM_EPS = 64e-5f;
     private static final float NORMALIZE_EPS = 1e-12f;
 
-    private final ModelConfig cfg;
     private final V7Weights w;
-    private final Kernels k;
-    private final Projections proj;
     private final StateLayout layout;
-    private final int maxChunk;
     private final int[][] stateOffsets;
     private final DeepEmbedGate gate;
 
     // Scratch for a chunk of up to maxChunk tokens, row-major [T, C] (low-rank: [T, D]; hidden: [T, F]).
-    private final float[] x, xx, xr, xw, xk, xv, xa, xg, r, decay, key, v, a, g, vMix, vFirst, kk, b, o, projOut, headIn;
+    private final float[] xx, xr, xw, xk, xv, xa, xg, r, decay, key, v, a, g, vMix, vFirst, kk, b, o, projOut;
     private final float[] lowW, lowA, lowV, lowG, hidden;
 
     public V7Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
-        this.cfg = cfg;
-        this.w = V7Weights.load(t, cfg);
-        this.k = kernels;
-        this.maxChunk = maxChunk;
+        V7Weights w = V7Weights.load(t, cfg);
+        this.w = w;
         int c = cfg.nEmbd();
         int h = cfg.heads();
         int n = cfg.headSize();
         int lora = w.maxLoraRank();
-        this.proj = new Projections(kernels, pool,
-                Math.max(Math.max(c, cfg.ffnSize()), Math.max(lora, V7Spec.DEEPEMBED_RANK)));
+        super(cfg, kernels, new Projections(kernels, pool,
+                Math.max(Math.max(c, cfg.ffnSize()), Math.max(lora, V7Spec.DEEPEMBED_RANK))), maxChunk);
         StateLayout.Builder lb = StateLayout.builder("RWKV-" + cfg.version().label() + " C=" + c + " L="
                 + cfg.nLayer() + " H=" + h);
         stateOffsets = new int[cfg.nLayer()][PARTS];
@@ -69,7 +65,6 @@ public final class V7Forward implements ForwardPass {
         this.layout = lb.build();
         this.gate = cfg.version() == RwkvVersion.V7_DEEPEMBED ? new DeepEmbedGate(cfg, kernels, maxChunk) : null;
         int tc = maxChunk * c;
-        x = new float[tc];
         xx = new float[tc];
         xr = new float[tc];
         xw = new float[tc];
@@ -94,12 +89,6 @@ public final class V7Forward implements ForwardPass {
         lowV = new float[maxChunk * lora];
         lowG = new float[maxChunk * lora];
         hidden = new float[maxChunk * cfg.ffnSize()];
-        headIn = new float[tc];
-    }
-
-    @Override
-    public ModelConfig config() {
-        return cfg;
     }
 
     @Override
@@ -108,16 +97,18 @@ public final class V7Forward implements ForwardPass {
     }
 
     @Override
-    public int maxChunk() {
-        return maxChunk;
+    protected Embedding embedding() {
+        return w.embedding();
     }
 
     @Override
-    public void forward(int[] tokens, int off, int n, float[] state, float[] logits, int logitsOff, boolean allRows) {
+    protected OutputHead head() {
+        return w.head();
+    }
+
+    @Override
+    protected void blocks(int[] tokens, int off, int n, float[] state) {
         int c = cfg.nEmbd();
-        for (int t = 0; t < n; t++) {
-            w.embedding().lookup(k, tokens[off + t], x, t * c);
-        }
         if (gate != null) {
             gate.keepEmbeddings(x, n, c);
         }
@@ -125,12 +116,6 @@ public final class V7Forward implements ForwardPass {
             V7Weights.Layer l = w.layers()[i];
             timeMix(l, stateOffsets[i], state, n, c);
             channelMix(l, stateOffsets[i], state, tokens, off, n, c);
-        }
-        if (logits != null) {
-            int first = allRows ? 0 : n - 1;
-            int rows = allRows ? n : 1;
-            w.head().queue(k, proj, x, first, rows, headIn, logits, logitsOff);
-            proj.run(rows);
         }
     }
 
@@ -262,13 +247,4 @@ public final class V7Forward implements ForwardPass {
         k.sigmoidInPlace(y, 0, n * c);
     }
 
-    @Override
-    public long matrixProductNanos() {
-        return proj.elapsedNanos();
-    }
-
-    @Override
-    public void close() {
-        // Weights belong to the model's file (or the heap); nothing else to release.
-    }
 }

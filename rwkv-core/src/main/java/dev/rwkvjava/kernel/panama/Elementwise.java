@@ -1,8 +1,8 @@
 package dev.rwkvjava.kernel.panama;
 
-import static dev.rwkvjava.kernel.panama.MatVec.fma;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.F;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
+import static dev.rwkvjava.kernel.panama.PanamaConstants.fma;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;

@@ -1,9 +1,9 @@
 package dev.rwkvjava.kernel.panama;
 
 import static dev.rwkvjava.kernel.panama.PanamaConstants.F;
-import static dev.rwkvjava.kernel.panama.PanamaConstants.FMA;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.I;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
+import static dev.rwkvjava.kernel.panama.PanamaConstants.fma;
 
 import dev.rwkvjava.tensor.Matrix;
 import dev.rwkvjava.tensor.WeightReader;
@@ -16,8 +16,10 @@ import java.nio.ByteOrder;
 
 /**
  * Matrix × vector, the decode hot loop. It is bound by memory bandwidth, so the aim is to keep the loads of
- * weight bytes flowing: four rows at a time (four streams, x loaded once for all of them), one full-width load
- * per row per step, and nothing else but a few integer operations and FMAs per weight vector.
+ * weight bytes flowing: one full-width load per row per step and as few vector operations per loaded byte as
+ * possible (each one waiting on a load holds a scheduler slot, and fewer loads then stay in flight). F32 and BF16
+ * take four rows at a time (x loaded once for all of them); F16, whose decoding is a dozen operations per
+ * vector, one row.
  */
 final class MatVec {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -28,10 +30,6 @@ final class MatVec {
     private static final ThreadLocal<float[][]> PERMUTED = ThreadLocal.withInitial(() -> new float[1][0]);
 
     private MatVec() {
-    }
-
-    static FloatVector fma(FloatVector a, FloatVector b, FloatVector acc) {
-        return FMA ? a.fma(b, acc) : a.mul(b).add(acc);
     }
 
     // ---- F32 -------------------------------------------------------------------------------------------------

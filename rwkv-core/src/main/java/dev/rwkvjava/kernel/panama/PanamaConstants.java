@@ -1,5 +1,6 @@
 package dev.rwkvjava.kernel.panama;
 
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -27,6 +28,11 @@ final class PanamaConstants {
     static final boolean FMA = useFma();
 
     private PanamaConstants() {
+    }
+
+    /** acc + a · b, fused when {@link #FMA} says the CPU has it. */
+    static FloatVector fma(FloatVector a, FloatVector b, FloatVector acc) {
+        return FMA ? a.fma(b, acc) : a.mul(b).add(acc);
     }
 
     private static int chooseBitSize() {

@@ -14,21 +14,20 @@ public abstract class LayeredForward implements ForwardPass {
     /** The residual stream of the current chunk, row-major [T, C]. */
     protected final float[] x;
     private final float[] headIn;
+    private final Embedding embedding;
+    private final OutputHead head;
 
-    protected LayeredForward(ModelConfig cfg, Kernels kernels, Projections proj, int maxChunk) {
+    protected LayeredForward(ModelConfig cfg, Kernels kernels, Projections proj, int maxChunk, Embedding embedding,
+                             OutputHead head) {
         this.cfg = cfg;
+        this.embedding = embedding;
+        this.head = head;
         this.k = kernels;
         this.proj = proj;
         this.maxChunk = maxChunk;
         this.x = new float[maxChunk * cfg.nEmbd()];
         this.headIn = new float[maxChunk * cfg.nEmbd()];
     }
-
-    /** The token embedding (with ln0). */
-    protected abstract Embedding embedding();
-
-    /** ln_out and the vocabulary projection. */
-    protected abstract OutputHead head();
 
     /** Runs every block over rows [0, n) of {@link #x}; tokens are there for versions whose blocks need the ids. */
     protected abstract void blocks(int[] tokens, int off, int n, float[] state);
@@ -38,13 +37,13 @@ public abstract class LayeredForward implements ForwardPass {
                               boolean allRows) {
         int c = cfg.nEmbd();
         for (int t = 0; t < n; t++) {
-            embedding().lookup(k, tokens[off + t], x, t * c);
+            embedding.lookup(k, tokens[off + t], x, t * c);
         }
         blocks(tokens, off, n, state);
         if (logits != null) {
             int first = allRows ? 0 : n - 1;
             int rows = allRows ? n : 1;
-            head().queue(k, proj, x, first, rows, headIn, logits, logitsOff);
+            head.queue(k, proj, x, first, rows, headIn, logits, logitsOff);
             proj.run(rows);
         }
     }

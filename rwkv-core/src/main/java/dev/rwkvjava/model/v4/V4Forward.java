@@ -3,9 +3,7 @@ package dev.rwkvjava.model.v4;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.ChannelMix;
-import dev.rwkvjava.model.Embedding;
 import dev.rwkvjava.model.LayeredForward;
-import dev.rwkvjava.model.OutputHead;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
@@ -37,7 +35,8 @@ public final class V4Forward extends LayeredForward {
         V4Weights w = V4Weights.load(t, cfg);
         this.w = w;
         int c = cfg.nEmbd();
-        super(cfg, kernels, new Projections(kernels, pool, Math.max(c, cfg.ffnSize())), maxChunk);
+        super(cfg, kernels, new Projections(kernels, pool, Math.max(c, cfg.ffnSize())), maxChunk,
+                w.embedding(), w.head());
         this.channelMix = new ChannelMix(kernels, proj, maxChunk, c, cfg.ffnSize(), cfg.layerNormEps());
         StateLayout.Builder b = StateLayout.builder("RWKV-4 C=" + c + " L=" + cfg.nLayer());
         stateOffsets = new int[cfg.nLayer()][PARTS];
@@ -64,16 +63,6 @@ public final class V4Forward extends LayeredForward {
     @Override
     public StateLayout stateLayout() {
         return layout;
-    }
-
-    @Override
-    protected Embedding embedding() {
-        return w.embedding();
-    }
-
-    @Override
-    protected OutputHead head() {
-        return w.head();
     }
 
     @Override

@@ -3,9 +3,7 @@ package dev.rwkvjava.model.v5;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.ChannelMix;
-import dev.rwkvjava.model.Embedding;
 import dev.rwkvjava.model.LayeredForward;
-import dev.rwkvjava.model.OutputHead;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
@@ -40,7 +38,8 @@ public final class V5Forward extends LayeredForward {
         V5Weights w = V5Weights.load(t, cfg);
         this.w = w;
         int c = cfg.nEmbd();
-        super(cfg, kernels, new Projections(kernels, pool, Math.max(c, cfg.ffnSize())), maxChunk);
+        super(cfg, kernels, new Projections(kernels, pool, Math.max(c, cfg.ffnSize())), maxChunk,
+                w.embedding(), w.head());
         this.heads = new WkvHeads(kernels, cfg);
         this.channelMix = new ChannelMix(kernels, proj, maxChunk, c, cfg.ffnSize(), cfg.layerNormEps());
         this.stateOffsets = new int[cfg.nLayer()][3];
@@ -63,16 +62,6 @@ public final class V5Forward extends LayeredForward {
     @Override
     public StateLayout stateLayout() {
         return layout;
-    }
-
-    @Override
-    protected Embedding embedding() {
-        return w.embedding();
-    }
-
-    @Override
-    protected OutputHead head() {
-        return w.head();
     }
 
     @Override

@@ -3,9 +3,7 @@ package dev.rwkvjava.model.v6;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.ChannelMix;
-import dev.rwkvjava.model.Embedding;
 import dev.rwkvjava.model.LayeredForward;
-import dev.rwkvjava.model.OutputHead;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
@@ -56,7 +54,7 @@ public final class V6Forward extends LayeredForward {
         this.w = w;
         int c = cfg.nEmbd();
         int maxCols = Math.max(Math.max(c, cfg.ffnSize()), Math.max(w.mixRank(), w.decayRank()));
-        super(cfg, kernels, new Projections(kernels, pool, maxCols), maxChunk);
+        super(cfg, kernels, new Projections(kernels, pool, maxCols), maxChunk, w.embedding(), w.head());
         this.heads = new WkvHeads(kernels, cfg);
         this.channelMix = new ChannelMix(kernels, proj, maxChunk, c, cfg.ffnSize(), cfg.layerNormEps());
         this.stateOffsets = new int[cfg.nLayer()][3];
@@ -81,16 +79,6 @@ public final class V6Forward extends LayeredForward {
     @Override
     public StateLayout stateLayout() {
         return layout;
-    }
-
-    @Override
-    protected Embedding embedding() {
-        return w.embedding();
-    }
-
-    @Override
-    protected OutputHead head() {
-        return w.head();
     }
 
     @Override

@@ -2,9 +2,7 @@ package dev.rwkvjava.model.v7;
 
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
-import dev.rwkvjava.model.Embedding;
 import dev.rwkvjava.model.LayeredForward;
-import dev.rwkvjava.model.OutputHead;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
@@ -53,7 +51,7 @@ public final class V7Forward extends LayeredForward {
         int n = cfg.headSize();
         int lora = w.maxLoraRank();
         super(cfg, kernels, new Projections(kernels, pool,
-                Math.max(Math.max(c, cfg.ffnSize()), Math.max(lora, V7Spec.DEEPEMBED_RANK))), maxChunk);
+                Math.max(Math.max(c, cfg.ffnSize()), Math.max(lora, V7Spec.DEEPEMBED_RANK))), maxChunk, w.embedding(), w.head());
         StateLayout.Builder lb = StateLayout.builder("RWKV-" + cfg.version().label() + " C=" + c + " L="
                 + cfg.nLayer() + " H=" + h);
         stateOffsets = new int[cfg.nLayer()][PARTS];
@@ -94,16 +92,6 @@ public final class V7Forward extends LayeredForward {
     @Override
     public StateLayout stateLayout() {
         return layout;
-    }
-
-    @Override
-    protected Embedding embedding() {
-        return w.embedding();
-    }
-
-    @Override
-    protected OutputHead head() {
-        return w.head();
     }
 
     @Override

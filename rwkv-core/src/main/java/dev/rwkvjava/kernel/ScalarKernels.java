@@ -195,7 +195,13 @@ public final class ScalarKernels implements Kernels {
     @Override
     public void wkv4(float[] k, float[] v, int kvOff, float[] u, float[] w,
                      float[] state, int aaOff, int bbOff, int ppOff, float[] out, int outOff, int n) {
-        for (int i = 0; i < n; i++) {
+        wkv4Channels(k, v, kvOff, u, w, state, aaOff, bbOff, ppOff, out, outOff, 0, n);
+    }
+
+    /** {@link #wkv4} for channels [from, to): also the tail of the vector version. */
+    public static void wkv4Channels(float[] k, float[] v, int kvOff, float[] u, float[] w, float[] state,
+                                    int aaOff, int bbOff, int ppOff, float[] out, int outOff, int from, int to) {
+        for (int i = from; i < to; i++) {
             float kk = k[kvOff + i];
             float vv = v[kvOff + i];
             float aa = state[aaOff + i];

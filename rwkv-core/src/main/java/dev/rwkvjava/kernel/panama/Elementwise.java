@@ -1,5 +1,7 @@
 package dev.rwkvjava.kernel.panama;
 
+import dev.rwkvjava.kernel.ScalarKernels;
+
 import static dev.rwkvjava.kernel.panama.PanamaConstants.F;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.fma;
@@ -183,24 +185,6 @@ final class Elementwise {
             fma(e1, bb, e2).intoArray(state, bbOff + i);
             p.intoArray(state, ppOff + i);
         }
-        for (; i < n; i++) {
-            float kk = k[kvOff + i];
-            float vv = v[kvOff + i];
-            float aa = state[aaOff + i];
-            float bb = state[bbOff + i];
-            float pp = state[ppOff + i];
-            float ww = u[i] + kk;
-            float p = Math.max(pp, ww);
-            float e1 = (float) Math.exp(pp - p);
-            float e2 = (float) Math.exp(ww - p);
-            out[outOff + i] = (e1 * aa + e2 * vv) / (e1 * bb + e2);
-            ww = w[i] + pp;
-            p = Math.max(ww, kk);
-            e1 = (float) Math.exp(ww - p);
-            e2 = (float) Math.exp(kk - p);
-            state[aaOff + i] = e1 * aa + e2 * vv;
-            state[bbOff + i] = e1 * bb + e2;
-            state[ppOff + i] = p;
-        }
+        ScalarKernels.wkv4Channels(k, v, kvOff, u, w, state, aaOff, bbOff, ppOff, out, outOff, i, n);
     }
 }

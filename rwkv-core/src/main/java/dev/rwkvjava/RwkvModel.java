@@ -1,5 +1,6 @@
 package dev.rwkvjava;
 
+import dev.rwkvjava.io.LoadMode;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
 import dev.rwkvjava.kernel.KernelProvider;
@@ -39,9 +40,11 @@ public final class RwkvModel implements AutoCloseable {
      *
      * @param threads  worker threads for the matrix products (default: available processors)
      * @param maxChunk tokens per sequence-mode step; longer inputs are fed in chunks of this size
+     * @param loadMode map the weights file (default) or read it into memory the process owns
      */
-    public record Options(int threads, int maxChunk) {
+    public record Options(int threads, int maxChunk, LoadMode loadMode) {
         public Options {
+            Objects.requireNonNull(loadMode, "loadMode");
             if (threads < 1) {
                 throw new IllegalArgumentException("threads must be >= 1, got " + threads);
             }
@@ -51,15 +54,19 @@ public final class RwkvModel implements AutoCloseable {
         }
 
         public static Options defaults() {
-            return new Options(Runtime.getRuntime().availableProcessors(), 64);
+            return new Options(Runtime.getRuntime().availableProcessors(), 64, LoadMode.MAP);
         }
 
         public Options withThreads(int n) {
-            return new Options(n, maxChunk);
+            return new Options(n, maxChunk, loadMode);
         }
 
         public Options withMaxChunk(int n) {
-            return new Options(threads, n);
+            return new Options(threads, n, loadMode);
+        }
+
+        public Options withLoadMode(LoadMode mode) {
+            return new Options(threads, maxChunk, mode);
         }
     }
 
@@ -89,7 +96,7 @@ public final class RwkvModel implements AutoCloseable {
         Objects.requireNonNull(path, "path");
         Objects.requireNonNull(options, "options");
         Path file = ModelLoader.weightsFile(path);
-        TensorStore store = ModelLoader.openStore(file);
+        TensorStore store = ModelLoader.openStore(file, options.loadMode());
         WorkerPool pool = null;
         try {
             Kernels kernels = KernelProvider.get();

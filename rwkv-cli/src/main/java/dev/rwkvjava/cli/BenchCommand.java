@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rwkvjava.ModelInfo;
 import dev.rwkvjava.RwkvModel;
+import dev.rwkvjava.io.LoadMode;
 import dev.rwkvjava.state.State;
 import dev.rwkvjava.synthetic.SyntheticModels;
 import dev.rwkvjava.tensor.DType;
@@ -66,6 +67,11 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all processors).")
     Integer threads;
 
+    @Option(names = "--no-mmap",
+            description = "Read the weights file into memory instead of mapping it: slower to load, and on some "
+                    + "systems faster to decode large models.")
+    boolean noMmap;
+
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the synthetic weights and tokens.")
     long seed;
 
@@ -121,7 +127,9 @@ final class BenchCommand implements Callable<Integer> {
     private void run(Path file, String label, String dtypeLabel, int nThreads) throws IOException {
         MemoryStats.resetPeak();
         long t0 = System.nanoTime();
-        try (RwkvModel model = RwkvModel.load(file, RwkvModel.Options.defaults().withThreads(nThreads))) {
+        LoadMode loadMode = noMmap ? LoadMode.READ : LoadMode.MAP;
+        RwkvModel.Options options = RwkvModel.Options.defaults().withThreads(nThreads).withLoadMode(loadMode);
+        try (RwkvModel model = RwkvModel.load(file, options)) {
             double loadS = (System.nanoTime() - t0) / 1e9;
             ModelInfo info = model.info();
             if ("file".equals(dtypeLabel)) {
@@ -189,13 +197,14 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("prefill_tokens", prompt);
                 o.put("prefill_tokens_per_s", round(prefillTps));
                 o.put("load_s", round(loadS));
+                o.put("load_mode", loadMode.name().toLowerCase(Locale.ROOT));
                 o.put("peak_rss_mb", rssMb);
                 o.put("file_bytes", info.fileSize());
                 System.out.println(om.writeValueAsString(o));
             } else {
                 System.out.printf("%s (RWKV %s, %s weights, %,d params) on %d threads, kernels %s%n",
                         label, info.version().label(), dtypeLabel, info.parameterCount(), nThreads, info.kernels());
-                System.out.printf("  load     %8.3f s%n", loadS);
+                System.out.printf("  load     %8.3f s (%s)%n", loadS, loadMode == LoadMode.MAP ? "mapped" : "read into memory");
                 System.out.printf("  prefill  %8.1f tokens/s  (%d-token prompt, median of %d)%n", prefillTps, prompt, prefillRuns.length);
                 System.out.printf("  decode   %8.1f tokens/s  (%d tokens; median %.2f ms/token, %.1f GB/s of weights, "
                         + "%.1f%% outside matrix products)%n", decodeTps, tokens, medianMs, gbps, 100 * outsideShare);

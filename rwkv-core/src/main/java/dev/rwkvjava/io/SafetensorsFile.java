@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -26,7 +27,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A safetensors file, memory-mapped whole and read in place. The header is validated strictly when the file is
+ * A safetensors file, memory-mapped whole (or, with {@link LoadMode#READ}, read whole into memory the process
+ * owns) and read in place. The header is validated strictly when the file is
  * opened; any violation is a {@link ModelFileException} naming the file and the tensor.
  *
  * <p>Layout: 8-byte little-endian header length n, n bytes of JSON
@@ -60,12 +62,23 @@ public final class SafetensorsFile implements TensorStore {
 
     /** Maps and validates the file. */
     public static SafetensorsFile open(Path path) {
+        return open(path, LoadMode.MAP);
+    }
+
+    /** Maps or reads the file, as {@code mode} says, and validates it. */
+    public static SafetensorsFile open(Path path, LoadMode mode) {
         Arena arena = Arena.ofShared();
         try {
             MemorySegment seg;
             try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
                 long size = ch.size();
-                seg = size == 0 ? MemorySegment.ofArray(new byte[0]) : ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                if (size == 0) {
+                    seg = MemorySegment.ofArray(new byte[0]);
+                } else if (mode == LoadMode.READ) {
+                    seg = readWhole(path, ch, size, arena);
+                } else {
+                    seg = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+                }
             }
             Header h = parseHeader(path, seg);
             return new SafetensorsFile(path, arena, seg, h.dataStart, h.tensors, h.metadata);
@@ -76,6 +89,25 @@ public final class SafetensorsFile implements TensorStore {
             arena.close();
             throw e;
         }
+    }
+
+    /** Bytes per read call: large enough to stream at disk speed, small enough for a ByteBuffer view. */
+    private static final int READ_CHUNK = 64 << 20;
+
+    private static MemorySegment readWhole(Path path, FileChannel ch, long size, Arena arena) throws IOException {
+        // Aligned to a huge page so that the system can back it with large pages where it does so.
+        MemorySegment seg = arena.allocate(size, 2 << 20);
+        for (long pos = 0; pos < size; ) {
+            ByteBuffer chunk = seg.asSlice(pos, Math.min(READ_CHUNK, size - pos)).asByteBuffer();
+            while (chunk.hasRemaining()) {
+                if (ch.read(chunk, pos + chunk.position()) < 0) {
+                    throw new ModelFileException(path, null, "file ended at byte " + (pos + chunk.position())
+                            + " while reading its " + size + " bytes (changed while loading?)");
+                }
+            }
+            pos += chunk.capacity();
+        }
+        return seg;
     }
 
     private record Header(long dataStart, Map<String, TensorInfo> tensors, Map<String, String> metadata) {

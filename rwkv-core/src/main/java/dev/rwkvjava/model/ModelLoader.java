@@ -2,6 +2,7 @@ package dev.rwkvjava.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.rwkvjava.io.LoadMode;
 import dev.rwkvjava.io.ModelFileException;
 import dev.rwkvjava.io.SafetensorsFile;
 import dev.rwkvjava.io.TensorStore;
@@ -54,8 +55,8 @@ public final class ModelLoader {
     }
 
     /** Opens the store for a weights file, by its format. */
-    public static TensorStore openStore(Path file) {
-        return SafetensorsFile.open(file);
+    public static TensorStore openStore(Path file, LoadMode mode) {
+        return SafetensorsFile.open(file, mode);
     }
 
     /** Builds the forward pass for the model in {@code tensors}. */

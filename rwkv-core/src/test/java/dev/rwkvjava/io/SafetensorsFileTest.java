@@ -2,6 +2,8 @@ package dev.rwkvjava.io;
 
 import dev.rwkvjava.tensor.DType;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
@@ -31,8 +33,9 @@ class SafetensorsFileTest {
         return p;
     }
 
-    @Test
-    void roundTripsWrittenTensorsAndMetadata() {
+    @ParameterizedTest
+    @EnumSource(LoadMode.class)
+    void roundTripsWrittenTensorsAndMetadata(LoadMode mode) {
         Path p = dir.resolve("rt.safetensors");
         float[] a = {1, -2, 3.5f, 4, 5, 6};
         SafetensorsWriter.write(p, List.of(
@@ -40,7 +43,7 @@ class SafetensorsFileTest {
                 SafetensorsWriter.Entry.floats("b", DType.BF16, new long[] {3}, () -> new float[] {1, 2, 3}),
                 SafetensorsWriter.Entry.floats("c", DType.F16, new long[] {2}, () -> new float[] {0.5f, -8}),
                 SafetensorsWriter.Entry.ints("i", new long[] {2}, new int[] {7, -9})), Map.of("k", "v"));
-        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+        try (SafetensorsFile f = SafetensorsFile.open(p, mode)) {
             assertThat(f.metadata()).containsEntry("k", "v");
             assertThat(f.tensors()).extracting(TensorInfo::name).containsExactly("a", "b", "c", "i");
             TensorInfo t = f.find("a");
@@ -60,12 +63,13 @@ class SafetensorsFileTest {
                 .hasMessageContaining("short.safetensors").hasMessageContaining("too short");
     }
 
-    @Test
-    void headerLengthPastTheEnd() throws IOException {
+    @ParameterizedTest
+    @EnumSource(LoadMode.class)
+    void headerLengthPastTheEnd(LoadMode mode) throws IOException {
         ByteBuffer b = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN).putLong(1000).putLong(0);
         Path p = dir.resolve("past.safetensors");
         Files.write(p, b.array());
-        assertThatThrownBy(() -> SafetensorsFile.open(p)).isInstanceOf(ModelFileException.class)
+        assertThatThrownBy(() -> SafetensorsFile.open(p, mode)).isInstanceOf(ModelFileException.class)
                 .hasMessageContaining("runs past the end");
     }
 

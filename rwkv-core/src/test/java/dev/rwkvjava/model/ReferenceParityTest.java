@@ -1,6 +1,7 @@
 package dev.rwkvjava.model;
 
 import dev.rwkvjava.RwkvModel;
+import dev.rwkvjava.io.LoadMode;
 import dev.rwkvjava.state.State;
 import dev.rwkvjava.testutil.Close;
 import dev.rwkvjava.testutil.ReferenceCase;
@@ -75,9 +76,11 @@ class ReferenceParityTest {
         return out.stream();
     }
 
+    /** Every other model is read into memory instead of mapped, so that both load paths face every version. */
     static RwkvModel model(String stem) {
-        return LOADED.computeIfAbsent(stem, s ->
-                RwkvModel.load(TestData.modelOf(s), RwkvModel.Options.defaults().withMaxChunk(48)));
+        LoadMode mode = MODELS.indexOf(stem) % 2 == 0 ? LoadMode.MAP : LoadMode.READ;
+        return LOADED.computeIfAbsent(stem, s -> RwkvModel.load(TestData.modelOf(s),
+                RwkvModel.Options.defaults().withMaxChunk(48).withLoadMode(mode)));
     }
 
     @AfterAll

@@ -9,9 +9,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
- * The per-head state update of RWKV-7 ({@link #wkv7}): the same arithmetic as the scalar default in
- * {@code Kernels}, LANES state columns at a time, with fused multiply-adds. Each loop is a small method of its
- * own, for the reason given in {@link MatVec}.
+ * The per-head state updates of RWKV-7 ({@link #wkv7}) and RWKV-5/6 ({@link #wkv5}): the same arithmetic as the
+ * scalar defaults in {@code Kernels}, LANES state columns at a time, with fused multiply-adds. Each loop is a small
+ * method of its own, for the reason given in {@link MatVec}.
  */
 final class Recurrence {
     private Recurrence() {
@@ -91,6 +91,99 @@ final class Recurrence {
         FloatVector x = fma(sj, load(w, j), fma(load(b, j), sa, load(k, j).mul(vi)));
         x.intoArray(s, at);
         return x;
+    }
+
+    // ---- RWKV-5/6 ----------------------------------------------------------------------------------------------
+    //
+    // Vectorised over the value channels j: a block of columns keeps its v and out vectors in registers while
+    // the rows i (key channels) stream through, so out is stored once. Blocks of 4 vectors (a whole head of 64 at
+    // 512 bits), then single vectors, then single columns.
+
+    /** See {@code Kernels.wkv5}. */
+    static void wkv5(float[] r, float[] k, float[] v, int rkvOff, float[] decay, int decayOff, float[] bonus,
+                     float[] state, int stateOff, float[] out, int outOff, int heads, int n) {
+        for (int h = 0; h < heads; h++) {
+            int ch = h * n;
+            int x = rkvOff + ch;
+            int d = decayOff + ch;
+            int sOff = stateOff + ch * n;
+            int o = outOff + ch;
+            int c = 0;
+            for (; c + 4 * LANES <= n; c += 4 * LANES) {
+                wkv5Columns4(r, k, v, x, decay, d, bonus, ch, state, sOff + c, out, o + c, c, n);
+            }
+            for (; c + LANES <= n; c += LANES) {
+                wkv5Columns1(r, k, v, x, decay, d, bonus, ch, state, sOff + c, out, o + c, c, n);
+            }
+            for (; c < n; c++) {
+                wkv5Column(r, k, v, x, decay, d, bonus, ch, state, sOff + c, out, o + c, c, n);
+            }
+        }
+    }
+
+    /**
+     * Columns [c, c + 4·LANES) of one head, with r, k, v at x, decay at d, bonus at u, the state's column c of row
+     * 0 at s0 and out at o.
+     */
+    private static void wkv5Columns4(float[] r, float[] k, float[] v, int x, float[] decay, int d, float[] bonus,
+                                     int u, float[] s, int s0, float[] out, int o, int c, int n) {
+        FloatVector v0 = load(v, x + c);
+        FloatVector v1 = load(v, x + c + LANES);
+        FloatVector v2 = load(v, x + c + 2 * LANES);
+        FloatVector v3 = load(v, x + c + 3 * LANES);
+        FloatVector o0 = FloatVector.zero(F);
+        FloatVector o1 = FloatVector.zero(F);
+        FloatVector o2 = FloatVector.zero(F);
+        FloatVector o3 = FloatVector.zero(F);
+        for (int i = 0, row = s0; i < n; i++, row += n) {
+            FloatVector ri = FloatVector.broadcast(F, r[x + i]);
+            FloatVector ki = FloatVector.broadcast(F, k[x + i]);
+            FloatVector ui = FloatVector.broadcast(F, bonus[u + i]);
+            FloatVector wi = FloatVector.broadcast(F, decay[d + i]);
+            o0 = step(v0, s, row, ri, ki, ui, wi, o0);
+            o1 = step(v1, s, row + LANES, ri, ki, ui, wi, o1);
+            o2 = step(v2, s, row + 2 * LANES, ri, ki, ui, wi, o2);
+            o3 = step(v3, s, row + 3 * LANES, ri, ki, ui, wi, o3);
+        }
+        o0.intoArray(out, o);
+        o1.intoArray(out, o + LANES);
+        o2.intoArray(out, o + 2 * LANES);
+        o3.intoArray(out, o + 3 * LANES);
+    }
+
+    /** {@link #wkv5Columns4} for columns [c, c + LANES). */
+    private static void wkv5Columns1(float[] r, float[] k, float[] v, int x, float[] decay, int d, float[] bonus,
+                                     int u, float[] s, int s0, float[] out, int o, int c, int n) {
+        FloatVector v0 = load(v, x + c);
+        FloatVector o0 = FloatVector.zero(F);
+        for (int i = 0, row = s0; i < n; i++, row += n) {
+            o0 = step(v0, s, row, FloatVector.broadcast(F, r[x + i]), FloatVector.broadcast(F, k[x + i]),
+                    FloatVector.broadcast(F, bonus[u + i]), FloatVector.broadcast(F, decay[d + i]), o0);
+        }
+        o0.intoArray(out, o);
+    }
+
+    /** {@link #wkv5Columns4} for column c alone, scalar. */
+    private static void wkv5Column(float[] r, float[] k, float[] v, int x, float[] decay, int d, float[] bonus,
+                                   int u, float[] s, int s0, float[] out, int o, int c, int n) {
+        float vc = v[x + c];
+        float y = 0;
+        for (int i = 0, at = s0; i < n; i++, at += n) {
+            float kv = k[x + i] * vc;
+            float si = s[at];
+            y += r[x + i] * (bonus[u + i] * kv + si);
+            s[at] = kv + decay[d + i] * si;
+        }
+        out[o] = y;
+    }
+
+    /** Row i over LANES columns: returns acc + r·(u·k·v + S) and stores S = k·v + w·S at {@code at}. */
+    private static FloatVector step(FloatVector vj, float[] s, int at, FloatVector ri, FloatVector ki,
+                                    FloatVector ui, FloatVector wi, FloatVector acc) {
+        FloatVector kv = vj.mul(ki);
+        FloatVector sj = FloatVector.fromArray(F, s, at);
+        fma(sj, wi, kv).intoArray(s, at);
+        return fma(fma(kv, ui, sj), ri, acc);
     }
 
     private static FloatVector load(float[] a, int i) {

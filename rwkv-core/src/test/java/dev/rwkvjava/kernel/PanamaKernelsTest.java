@@ -31,6 +31,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class PanamaKernelsTest {
     private static final float SENTINEL = 12345.5f;
+    /** Steps of the head kernel tests, and the ulps per channel and step their tolerance allows. */
+    private static final int HEAD_STEPS = 8;
+    private static final int HEAD_ULPS = 4;
 
     private static Kernels panama;
     private static final Kernels scalar = new ScalarKernels();
@@ -201,6 +204,91 @@ class PanamaKernelsTest {
             // Keep the two runs in lockstep so that differences do not compound over the steps.
             System.arraycopy(expectedState, 0, actualState, 0, expectedState.length);
         }
+    }
+
+    /** Head sizes around each vector width, including rows of exactly 4 and 8 vectors at 128, 256 and 512 bits. */
+    static IntStream headSizes() {
+        return IntStream.of(1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129);
+    }
+
+    @ParameterizedTest
+    @MethodSource("headSizes")
+    void wkv5OverSeveralSteps(int n) {
+        int heads = 3;
+        int c = heads * n;
+        SplittableRandom rnd = new SplittableRandom(n);
+        float[] bonus = uniform(rnd, c, -1, 1);
+        // State at offset 2, one spare element after it.
+        float[] expectedState = uniform(rnd, 2 + c * n + 1, -1, 1);
+        float[] actualState = expectedState.clone();
+        for (int step = 1; step <= HEAD_STEPS; step++) {
+            float[] r = uniform(rnd, 1 + c, -1, 1);
+            float[] k = uniform(rnd, 1 + c, -1, 1);
+            float[] v = uniform(rnd, 1 + c, -1, 1);
+            float[] decay = uniform(rnd, 3 + c, 0.01f, 0.999f);
+            float[] expected = filled(2 + c + 1);
+            float[] actual = filled(2 + c + 1);
+            scalar.wkv5(r, k, v, 1, decay, 3, bonus, expectedState, 2, expected, 2, heads, n);
+            panama.wkv5(r, k, v, 1, decay, 3, bonus, actualState, 2, actual, 2, heads, n);
+            assertHeadClose("wkv5 out n=" + n + " step " + step, expected, actual, 2, c, n, step);
+            assertHeadClose("wkv5 state n=" + n + " step " + step, expectedState, actualState, 2, c * n, n, step);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("headSizes")
+    void wkv7OverSeveralSteps(int n) {
+        int heads = 3;
+        int c = heads * n;
+        SplittableRandom rnd = new SplittableRandom(n);
+        // State at offset 5, inputs at 2 and outputs at 1 (+ h·n for head h), a spare element after each.
+        float[] expectedState = uniform(rnd, 5 + c * n + 1, -1, 1);
+        float[] actualState = expectedState.clone();
+        for (int step = 1; step <= HEAD_STEPS; step++) {
+            float[] r = uniform(rnd, 2 + c + 1, -1, 1);
+            float[] w = uniform(rnd, 2 + c + 1, 0.01f, 0.999f);
+            float[] k = uniform(rnd, 2 + c + 1, -1, 1);
+            float[] v = uniform(rnd, 2 + c + 1, -1, 1);
+            float[] a = uniform(rnd, 2 + c + 1, 0, 1);
+            float[] kk = uniform(rnd, 2 + c + 1, -1, 1);
+            float[] b = new float[2 + c + 1];
+            for (int h = 0; h < heads; h++) {
+                // kk is a unit vector per head and b = kk·a, as in the model.
+                double norm = 0;
+                for (int j = 2 + h * n; j < 2 + (h + 1) * n; j++) {
+                    norm += (double) kk[j] * kk[j];
+                }
+                for (int j = 2 + h * n; j < 2 + (h + 1) * n; j++) {
+                    kk[j] = (float) (kk[j] / Math.sqrt(norm));
+                    b[j] = kk[j] * a[j];
+                }
+            }
+            float[] expected = filled(1 + c + 1);
+            float[] actual = filled(1 + c + 1);
+            for (int h = 0; h < heads; h++) {
+                scalar.wkv7(expectedState, 5 + h * n * n, r, w, k, v, kk, b, 2 + h * n, expected, 1 + h * n, n);
+                panama.wkv7(actualState, 5 + h * n * n, r, w, k, v, kk, b, 2 + h * n, actual, 1 + h * n, n);
+            }
+            assertHeadClose("wkv7 out n=" + n + " step " + step, expected, actual, 1, c, n, step);
+            assertHeadClose("wkv7 state n=" + n + " step " + step, expectedState, actualState, 5, c * n, n, step);
+        }
+    }
+
+    /**
+     * Head outputs and states after some steps, the state carried over from step to step: each value is a sum
+     * over the head's n channels, and rounding differences compound over the steps, so the max-abs tolerance is a
+     * few ulps of the largest value in [off, off + len), times n, times the steps. Elements outside the range
+     * must be untouched.
+     */
+    private static void assertHeadClose(String what, float[] expected, float[] actual, int off, int len, int n,
+                                        int steps) {
+        double max = 1;
+        for (int i = off; i < off + len; i++) {
+            max = Math.max(max, Math.abs(expected[i]));
+        }
+        float[] tol = new float[expected.length];
+        Arrays.fill(tol, off, off + len, (float) (HEAD_ULPS * U * n * steps * max));
+        assertClose(what, expected, actual, tol, 0, expected.length);
     }
 
     @ParameterizedTest

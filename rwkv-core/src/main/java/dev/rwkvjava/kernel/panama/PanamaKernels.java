@@ -12,7 +12,7 @@ import dev.rwkvjava.tensor.Matrix;
  * <p>The vector width is the CPU's preferred one, or {@code -Drwkv.vectorBitSize=128|256|512} (narrower widths
  * exist for testing). FMA follows HotSpot's {@code UseFMA} unless {@code -Drwkv.useFMA=true|false} says otherwise.
  * The work is split by concern: {@link MatVec} (decode), {@link MatMat} (prefill), {@link Elementwise} (the rest),
- * {@link HalfFloats} (F16/BF16 decoding).
+ * {@link Recurrence} (the RWKV-5/6 and 7 head states), {@link HalfFloats} (F16/BF16 decoding).
  */
 public final class PanamaKernels implements Kernels {
     private final String name;
@@ -100,6 +100,18 @@ public final class PanamaKernels implements Kernels {
     @Override
     public void reluSquareInPlace(float[] x, int off, int n) {
         Elementwise.reluSquareInPlace(x, off, n);
+    }
+
+    @Override
+    public void wkv5(float[] r, float[] k, float[] v, int rkvOff, float[] decay, int decayOff, float[] bonus,
+                     float[] state, int stateOff, float[] out, int outOff, int heads, int headSize) {
+        Recurrence.wkv5(r, k, v, rkvOff, decay, decayOff, bonus, state, stateOff, out, outOff, heads, headSize);
+    }
+
+    @Override
+    public void wkv7(float[] state, int sOff, float[] r, float[] w, float[] k, float[] v, float[] kk, float[] b,
+                     int off, float[] out, int outOff, int n) {
+        Recurrence.wkv7(state, sOff, r, w, k, v, kk, b, off, out, outOff, n);
     }
 
     @Override

@@ -323,6 +323,47 @@ class PanamaKernelsTest {
                 expected, actual, tol, 0, rows + 3);
     }
 
+    /**
+     * F16 rows holding infinities, NaNs, subnormals and the largest finite half, and inputs too large for the
+     * scaled fast path: the same non-finite results as exact decoding, and finite ones as close as usual.
+     */
+    @Test
+    void f16MatVecSpecialHalves() {
+        short[] specials = {0x7C00, (short) 0xFC00, 0x7E00, 0x7C01, 0x0001, (short) 0x8001, 0x03FF, 0x7BFF,
+                (short) 0xFBFF, 0x0400, 0};
+        int cols = 4 * 64 + 7;
+        int rows = 2 * specials.length + 3;
+        SplittableRandom rnd = new SplittableRandom(7);
+        Matrix w = matrix(arena, rnd, DType.F16, rows, cols);
+        // Row 2i holds special i at one column, row 2i+1 holds it everywhere; the last rows stay ordinary.
+        for (int i = 0; i < specials.length; i++) {
+            long at = (long) 2 * i * cols + rnd.nextInt(cols - 7);
+            w.data().set(dev.rwkvjava.tensor.WeightReader.I16, 2 * at, specials[i]);
+            for (int c = 0; c < cols; c++) {
+                w.data().set(dev.rwkvjava.tensor.WeightReader.I16, 2 * ((long) (2 * i + 1) * cols + c), specials[i]);
+            }
+        }
+        float[][] inputs = {uniform(rnd, cols, -1, 1), uniform(rnd, cols, -1e-30f, 1e-30f),
+                uniform(rnd, cols, -1, 1), uniform(rnd, cols, -1, 1)};
+        inputs[2][5] = 0x1p61f;
+        inputs[3][9] = Float.NaN;
+        for (float[] x : inputs) {
+            float[] expected = new float[rows];
+            float[] actual = new float[rows];
+            scalar.matVec(w, x, 0, expected, 0, 0, rows);
+            panama.matVec(w, x, 0, actual, 0, 0, rows);
+            for (int r = 0; r < rows; r++) {
+                String what = "F16 row " + r + " with x[5] = " + x[5] + ", x[9] = " + x[9];
+                if (!Float.isFinite(expected[r])) {
+                    assertThat(Float.valueOf(actual[r])).as(what).isEqualTo(Float.valueOf(expected[r]));
+                } else {
+                    assertThat((double) actual[r]).as(what)
+                            .isCloseTo(expected[r], org.assertj.core.data.Offset.offset((double) sumTolerance(absDot(w, r, x, 0))));
+                }
+            }
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
     void matMat(DType dtype) {

@@ -51,14 +51,35 @@ final class HalfFloats {
 
     /** F16 in the low half of each lane. */
     static FloatVector f16Low(IntVector pairs) {
-        // Shift the half to the top, then arithmetic-shift back by 3 so the sign stays in bit 31.
-        return f16Positioned(pairs.lanewise(VectorOperators.LSHL, 16)
-                .lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_POSITIONED));
+        return f16Positioned(f16LowBits(pairs));
     }
 
     /** F16 in the high half of each lane. */
     static FloatVector f16High(IntVector pairs) {
-        return f16Positioned(pairs.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_POSITIONED));
+        return f16Positioned(f16HighBits(pairs));
+    }
+
+    /**
+     * The low halves moved into float position without rebiasing: each lane is the half's value times 2^-112
+     * (exact, subnormals included; an infinite or NaN half becomes a finite value of at least 2^-96).
+     */
+    static FloatVector f16LowPositioned(IntVector pairs) {
+        return f16LowBits(pairs).reinterpretAsFloats();
+    }
+
+    /** {@link #f16LowPositioned} for the high halves. */
+    static FloatVector f16HighPositioned(IntVector pairs) {
+        return f16HighBits(pairs).reinterpretAsFloats();
+    }
+
+    private static IntVector f16LowBits(IntVector pairs) {
+        // Shift the half to the top, then arithmetic-shift back by 3 so the sign stays in bit 31.
+        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
+                .lanewise(VectorOperators.AND, F16_POSITIONED);
+    }
+
+    private static IntVector f16HighBits(IntVector pairs) {
+        return pairs.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_POSITIONED);
     }
 
     /** F16 sign-extended from 16 to 32 bits in each lane (bits 31..16 all equal the sign). */

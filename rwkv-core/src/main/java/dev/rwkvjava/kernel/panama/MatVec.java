@@ -102,7 +102,7 @@ final class MatVec {
         MemorySegment data = w.data();
         int cols = w.cols();
         int bound = cols - cols % PAIR_STEP;
-        float[] xp = permute(x, xOff, bound);
+        float[] xp = permute(x, xOff, bound, 1f);
         int r = rowStart;
         for (; r + 4 <= rowEnd; r += 4) {
             bf16Rows4(data, w.rowOffset(r), 2L * cols, xp, bound, y, yOff + r);
@@ -159,17 +159,35 @@ final class MatVec {
     }
 
     /*
-     * F16 goes one row at a time: its decoding is about a dozen integer operations per vector, so even two rows
-     * in one loop exceed C2's node budget. Decoding, not FMA latency, bounds this loop, so more rows would not
-     * help anyway.
+     * F16 goes one row at a time: its decoding is several integer operations per vector, and two rows in one loop
+     * exceed C2's node budget.
+     *
+     * The fast path skips the exponent rebias. A half moved into float position (sign, 5-bit exponent and 10-bit
+     * mantissa at bits 31, 27..23 and 22..13) is the half's value times 2^-112, exactly, subnormal halves
+     * included. So each weight is used unscaled against x·2^64 (in the permuted copy), and the row's sum is
+     * multiplied by 2^48: powers of two, so every product and partial sum is the same number scaled, and the
+     * result equals the exactly decoded product (except in the far subnormal range, below 2^-78 of a sum,
+     * where the scaled sum keeps fewer bits). The one thing the shortcut gets wrong is an infinite or NaN half,
+     * which would pass as a large finite weight; the loop flags halves with an all-ones exponent and such a
+     * row is recomputed with exact decoding, as is every row when |x| is too large to scale.
      */
     static void f16(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         MemorySegment data = w.data();
         int cols = w.cols();
         int bound = cols - cols % PAIR_STEP;
-        float[] xp = permute(x, xOff, bound);
+        boolean scalable = maxAbs(x, xOff, bound) < F16_X_LIMIT;
+        float[] xp = permute(x, xOff, bound, scalable ? F16_X_SCALE : 1f);
         for (int r = rowStart; r < rowEnd; r++) {
-            f16Row(data, w.rowOffset(r), xp, bound, y, yOff + r);
+            float dot = scalable ? f16RowScaled(data, w.rowOffset(r), xp, bound) : Float.NaN;
+            if (Float.isNaN(dot)) {
+                // A special half in the row, an x too large to scale, or a NaN sum: decode exactly.
+                if (scalable) {
+                    xp = permute(x, xOff, bound, 1f);
+                    scalable = false;
+                }
+                dot = f16RowExact(data, w.rowOffset(r), xp, bound);
+            }
+            y[yOff + r] = dot;
         }
         if (bound < cols) {
             for (int r = rowStart; r < rowEnd; r++) {
@@ -178,14 +196,48 @@ final class MatVec {
         }
     }
 
-    private static void f16Row(MemorySegment data, long b0, float[] xp, int bound, float[] y, int yi) {
+    /** x is scaled by this on the F16 fast path; the row sums are scaled back by {@link #F16_SUM_SCALE}. */
+    private static final float F16_X_SCALE = 0x1p64f;
+    private static final float F16_SUM_SCALE = 0x1p48f;
+    /** Largest |x| the fast path takes: x · 2^64 and its products with weights below 2^-96 stay finite. */
+    private static final float F16_X_LIMIT = 0x1p60f;
+    /** Per half: exponent and mantissa, plus one exponent unit, so that bit 15 of the half is set iff it was ≥ 0x7C00. */
+    private static final int F16_MAGNITUDES = 0x7FFF_7FFF;
+    private static final int F16_EXPONENT_UNITS = 0x0400_0400;
+    private static final int F16_HIGH_BITS = 0x8000_8000;
+
+    /** The scaled dot product of one row, or NaN when a half in it is infinite or NaN (or the sum is NaN). */
+    private static float f16RowScaled(MemorySegment data, long b0, float[] xp, int bound) {
+        FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
+        IntVector special = IntVector.zero(I);
+        for (int c = 0; c < bound; c += PAIR_STEP) {
+            IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + 2L * c, LE);
+            e0 = fma(HalfFloats.f16LowPositioned(p0), FloatVector.fromArray(F, xp, c), e0);
+            o0 = fma(HalfFloats.f16HighPositioned(p0), FloatVector.fromArray(F, xp, c + LANES), o0);
+            special = special.or(p0.and(F16_MAGNITUDES).add(F16_EXPONENT_UNITS));
+        }
+        if ((special.reduceLanes(VectorOperators.OR) & F16_HIGH_BITS) != 0) {
+            return Float.NaN;
+        }
+        return e0.add(o0).reduceLanes(VectorOperators.ADD) * F16_SUM_SCALE;
+    }
+
+    private static float f16RowExact(MemorySegment data, long b0, float[] xp, int bound) {
         FloatVector e0 = FloatVector.zero(F), o0 = FloatVector.zero(F);
         for (int c = 0; c < bound; c += PAIR_STEP) {
             IntVector p0 = IntVector.fromMemorySegment(I, data, b0 + 2L * c, LE);
             e0 = fma(HalfFloats.f16Low(p0), FloatVector.fromArray(F, xp, c), e0);
             o0 = fma(HalfFloats.f16High(p0), FloatVector.fromArray(F, xp, c + LANES), o0);
         }
-        y[yi] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+        return e0.add(o0).reduceLanes(VectorOperators.ADD);
+    }
+
+    private static float maxAbs(float[] x, int off, int n) {
+        float m = 0;
+        for (int i = off; i < off + n; i++) {
+            m = Math.max(m, Math.abs(x[i]));
+        }
+        return m;
     }
 
     /** Row r's columns from {@code from} on, scalar (only for widths that are not a multiple of the step). */
@@ -200,10 +252,11 @@ final class MatVec {
     }
 
     /**
-     * Copies x[xOff .. xOff + bound) into a per-thread buffer so that each block of PAIR_STEP values holds the
-     * even-indexed ones first, then the odd-indexed ones: the order in which pair loads deliver weights.
+     * Copies x[xOff .. xOff + bound) times {@code scale} (a power of two) into a per-thread buffer so that each
+     * block of PAIR_STEP values holds the even-indexed ones first, then the odd-indexed ones: the order in which
+     * pair loads deliver weights.
      */
-    private static float[] permute(float[] x, int xOff, int bound) {
+    private static float[] permute(float[] x, int xOff, int bound, float scale) {
         float[][] holder = PERMUTED.get();
         float[] xp = holder[0];
         if (xp.length < bound) {
@@ -212,8 +265,8 @@ final class MatVec {
         }
         for (int c = 0; c < bound; c += PAIR_STEP) {
             for (int j = 0; j < LANES; j++) {
-                xp[c + j] = x[xOff + c + 2 * j];
-                xp[c + LANES + j] = x[xOff + c + 2 * j + 1];
+                xp[c + j] = x[xOff + c + 2 * j] * scale;
+                xp[c + LANES + j] = x[xOff + c + 2 * j + 1] * scale;
             }
         }
         return xp;

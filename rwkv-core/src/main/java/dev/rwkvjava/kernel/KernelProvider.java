@@ -5,8 +5,9 @@ import java.lang.invoke.MethodType;
 import java.util.Locale;
 
 /**
- * Chooses the kernels once per JVM: the Vector API implementation when {@code jdk.incubator.vector} is present
- * (and passes a self-check), else the scalar one, with a one-line notice on stderr that says how to get SIMD.
+ * Chooses the kernels once per JVM: the Vector API implementation when {@code jdk.incubator.vector} is present,
+ * the JVM's optimizing compiler is on (without it vector code runs far slower than plain loops) and the kernels
+ * pass a self-check; else the scalar one, with a one-line notice on stderr that says why.
  *
  * <p>{@code -Drwkv.kernels=auto|scalar|panama} overrides the choice ({@code panama} fails loudly if unavailable).
  * {@link Kernels#name()} of the result describes it in one line, e.g. {@code "panama-512 (FMA)"} or
@@ -62,6 +63,13 @@ public final class KernelProvider {
                     + "pass --add-modules jdk.incubator.vector to java for SIMD.");
             return new ScalarKernels();
         }
+        String noC2 = optimizingCompilerOff(System.getProperty("java.vm.name", ""),
+                System.getProperty("java.vm.info", ""), vmOption("TieredStopAtLevel"), vmOption("UseCompiler"));
+        if (noC2 != null) {
+            System.err.println("rwkv: " + noC2 + ", so Vector API code would be slower than plain Java; "
+                    + "using scalar kernels.");
+            return new ScalarKernels();
+        }
         try {
             Kernels kernels = panama();
             String mismatch = KernelSelfCheck.mismatch(kernels);
@@ -74,6 +82,44 @@ public final class KernelProvider {
             System.err.println("rwkv: Vector API kernels unavailable (" + describe(e) + "), using scalar kernels.");
         }
         return new ScalarKernels();
+    }
+
+    /**
+     * Why the JVM described by these properties cannot compile Vector API code into vector instructions, or null
+     * when it can (or when it does not say). Only HotSpot's C2 does; C1 and the interpreter run every vector
+     * operation as objects and loops.
+     *
+     * @param tieredStopAtLevel HotSpot's -XX:TieredStopAtLevel (null when unknown); below 4 C2 never runs
+     * @param useCompiler       HotSpot's UseCompiler (null when unknown); false under -Xint
+     */
+    static String optimizingCompilerOff(String vmName, String vmInfo, String tieredStopAtLevel, String useCompiler) {
+        if (!vmName.contains("HotSpot") && !vmName.contains("OpenJDK")) {
+            return "the JVM is " + (vmName.isEmpty() ? "not HotSpot" : vmName + ", not HotSpot");
+        }
+        if (vmInfo.contains("interpreted mode") || "false".equals(useCompiler)) {
+            return "the JIT compiler is off (-Xint)";
+        }
+        if (tieredStopAtLevel != null) {
+            try {
+                int level = Integer.parseInt(tieredStopAtLevel.trim());
+                if (level < 4) {
+                    return "the optimizing JIT compiler is off (-XX:TieredStopAtLevel=" + level + ")";
+                }
+            } catch (NumberFormatException e) {
+                return null;
+            }
+        }
+        return null;
+    }
+
+    /** A HotSpot flag's value, or null where the JVM or its management module cannot tell. */
+    private static String vmOption(String name) {
+        try {
+            return java.lang.management.ManagementFactory
+                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption(name).getValue();
+        } catch (RuntimeException | LinkageError e) {
+            return null;
+        }
     }
 
     /** An ExceptionInInitializerError says nothing by itself; its cause says what went wrong. */

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.rwkvjava.tensor.Matrix;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
 import org.junit.jupiter.api.Test;
 
 /**
@@ -24,6 +28,32 @@ class KernelProviderTest {
             assertThat(KernelProvider.get().name())
                     .matches(bits == null ? "panama-(128|256|512) \\((no )?FMA\\)" : "panama-" + bits + " \\((no )?FMA\\)");
         }
+    }
+
+    @Test
+    void refusesVectorCodeWithoutTheOptimizingCompiler() {
+        String hotspot = "OpenJDK 64-Bit Server VM";
+        assertThat(KernelProvider.optimizingCompilerOff(hotspot, "mixed mode, sharing", "4", "true")).isNull();
+        assertThat(KernelProvider.optimizingCompilerOff("Java HotSpot(TM) 64-Bit Server VM", "mixed mode", null, null))
+                .isNull();
+        assertThat(KernelProvider.optimizingCompilerOff(hotspot, "mixed mode", "1", "true")).contains("TieredStopAtLevel=1");
+        assertThat(KernelProvider.optimizingCompilerOff(hotspot, "interpreted mode, sharing", "4", "false"))
+                .contains("-Xint");
+        assertThat(KernelProvider.optimizingCompilerOff("Eclipse OpenJ9 VM", "", null, null)).contains("OpenJ9");
+    }
+
+    @Test
+    void aJvmWithoutC2GetsTheScalarKernelsAndANotice() throws Exception {
+        KernelTestSupport.panamaOrSkip();
+        Path launcher = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(launcher.toString(), "--add-modules=jdk.incubator.vector", "-XX:TieredStopAtLevel=1",
+                "-cp", System.getProperty("java.class.path"), KernelNameMain.class.getName()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(err).isZero();
+        assertThat(out.strip()).isEqualTo("scalar");
+        assertThat(err).contains("TieredStopAtLevel=1").contains("using scalar kernels");
     }
 
     @Test

@@ -91,12 +91,29 @@ public final class SafetensorsFile implements TensorStore {
         }
     }
 
+    private static final int CACHE_LINE = 64;
+
+    /** Where the data area starts if the header length is sane (validated later either way), else 0. */
+    private static long dataStartHint(FileChannel ch, long size) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        while (b.hasRemaining()) {
+            if (ch.read(b, b.position()) < 0) {
+                return 0;
+            }
+        }
+        long n = b.getLong(0);
+        return n > 0 && n <= MAX_HEADER_BYTES && 8 + n <= size ? 8 + n : 0;
+    }
+
     /** Bytes per read call: large enough to stream at disk speed, small enough for a ByteBuffer view. */
     private static final int READ_CHUNK = 64 << 20;
 
     private static MemorySegment readWhole(Path path, FileChannel ch, long size, Arena arena) throws IOException {
-        // Aligned to a huge page so that the system can back it with large pages where it does so.
-        MemorySegment seg = arena.allocate(size, 2 << 20);
+        // The block starts on a huge page (the system may back it with large pages), and the file is placed in it
+        // so that the data area starts on a cache line: tensors whose offsets are multiples of 64 then never
+        // split a vector load across two lines.
+        long shift = Math.floorMod(-dataStartHint(ch, size), CACHE_LINE);
+        MemorySegment seg = arena.allocate(size + shift, 2 << 20).asSlice(shift, size);
         for (long pos = 0; pos < size; ) {
             ByteBuffer chunk = seg.asSlice(pos, Math.min(READ_CHUNK, size - pos)).asByteBuffer();
             while (chunk.hasRemaining()) {

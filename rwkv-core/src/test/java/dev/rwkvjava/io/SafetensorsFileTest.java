@@ -56,6 +56,19 @@ class SafetensorsFileTest {
     }
 
     @Test
+    void readIntoMemoryTheDataAreaStartsOnACacheLine() {
+        // Headers of eight different lengths (padded to 8 bytes): the data area lands on every offset mod 64.
+        for (int extra = 0; extra < 8; extra++) {
+            Path p = dir.resolve("align" + extra + ".safetensors");
+            SafetensorsWriter.write(p, List.of(SafetensorsWriter.Entry.floats("a", new long[] {16}, new float[16])),
+                    Map.of("pad", "x".repeat(8 * extra)));
+            try (SafetensorsFile f = SafetensorsFile.open(p, LoadMode.READ)) {
+                assertThat(f.data(f.find("a")).address() % 64).as("header variant %d", extra).isZero();
+            }
+        }
+    }
+
+    @Test
     void truncatedFile() throws IOException {
         Path p = dir.resolve("short.safetensors");
         Files.write(p, new byte[] {1, 2, 3});

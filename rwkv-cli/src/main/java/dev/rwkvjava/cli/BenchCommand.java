@@ -10,6 +10,7 @@ import dev.rwkvjava.synthetic.SyntheticModels;
 import dev.rwkvjava.tensor.DType;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -67,10 +68,8 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all processors).")
     Integer threads;
 
-    @Option(names = "--no-mmap",
-            description = "Read the weights file into memory instead of mapping it: slower to load, and on some "
-                    + "systems faster to decode large models.")
-    boolean noMmap;
+    @Mixin
+    LoadOptions loading = new LoadOptions();
 
     @Option(names = "--seed", defaultValue = "42", description = "Seed of the synthetic weights and tokens.")
     long seed;
@@ -127,7 +126,7 @@ final class BenchCommand implements Callable<Integer> {
     private void run(Path file, String label, String dtypeLabel, int nThreads) throws IOException {
         MemoryStats.resetPeak();
         long t0 = System.nanoTime();
-        LoadMode loadMode = noMmap ? LoadMode.READ : LoadMode.MAP;
+        LoadMode loadMode = loading.loadMode();
         RwkvModel.Options options = RwkvModel.Options.defaults().withThreads(nThreads).withLoadMode(loadMode);
         try (RwkvModel model = RwkvModel.load(file, options)) {
             double loadS = (System.nanoTime() - t0) / 1e9;

@@ -1,10 +1,10 @@
 package dev.rwkvjava.cli;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.LoadMode;
 import dev.rwkvjava.io.SafetensorsWriter;
 import dev.rwkvjava.state.State;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -36,17 +36,15 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all processors).")
     Integer threads;
 
-    @Option(names = "--no-mmap",
-            description = "Read the weights file into memory instead of mapping it: slower to load, and on some "
-                    + "systems faster to decode large models.")
-    boolean noMmap;
+    @Mixin
+    LoadOptions loading = new LoadOptions();
 
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "OUT", description = "Output .safetensors file.")
     Path out;
 
     @Override
     public Integer call() {
-        RwkvModel.Options opts = RwkvModel.Options.defaults().withLoadMode(noMmap ? LoadMode.READ : LoadMode.MAP);
+        RwkvModel.Options opts = RwkvModel.Options.defaults().withLoadMode(loading.loadMode());
         if (threads != null) {
             opts = opts.withThreads(threads);
         }

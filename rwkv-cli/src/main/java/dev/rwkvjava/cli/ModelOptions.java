@@ -4,13 +4,15 @@ import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.generate.TextGenerator;
 import dev.rwkvjava.hub.HubConfig;
 import dev.rwkvjava.hub.ProgressBar;
-import dev.rwkvjava.io.LoadMode;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
 
-/** Options shared by the commands that load a model by name: where it is, its tokenizer, threads, how it is
- * loaded, the hub cache. */
+/**
+ * Options shared by the commands that load a model by name: where it is, its tokenizer, threads, how it is loaded,
+ * the hub cache.
+ */
 final class ModelOptions {
 
     @Option(names = {"-m", "--model"}, required = true, paramLabel = "MODEL",
@@ -27,10 +29,8 @@ final class ModelOptions {
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all processors).")
     Integer threads;
 
-    @Option(names = "--no-mmap",
-            description = "Read the weights file into memory instead of mapping it: slower to load, and on some "
-                    + "systems faster to decode large models.")
-    boolean noMmap;
+    @Mixin
+    LoadOptions loading = new LoadOptions();
 
     @Option(names = "--cache-dir", paramLabel = "DIR",
             description = "Hub cache (default: $RWKV_CACHE or ~/.cache/rwkv-java/hub).")
@@ -48,7 +48,7 @@ final class ModelOptions {
     }
 
     TextGenerator load() {
-        RwkvModel.Options opts = RwkvModel.Options.defaults().withLoadMode(noMmap ? LoadMode.READ : LoadMode.MAP);
+        RwkvModel.Options opts = RwkvModel.Options.defaults().withLoadMode(loading.loadMode());
         if (threads != null) {
             if (threads < 1) {
                 throw new IllegalArgumentException("--threads must be at least 1, got " + threads);

@@ -64,7 +64,7 @@ public final class KernelProvider {
             return new ScalarKernels();
         }
         String noC2 = optimizingCompilerOff(System.getProperty("java.vm.name", ""),
-                System.getProperty("java.vm.info", ""), vmOption("TieredStopAtLevel"), vmOption("UseCompiler"));
+                System.getProperty("java.vm.info", ""), VmFlags.value("TieredStopAtLevel"), VmFlags.value("UseCompiler"));
         if (noC2 != null) {
             System.err.println("rwkv: " + noC2 + ", so Vector API code would be slower than plain Java; "
                     + "using scalar kernels.");
@@ -110,16 +110,6 @@ public final class KernelProvider {
             }
         }
         return null;
-    }
-
-    /** A HotSpot flag's value, or null where the JVM or its management module cannot tell. */
-    private static String vmOption(String name) {
-        try {
-            return java.lang.management.ManagementFactory
-                    .getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class).getVMOption(name).getValue();
-        } catch (RuntimeException | LinkageError e) {
-            return null;
-        }
     }
 
     /** An ExceptionInInitializerError says nothing by itself; its cause says what went wrong. */

@@ -1,10 +1,10 @@
 package dev.rwkvjava.kernel.panama;
 
+import dev.rwkvjava.kernel.VmFlags;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.management.ManagementFactory;
 
 /**
  * Vector API state shared by the kernels. Kept apart from {@link PanamaKernels} so that nothing here runs before
@@ -65,12 +65,8 @@ final class PanamaConstants {
         if (value.equalsIgnoreCase("true") || value.equalsIgnoreCase("false")) {
             return Boolean.parseBoolean(value);
         }
-        try {
-            return Boolean.parseBoolean(ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class)
-                    .getVMOption("UseFMA").getValue());
-        } catch (RuntimeException | LinkageError e) {
-            // Not HotSpot or no management module: FMA is the common case on x86-64 and AArch64.
-            return true;
-        }
+        String useFma = VmFlags.value("UseFMA");
+        // Not HotSpot or no management module: FMA is the common case on x86-64 and AArch64.
+        return useFma == null || Boolean.parseBoolean(useFma);
     }
 }

@@ -32,7 +32,7 @@ final class Recurrence {
 
     /** Row i (n long): a pass for sa, a pass for the update and the output, each with a scalar tail. */
     private static float wkv7Row(float[] s, int row, float[] r, float[] w, float[] k, float vi, float[] kk,
-                                    float[] b, int off, int n) {
+                                 float[] b, int off, int n) {
         int bound = F.loopBound(n);
         FloatVector d = FloatVector.zero(F);
         for (int j = 0; j < bound; j += LANES) {

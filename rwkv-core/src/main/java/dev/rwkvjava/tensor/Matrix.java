@@ -6,10 +6,23 @@ import java.util.Objects;
 
 /**
  * A read-only row-major weight matrix [rows, cols] stored in place (usually a slice of a memory-mapped file).
- * Row r starts at byte {@code r * cols * dtype.bytes()} of {@code data}.
+ * Row r starts at byte {@code r * cols * dtype.bytes()} of {@code data}. The data must not change while the
+ * matrix is in use: facts about it are computed once and kept (see {@link #hasNonFiniteHalves()}).
  */
-public record Matrix(String name, MemorySegment data, DType dtype, int rows, int cols) {
-    public Matrix {
+public final class Matrix {
+    private static final byte UNKNOWN = 0;
+    private static final byte ALL_FINITE = 1;
+    private static final byte SOME_NON_FINITE = 2;
+
+    private final String name;
+    private final MemorySegment data;
+    private final DType dtype;
+    private final int rows;
+    private final int cols;
+    /** Cached answer of {@link #hasNonFiniteHalves()}; a race only repeats the scan. */
+    private byte halves = UNKNOWN;
+
+    public Matrix(String name, MemorySegment data, DType dtype, int rows, int cols) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(dtype, "dtype");
@@ -23,6 +36,45 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
             throw new IllegalArgumentException("tensor " + name + ": " + data.byteSize() + " bytes for shape ["
                     + rows + ", " + cols + "] of " + dtype);
         }
+        this.name = name;
+        this.data = data;
+        this.dtype = dtype;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public MemorySegment data() {
+        return data;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    /**
+     * Whether this F16 matrix holds an infinite or NaN value (always false for other types). The first call scans
+     * the data; later calls return the kept answer. Kernels that decode halves with a shortcut which is only
+     * right for finite values ask this to choose the exact decoding instead.
+     */
+    public boolean hasNonFiniteHalves() {
+        byte known = halves;
+        if (known == UNKNOWN) {
+            known = dtype == DType.F16 && WeightReader.hasNonFiniteF16(data) ? SOME_NON_FINITE : ALL_FINITE;
+            halves = known;
+        }
+        return known == SOME_NON_FINITE;
     }
 
     /**
@@ -51,6 +103,11 @@ public record Matrix(String name, MemorySegment data, DType dtype, int rows, int
     /** Number of bytes a full product reads. */
     public long byteSize() {
         return data.byteSize();
+    }
+
+    @Override
+    public String toString() {
+        return "Matrix[" + name + ", " + dtype + " " + rows + "x" + cols + "]";
     }
 
     /** Reads one element as float. Slow: for loading small tensors and for tests. */

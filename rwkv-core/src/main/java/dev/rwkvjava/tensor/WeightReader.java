@@ -38,6 +38,29 @@ public final class WeightReader {
         return (short) ((bits + rounding) >>> 16);
     }
 
+    /**
+     * Whether any F16 value in {@code data} is infinite or NaN (exponent bits all ones). Reads four halves per
+     * step: adding one exponent unit to a half's exponent field carries into its bit 15 only when the field is
+     * all ones, and never into the next half.
+     */
+    public static boolean hasNonFiniteF16(MemorySegment data) {
+        long n = data.byteSize();
+        long tailStart = n - n % 8;
+        long flags = 0;
+        for (long o = 0; o < tailStart; o += 8) {
+            flags |= (data.get(I64, o) & F16_EXPONENTS) + F16_EXPONENT_UNITS;
+        }
+        for (long o = tailStart; o + 2 <= n; o += 2) {
+            flags |= (data.get(I16, o) & 0x7C00) + 0x0400;
+        }
+        return (flags & F16_BIT15) != 0;
+    }
+
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final long F16_EXPONENTS = 0x7C00_7C00_7C00_7C00L;
+    private static final long F16_EXPONENT_UNITS = 0x0400_0400_0400_0400L;
+    private static final long F16_BIT15 = 0x8000_8000_8000_8000L;
+
     /** Converts a whole (small) tensor to floats, e.g. layer-norm weights or time-mix vectors. */
     public static float[] toFloatArray(MemorySegment data, DType dtype) {
         long n = data.byteSize() / dtype.bytes();

@@ -305,6 +305,8 @@ class PanamaKernelsTest {
         checkMatVec(dtype, 50, 257, 3, 29);
         checkMatVec(dtype, 50, 257, 29, 50);
         checkMatVec(dtype, 50, 257, 17, 17);
+        // Rows long enough to be taken in several column blocks, the last one short.
+        checkMatVec(dtype, 9, 2 * 2048 + 32 + 16 + 3, 2, 7);
     }
 
     private static void checkMatVec(DType dtype, int rows, int cols, int rowStart, int rowEnd) {
@@ -331,7 +333,12 @@ class PanamaKernelsTest {
     void f16MatVecSpecialHalves() {
         short[] specials = {0x7C00, (short) 0xFC00, 0x7E00, 0x7C01, 0x0001, (short) 0x8001, 0x03FF, 0x7BFF,
                 (short) 0xFBFF, 0x0400, 0};
-        int cols = 4 * 64 + 7;
+        checkSpecialHalves(specials, 4 * 64 + 7);
+        // Rows of several column blocks, where the infinities and NaNs sit in any block.
+        checkSpecialHalves(new short[] {0x7C00, (short) 0xFC00, 0x7E00}, 2 * 2048 + 4 * 64 + 7);
+    }
+
+    private static void checkSpecialHalves(short[] specials, int cols) {
         int rows = 2 * specials.length + 3;
         SplittableRandom rnd = new SplittableRandom(7);
         Matrix w = matrix(arena, rnd, DType.F16, rows, cols);

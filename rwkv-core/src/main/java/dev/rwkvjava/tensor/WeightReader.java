@@ -9,6 +9,10 @@ public final class WeightReader {
     public static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     public static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     public static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final long F16_EXPONENTS = 0x7C00_7C00_7C00_7C00L;
+    private static final long F16_EXPONENT_UNITS = 0x0400_0400_0400_0400L;
+    private static final long F16_BIT15 = 0x8000_8000_8000_8000L;
 
     private WeightReader() {
     }
@@ -55,11 +59,6 @@ public final class WeightReader {
         }
         return (flags & F16_BIT15) != 0;
     }
-
-    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final long F16_EXPONENTS = 0x7C00_7C00_7C00_7C00L;
-    private static final long F16_EXPONENT_UNITS = 0x0400_0400_0400_0400L;
-    private static final long F16_BIT15 = 0x8000_8000_8000_8000L;
 
     /** Converts a whole (small) tensor to floats, e.g. layer-norm weights or time-mix vectors. */
     public static float[] toFloatArray(MemorySegment data, DType dtype) {

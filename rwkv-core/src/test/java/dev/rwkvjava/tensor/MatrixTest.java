@@ -27,7 +27,7 @@ class MatrixTest {
     }
 
     @Test
-    void matrixAnswersForItsOwnTypeAndKeepsTheAnswer() {
+    void matrixAnswersForItsOwnType() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment halves = arena.allocate(2 * 12, 8);
             halves.set(WeightReader.I16, 2 * 7, (short) 0xFC00); // -infinity as F16
@@ -39,7 +39,6 @@ class MatrixTest {
             MemorySegment finite = arena.allocate(2 * 12, 8);
             finite.set(WeightReader.I16, 0, (short) 0x7BFF); // largest finite half
             Matrix m = new Matrix("finite", finite, DType.F16, 4, 3);
-            assertThat(m.hasNonFiniteHalves()).isFalse();
             assertThat(m.hasNonFiniteHalves()).isFalse();
         }
     }

@@ -165,7 +165,7 @@ final class MatVec {
     /** Largest |x| the fast path takes: x · 2^64 and its products with finite weights (below 2^-96) stay finite. */
     private static final float F16_X_LIMIT = 0x1p60f;
 
-    /** The dot product of one row of finite halves with x scaled by 2^64, divided by 2^48. */
+    /** One row of finite halves (each read as its value × 2^-112) against x·2^64: the dot product × 2^-48. */
     private static float f16RowScaled(MemorySegment data, long b0, float[] xp, int bound) {
         FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
         FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);

@@ -305,8 +305,10 @@ class PanamaKernelsTest {
         checkMatVec(dtype, 50, 257, 3, 29);
         checkMatVec(dtype, 50, 257, 29, 50);
         checkMatVec(dtype, 50, 257, 17, 17);
-        // Rows long enough to be taken in several column blocks, the last one short.
+        // Rows longer than a 64-byte line many times over, with a short last step and a scalar tail.
         checkMatVec(dtype, 9, 2 * 2048 + 32 + 16 + 3, 2, 7);
+        // Rows of more than 6144 columns, which the BF16 path takes three at a time: three groups and one more row.
+        checkMatVec(dtype, 12, 6144 + 16 + 3, 2, 12);
     }
 
     private static void checkMatVec(DType dtype, int rows, int cols, int rowStart, int rowEnd) {
@@ -334,7 +336,7 @@ class PanamaKernelsTest {
         short[] specials = {0x7C00, (short) 0xFC00, 0x7E00, 0x7C01, 0x0001, (short) 0x8001, 0x03FF, 0x7BFF,
                 (short) 0xFBFF, 0x0400, 0};
         checkSpecialHalves(specials, 4 * 64 + 7);
-        // Rows of several column blocks, where the infinities and NaNs sit in any block.
+        // Long rows, where the infinities and NaNs sit anywhere along the row.
         checkSpecialHalves(new short[] {0x7C00, (short) 0xFC00, 0x7E00}, 2 * 2048 + 4 * 64 + 7);
     }
 

@@ -12,6 +12,7 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
@@ -49,37 +50,38 @@ final class HalfFloats {
         return pairs.lanewise(VectorOperators.AND, 0xFFFF_0000).reinterpretAsFloats();
     }
 
-    /** F16 in the low half of each lane. */
-    static FloatVector f16Low(IntVector pairs) {
-        return f16Positioned(f16LowBits(pairs));
+    /**
+     * {@link #F16_POSITIONED} in every lane, for the F16 decoders below; a loop makes it once. An AND with a vector
+     * costs C2 fewer nodes than an AND with a scalar (which broadcasts it each time), and the F16 loops stay well
+     * within C2's inlining budget (past it, vector operations become calls on boxed vectors, 50x slower).
+     */
+    static IntVector f16Mask(VectorSpecies<Integer> species) {
+        return IntVector.broadcast(species, F16_POSITIONED);
     }
 
-    /** F16 in the high half of each lane. */
-    static FloatVector f16High(IntVector pairs) {
-        return f16Positioned(f16HighBits(pairs));
+    /** F16 in the low half of each lane; {@code mask} from {@link #f16Mask}. */
+    static FloatVector f16Low(IntVector pairs, IntVector mask) {
+        return f16Positioned(f16LowPositioned(pairs, mask).reinterpretAsInts());
+    }
+
+    /** F16 in the high half of each lane; {@code mask} from {@link #f16Mask}. */
+    static FloatVector f16High(IntVector pairs, IntVector mask) {
+        return f16Positioned(f16HighPositioned(pairs, mask).reinterpretAsInts());
     }
 
     /**
      * The low halves moved into float position without rebiasing: each lane is the half's value times 2^-112
      * (exact, subnormals included; an infinite or NaN half becomes a finite value of at least 2^-96).
      */
-    static FloatVector f16LowPositioned(IntVector pairs) {
-        return f16LowBits(pairs).reinterpretAsFloats();
+    static FloatVector f16LowPositioned(IntVector pairs, IntVector mask) {
+        // Shift the half to the top, then arithmetic-shift back by 3 so the sign stays in bit 31.
+        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(mask)
+                .reinterpretAsFloats();
     }
 
     /** {@link #f16LowPositioned} for the high halves. */
-    static FloatVector f16HighPositioned(IntVector pairs) {
-        return f16HighBits(pairs).reinterpretAsFloats();
-    }
-
-    private static IntVector f16LowBits(IntVector pairs) {
-        // Shift the half to the top, then arithmetic-shift back by 3 so the sign stays in bit 31.
-        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3)
-                .lanewise(VectorOperators.AND, F16_POSITIONED);
-    }
-
-    private static IntVector f16HighBits(IntVector pairs) {
-        return pairs.lanewise(VectorOperators.ASHR, 3).lanewise(VectorOperators.AND, F16_POSITIONED);
+    static FloatVector f16HighPositioned(IntVector pairs, IntVector mask) {
+        return pairs.lanewise(VectorOperators.ASHR, 3).and(mask).reinterpretAsFloats();
     }
 
     /** F16 sign-extended from 16 to 32 bits in each lane (bits 31..16 all equal the sign). */

@@ -20,7 +20,7 @@ import java.nio.ByteOrder;
  * weight bytes flowing: one load per row per step and as few vector operations per loaded byte as
  * possible (each one waiting on a load holds a scheduler slot, and fewer loads then stay in flight). F32 takes
  * four rows at a time (x loaded once for all of them), BF16 and F16 one row at a time on vectors of at most
- * 256 bits.
+ * 256 bits (BF16 three at a time when rows are too long for x to stay in the L1 cache).
  */
 final class MatVec {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -33,6 +33,16 @@ final class MatVec {
     /** Columns per step of the 16-bit main loops: two pair loads, one 64-byte line at 256 bits. */
     private static final int LINE_STEP = 2 * PAIR_STEP;
 
+    /**
+     * BF16 rows with more columns than this are taken three at a time (see bf16Rows3). Between two uses of an x
+     * element a whole row of x (4 bytes a column) and of weights (2 bytes) passes through the L1 cache: beyond
+     * 24 KiB of x the weights push x out of a 32-48 KiB L1, and every weight line then waits on two lines of x
+     * from L2. Rows taken together share each load of x. Shorter rows stream faster one at a time (2048 x 2048:
+     * 13 GB/s four at a time, 21 one at a time). F16 rows stay one at a time: their decoding costs C2 more nodes,
+     * and even three rows at a time would come close to its inlining budget.
+     */
+    private static final int LONG_ROW_COLS = 6144;
+
     /** x in even/odd order for the 16-bit paths, one per thread, grown on demand (never per call). */
     private static final ThreadLocal<float[][]> PERMUTED = ThreadLocal.withInitial(() -> new float[1][0]);
 
@@ -43,11 +53,15 @@ final class MatVec {
     //
     // Each dtype's hot loops are methods of their own, called once per row group: C2 compiles them as separate
     // units, and a unit that grows past C2's node budget stops inlining and boxes every vector (100x slower).
+    // The loops cover whole steps only and the last columns are summed in scalar code (addTails): vector code in
+    // a block that runs once per row would be a cold call site for C2 once the shapes change (a model's first
+    // products never reach it), and at a cold site C2 declines to inline a helper such as fma that it has
+    // already compiled on its own; the vectors crossing that call are then boxed, the loop's too.
 
     static void f32(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         MemorySegment data = w.data();
         int cols = w.cols();
-        int bound = F.loopBound(cols);
+        int bound = cols - cols % (2 * LANES);
         int r = rowStart;
         for (; r + 4 <= rowEnd; r += 4) {
             f32Rows4(data, w.rowOffset(r), 4L * cols, x, xOff, bound, y, yOff + r);
@@ -84,14 +98,10 @@ final class MatVec {
     private static void f32Rows1(MemorySegment data, long b0, float[] x, int xOff, int bound, float[] y, int yi) {
         FloatVector a0 = FloatVector.zero(F);
         FloatVector a1 = FloatVector.zero(F);
-        int c = 0;
-        for (; c + 2 * LANES <= bound; c += 2 * LANES) {
+        for (int c = 0; c < bound; c += 2 * LANES) {
             a0 = fma(FloatVector.fromMemorySegment(F, data, b0 + 4L * c, LE), FloatVector.fromArray(F, x, xOff + c), a0);
             a1 = fma(FloatVector.fromMemorySegment(F, data, b0 + 4L * (c + LANES), LE),
                     FloatVector.fromArray(F, x, xOff + c + LANES), a1);
-        }
-        if (c < bound) {
-            a0 = fma(FloatVector.fromMemorySegment(F, data, b0 + 4L * c, LE), FloatVector.fromArray(F, x, xOff + c), a0);
         }
         y[yi] = a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
@@ -107,30 +117,59 @@ final class MatVec {
     static void bf16(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         MemorySegment data = w.data();
         int cols = w.cols();
-        int bound = cols - cols % PAIR_STEP;
+        int bound = cols - cols % LINE_STEP;
         float[] xp = permute(x, xOff, bound, 1f);
-        for (int r = rowStart; r < rowEnd; r++) {
+        int r = rowStart;
+        if (cols > LONG_ROW_COLS) {
+            for (; r + 3 <= rowEnd; r += 3) {
+                bf16Rows3(data, w.rowOffset(r), 2L * cols, xp, bound, y, yOff + r);
+            }
+        }
+        for (; r < rowEnd; r++) {
             y[yOff + r] = bf16Row(data, w.rowOffset(r), xp, bound);
         }
         addTails(w, x, xOff, y, yOff, rowStart, rowEnd, bound);
     }
 
+    /**
+     * Three long rows, one pair load of each per step, sharing the loads of x; one accumulator per row (its even
+     * and odd products chained). Four rows would share x further (measured 15.6-16.2 GB/s against 13.1-13.7 for
+     * three, 9.9-10.9 for one), but such a loop comes within 1 % of C2's inlining budget in a process that has
+     * read both mapped and allocated segments, and past it every vector is boxed.
+     */
+    private static void bf16Rows3(MemorySegment data, long b0, long rowBytes, float[] xp, int bound, float[] y,
+                                  int yi) {
+        long b1 = b0 + rowBytes;
+        long b2 = b1 + rowBytes;
+        FloatVector a0 = FloatVector.zero(FH);
+        FloatVector a1 = FloatVector.zero(FH);
+        FloatVector a2 = FloatVector.zero(FH);
+        for (int c = 0; c < bound; c += PAIR_STEP) {
+            FloatVector xe = FloatVector.fromArray(FH, xp, c);
+            FloatVector xo = FloatVector.fromArray(FH, xp, c + HALF_LANES);
+            long o = 2L * c;
+            IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + o, LE);
+            IntVector p1 = IntVector.fromMemorySegment(IH, data, b1 + o, LE);
+            IntVector p2 = IntVector.fromMemorySegment(IH, data, b2 + o, LE);
+            a0 = fma(HalfFloats.bf16High(p0), xo, fma(HalfFloats.bf16Low(p0), xe, a0));
+            a1 = fma(HalfFloats.bf16High(p1), xo, fma(HalfFloats.bf16Low(p1), xe, a1));
+            a2 = fma(HalfFloats.bf16High(p2), xo, fma(HalfFloats.bf16Low(p2), xe, a2));
+        }
+        y[yi] = a0.reduceLanes(VectorOperators.ADD);
+        y[yi + 1] = a1.reduceLanes(VectorOperators.ADD);
+        y[yi + 2] = a2.reduceLanes(VectorOperators.ADD);
+    }
+
     private static float bf16Row(MemorySegment data, long b0, float[] xp, int bound) {
         FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
         FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
-        int c = 0;
-        for (; c + LINE_STEP <= bound; c += LINE_STEP) {
+        for (int c = 0; c < bound; c += LINE_STEP) {
             IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
             IntVector p1 = IntVector.fromMemorySegment(IH, data, b0 + 2L * (c + PAIR_STEP), LE);
             e0 = fma(HalfFloats.bf16Low(p0), FloatVector.fromArray(FH, xp, c), e0);
             o0 = fma(HalfFloats.bf16High(p0), FloatVector.fromArray(FH, xp, c + HALF_LANES), o0);
             e1 = fma(HalfFloats.bf16Low(p1), FloatVector.fromArray(FH, xp, c + PAIR_STEP), e1);
             o1 = fma(HalfFloats.bf16High(p1), FloatVector.fromArray(FH, xp, c + PAIR_STEP + HALF_LANES), o1);
-        }
-        if (c < bound) {
-            IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
-            e0 = fma(HalfFloats.bf16Low(p0), FloatVector.fromArray(FH, xp, c), e0);
-            o0 = fma(HalfFloats.bf16High(p0), FloatVector.fromArray(FH, xp, c + HALF_LANES), o0);
         }
         return e0.add(o0).add(e1.add(o1)).reduceLanes(VectorOperators.ADD);
     }
@@ -148,7 +187,7 @@ final class MatVec {
     static void f16(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         MemorySegment data = w.data();
         int cols = w.cols();
-        int bound = cols - cols % PAIR_STEP;
+        int bound = cols - cols % LINE_STEP;
         // maxAbs is NaN when x holds a NaN, and the comparison then fails.
         boolean scaled = maxAbs(x, xOff, bound) < F16_X_LIMIT && !w.hasNonFiniteHalves();
         float[] xp = permute(x, xOff, bound, scaled ? F16_X_SCALE : 1f);
@@ -167,31 +206,27 @@ final class MatVec {
 
     /** One row of finite halves (each read as its value × 2^-112) against x·2^64: the dot product × 2^-48. */
     private static float f16RowScaled(MemorySegment data, long b0, float[] xp, int bound) {
+        IntVector mask = HalfFloats.f16Mask(IH);
         FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
         FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
-        int c = 0;
-        for (; c + LINE_STEP <= bound; c += LINE_STEP) {
+        for (int c = 0; c < bound; c += LINE_STEP) {
             IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
             IntVector p1 = IntVector.fromMemorySegment(IH, data, b0 + 2L * (c + PAIR_STEP), LE);
-            e0 = fma(HalfFloats.f16LowPositioned(p0), FloatVector.fromArray(FH, xp, c), e0);
-            o0 = fma(HalfFloats.f16HighPositioned(p0), FloatVector.fromArray(FH, xp, c + HALF_LANES), o0);
-            e1 = fma(HalfFloats.f16LowPositioned(p1), FloatVector.fromArray(FH, xp, c + PAIR_STEP), e1);
-            o1 = fma(HalfFloats.f16HighPositioned(p1), FloatVector.fromArray(FH, xp, c + PAIR_STEP + HALF_LANES), o1);
-        }
-        if (c < bound) {
-            IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
-            e0 = fma(HalfFloats.f16LowPositioned(p0), FloatVector.fromArray(FH, xp, c), e0);
-            o0 = fma(HalfFloats.f16HighPositioned(p0), FloatVector.fromArray(FH, xp, c + HALF_LANES), o0);
+            e0 = fma(HalfFloats.f16LowPositioned(p0, mask), FloatVector.fromArray(FH, xp, c), e0);
+            o0 = fma(HalfFloats.f16HighPositioned(p0, mask), FloatVector.fromArray(FH, xp, c + HALF_LANES), o0);
+            e1 = fma(HalfFloats.f16LowPositioned(p1, mask), FloatVector.fromArray(FH, xp, c + PAIR_STEP), e1);
+            o1 = fma(HalfFloats.f16HighPositioned(p1, mask), FloatVector.fromArray(FH, xp, c + PAIR_STEP + HALF_LANES), o1);
         }
         return e0.add(o0).add(e1.add(o1)).reduceLanes(VectorOperators.ADD);
     }
 
     private static float f16RowExact(MemorySegment data, long b0, float[] xp, int bound) {
+        IntVector mask = HalfFloats.f16Mask(IH);
         FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
         for (int c = 0; c < bound; c += PAIR_STEP) {
             IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
-            e0 = fma(HalfFloats.f16Low(p0), FloatVector.fromArray(FH, xp, c), e0);
-            o0 = fma(HalfFloats.f16High(p0), FloatVector.fromArray(FH, xp, c + HALF_LANES), o0);
+            e0 = fma(HalfFloats.f16Low(p0, mask), FloatVector.fromArray(FH, xp, c), e0);
+            o0 = fma(HalfFloats.f16High(p0, mask), FloatVector.fromArray(FH, xp, c + HALF_LANES), o0);
         }
         return e0.add(o0).reduceLanes(VectorOperators.ADD);
     }

@@ -1,0 +1,75 @@
+package dev.rwkvjava.kernel;
+
+import static dev.rwkvjava.kernel.KernelTestSupport.matrix;
+import static dev.rwkvjava.kernel.KernelTestSupport.uniform;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.rwkvjava.tensor.DType;
+import dev.rwkvjava.tensor.Matrix;
+
+import java.lang.foreign.Arena;
+import java.lang.management.ManagementFactory;
+import java.util.SplittableRandom;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Once compiled, the Vector API matVec allocates nothing. A kernel loop that outgrows C2's inlining budget still
+ * computes the right answer, but on boxed vectors: tens of times slower, and allocating at every step. The
+ * differential tests cannot see that; the allocation can, so this test runs each kernel until its allocation
+ * stops, and fails if it never does.
+ */
+class KernelAllocationTest {
+    /** Long enough for C2 to compile the kernels several times over on a slow, shared machine. */
+    private static final long PATIENCE_NANOS = 60_000_000_000L;
+    private static final int CALLS_PER_ROUND = 200;
+
+    private static Kernels panama;
+    private static Arena arena;
+    private static com.sun.management.ThreadMXBean threads;
+
+    @BeforeAll
+    static void setUp() {
+        panama = KernelTestSupport.panamaOrSkip();
+        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean t
+                && t.isThreadAllocatedMemorySupported(), "per-thread allocation counts unavailable");
+        threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        threads.setThreadAllocatedMemoryEnabled(true);
+        arena = Arena.ofShared();
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (arena != null) {
+            arena.close();
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void matVecStopsAllocatingOnceCompiled(DType dtype) {
+        // Short rows first, then long ones (BF16 takes rows of more than 6144 columns three at a time): code
+        // compiled for the first shape meets the second, as in a model whose products have several widths.
+        for (int cols : new int[] {771, 6144 + 16 + 3}) {
+            SplittableRandom rnd = new SplittableRandom(cols);
+            Matrix w = matrix(arena, rnd, dtype, 9, cols);
+            float[] x = uniform(rnd, cols, -1, 1);
+            float[] y = new float[9];
+            long perCall = Long.MAX_VALUE;
+            long deadline = System.nanoTime() + PATIENCE_NANOS;
+            while (perCall > 0 && System.nanoTime() < deadline) {
+                long before = threads.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < CALLS_PER_ROUND; i++) {
+                    panama.matVec(w, x, 0, y, 0, 0, 9);
+                }
+                perCall = (threads.getCurrentThreadAllocatedBytes() - before) / CALLS_PER_ROUND;
+            }
+            assertThat(perCall).as("bytes allocated per matVec call, %s 9x%d, after %d s", dtype, cols,
+                    PATIENCE_NANOS / 1_000_000_000L).isZero();
+        }
+    }
+}

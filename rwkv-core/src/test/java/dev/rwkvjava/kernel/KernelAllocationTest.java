@@ -18,7 +18,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Once compiled, the Vector API matVec allocates nothing. A kernel loop that outgrows C2's inlining budget still
+ * Once compiled, the Vector API matVec and matMat allocate nothing. A kernel loop that outgrows C2's inlining budget still
  * computes the right answer, but on boxed vectors: tens of times slower, and allocating at every step. The
  * differential tests cannot see that; the allocation can, so this test runs each kernel until its allocation
  * stops, and fails if it never does.
@@ -59,17 +59,36 @@ class KernelAllocationTest {
             Matrix w = matrix(arena, rnd, dtype, 9, cols);
             float[] x = uniform(rnd, cols, -1, 1);
             float[] y = new float[9];
-            long perCall = Long.MAX_VALUE;
-            long deadline = System.nanoTime() + PATIENCE_NANOS;
-            while (perCall > 0 && System.nanoTime() < deadline) {
-                long before = threads.getCurrentThreadAllocatedBytes();
-                for (int i = 0; i < CALLS_PER_ROUND; i++) {
-                    panama.matVec(w, x, 0, y, 0, 0, 9);
-                }
-                perCall = (threads.getCurrentThreadAllocatedBytes() - before) / CALLS_PER_ROUND;
-            }
-            assertThat(perCall).as("bytes allocated per matVec call, %s 9x%d, after %d s", dtype, cols,
-                    PATIENCE_NANOS / 1_000_000_000L).isZero();
+            assertStopsAllocating("matVec " + dtype + " 9x" + cols, () -> panama.matVec(w, x, 0, y, 0, 0, 9));
         }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void matMatStopsAllocatingOnceCompiled(DType dtype) {
+        for (int cols : new int[] {771, 2051}) {
+            SplittableRandom rnd = new SplittableRandom(cols);
+            Matrix w = matrix(arena, rnd, dtype, 9, cols);
+            int n = 9;
+            float[] x = uniform(rnd, n * cols, -1, 1);
+            float[] y = new float[n * 9];
+            float[] scratch = new float[panama.matMatScratchSize(cols)];
+            assertStopsAllocating("matMat " + dtype + " 9x" + cols + " by " + n,
+                    () -> panama.matMat(w, x, 0, cols, n, y, 0, 9, 0, 9, scratch));
+        }
+    }
+
+    private static void assertStopsAllocating(String what, Runnable call) {
+        long perCall = Long.MAX_VALUE;
+        long deadline = System.nanoTime() + PATIENCE_NANOS;
+        while (perCall > 0 && System.nanoTime() < deadline) {
+            long before = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < CALLS_PER_ROUND; i++) {
+                call.run();
+            }
+            perCall = (threads.getCurrentThreadAllocatedBytes() - before) / CALLS_PER_ROUND;
+        }
+        assertThat(perCall).as("bytes allocated per call, %s, after %d s", what, PATIENCE_NANOS / 1_000_000_000L)
+                .isZero();
     }
 }

@@ -109,32 +109,45 @@ final class HalfFloats {
      * {@code out[outOff .. outOff + n)}.
      */
     static void toFloats(MemorySegment data, DType dtype, long index, float[] out, int outOff, int n) {
-        int bound = F.loopBound(n);
-        int i = 0;
-        switch (dtype) {
-            case F32 -> {
-                long base = index * 4;
-                for (; i < bound; i += LANES) {
-                    FloatVector.fromMemorySegment(F, data, base + 4L * i, LE).intoArray(out, outOff + i);
-                }
-            }
-            case BF16 -> {
-                long base = index * 2;
-                for (; i < bound; i += LANES) {
-                    loadWidened(data, base + 2L * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                            .intoArray(out, outOff + i);
-                }
-            }
-            case F16 -> {
-                long base = index * 2;
-                for (; i < bound; i += LANES) {
-                    f16Widened(loadWidened(data, base + 2L * i)).intoArray(out, outOff + i);
-                }
-            }
+        // One method per type: a loop that some other type's calls leave cold in the shared profile would be
+        // compiled with its helper calls left out of line, boxing a vector per step.
+        int done = switch (dtype) {
+            case F32 -> f32ToFloats(data, index, out, outOff, n);
+            case BF16 -> bf16ToFloats(data, index, out, outOff, n);
+            case F16 -> f16ToFloats(data, index, out, outOff, n);
             default -> throw new IllegalArgumentException("not a float weight type: " + dtype);
-        }
-        for (; i < n; i++) {
+        };
+        for (int i = done; i < n; i++) {
             out[outOff + i] = WeightReader.get(data, dtype, index + i);
         }
+    }
+
+    /** The whole vectors of {@link #toFloats} for F32; returns how many elements it converted. */
+    private static int f32ToFloats(MemorySegment data, long index, float[] out, int outOff, int n) {
+        int bound = F.loopBound(n);
+        long base = index * 4;
+        for (int i = 0; i < bound; i += LANES) {
+            FloatVector.fromMemorySegment(F, data, base + 4L * i, LE).intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    private static int bf16ToFloats(MemorySegment data, long index, float[] out, int outOff, int n) {
+        int bound = F.loopBound(n);
+        long base = index * 2;
+        for (int i = 0; i < bound; i += LANES) {
+            loadWidened(data, base + 2L * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    private static int f16ToFloats(MemorySegment data, long index, float[] out, int outOff, int n) {
+        int bound = F.loopBound(n);
+        long base = index * 2;
+        for (int i = 0; i < bound; i += LANES) {
+            f16Widened(loadWidened(data, base + 2L * i)).intoArray(out, outOff + i);
+        }
+        return bound;
     }
 }

@@ -18,10 +18,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Once compiled, the Vector API matVec and matMat allocate nothing. A kernel loop that outgrows C2's inlining budget still
- * computes the right answer, but on boxed vectors: tens of times slower, and allocating at every step. The
- * differential tests cannot see that; the allocation can, so this test runs each kernel until its allocation
- * stops, and fails if it never does.
+ * Once compiled, the Vector API matVec and matMat allocate nothing. A kernel loop that outgrows C2's inlining
+ * budget, or a helper that C2 declines to inline, still computes the right answer, but on boxed vectors: tens of
+ * times slower, and allocating at every step. The differential tests cannot see that; the allocation can, so this
+ * test runs each kernel until its allocation stops, and fails if it never does.
  */
 class KernelAllocationTest {
     /** Long enough for C2 to compile the kernels several times over on a slow, shared machine. */

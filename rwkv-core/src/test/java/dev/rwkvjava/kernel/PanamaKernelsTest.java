@@ -305,7 +305,7 @@ class PanamaKernelsTest {
         checkMatVec(dtype, 50, 257, 3, 29);
         checkMatVec(dtype, 50, 257, 29, 50);
         checkMatVec(dtype, 50, 257, 17, 17);
-        // Rows longer than a 64-byte line many times over, with a short last step and a scalar tail.
+        // Rows of thousands of columns, with a scalar tail.
         checkMatVec(dtype, 9, 2 * 2048 + 32 + 16 + 3, 2, 7);
         // Rows of more than 6144 columns, which the BF16 path takes three at a time: three groups and one more row.
         checkMatVec(dtype, 12, 6144 + 16 + 3, 2, 12);

@@ -113,7 +113,9 @@ final class MatMat {
             a22 = fma(v2, u, a22);
             a32 = fma(v3, u, a32);
         }
-        sums[SUMS + 0] = a00.reduceLanes(VectorOperators.ADD);
+        // One reduction per sum. A pairwise tree of two-input permutes takes fewer operations, but costs C2 more
+        // nodes than the tile has to spare.
+        sums[SUMS] = a00.reduceLanes(VectorOperators.ADD);
         sums[SUMS + 1] = a10.reduceLanes(VectorOperators.ADD);
         sums[SUMS + 2] = a20.reduceLanes(VectorOperators.ADD);
         sums[SUMS + 3] = a30.reduceLanes(VectorOperators.ADD);

@@ -37,8 +37,8 @@ final class MatVec {
      * BF16 rows with more columns than this are taken three at a time (see bf16Rows3). Between two uses of an x
      * element a whole row of x (4 bytes a column) and of weights (2 bytes) passes through the L1 cache: beyond
      * 24 KiB of x the weights push x out of a 32-48 KiB L1, and every weight line then waits on two lines of x
-     * from L2. Rows taken together share each load of x. Shorter rows stream faster one at a time (2048 x 2048:
-     * 13 GB/s four at a time, 21 one at a time). F16 rows stay one at a time: their decoding costs C2 more nodes,
+     * from L2. Rows taken together share each load of x. Shorter rows stream faster one at a time (F16 at
+     * 2048 x 2048: 13 GB/s four rows at a time, 21 one at a time). F16 rows stay one at a time: their decoding costs C2 more nodes,
      * and even three rows at a time would come close to its inlining budget.
      */
     private static final int LONG_ROW_COLS = 6144;
@@ -134,8 +134,8 @@ final class MatVec {
     /**
      * Three long rows, one pair load of each per step, sharing the loads of x; one accumulator per row (its even
      * and odd products chained). Four rows would share x further (measured 15.6-16.2 GB/s against 13.1-13.7 for
-     * three, 9.9-10.9 for one), but such a loop comes within 1 % of C2's inlining budget in a process that has
-     * read both mapped and allocated segments, and past it every vector is boxed.
+     * three, 9.9-10.9 for one), but such a loop came within 1 % of C2's inlining budget in the test suite's
+     * process (two vector sizes, mapped and allocated segments), and past it every vector is boxed.
      */
     private static void bf16Rows3(MemorySegment data, long b0, long rowBytes, float[] xp, int bound, float[] y,
                                   int yi) {

@@ -38,8 +38,8 @@ final class MatVec {
      * element a whole row of x (4 bytes a column) and of weights (2 bytes) passes through the L1 cache: beyond
      * 24 KiB of x the weights push x out of a 32-48 KiB L1, and every weight line then waits on two lines of x
      * from L2. Rows taken together share each load of x. Shorter rows stream faster one at a time (F16 at
-     * 2048 x 2048: 13 GB/s four rows at a time, 21 one at a time). F16 rows stay one at a time: their decoding costs C2 more nodes,
-     * and even three rows at a time would come close to its inlining budget.
+     * 2048 x 2048: 13 GB/s four rows at a time, 21 one at a time). F16 rows stay one at a time: their decoding
+     * costs C2 more nodes, and even three rows at a time would come close to its inlining budget.
      */
     private static final int LONG_ROW_COLS = 6144;
 

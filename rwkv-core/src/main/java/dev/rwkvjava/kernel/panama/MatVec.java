@@ -10,6 +10,7 @@ import dev.rwkvjava.tensor.WeightReader;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -18,9 +19,11 @@ import java.nio.ByteOrder;
 /**
  * Matrix × vector, the decode hot loop. It is bound by memory bandwidth, so the aim is to keep the loads of
  * weight bytes flowing: one load per row per step and as few vector operations per loaded byte as
- * possible (each one waiting on a load holds a scheduler slot, and fewer loads then stay in flight). F32 takes
- * four rows at a time (x loaded once for all of them), BF16 and F16 one row at a time on vectors of at most
- * 256 bits (BF16 three at a time when rows are too long for x to stay in the L1 cache).
+ * possible (each one waiting on a load holds a scheduler slot, and fewer loads then stay in flight). Every type
+ * takes one row at a time on vectors of at most 256 bits, so that a product reads its matrix as one sequential
+ * stream (several rows at a time are several streams, which the hardware prefetchers of some CPUs follow far
+ * worse: F32 four rows at a time streamed at 55-60 % of read bandwidth on a Zen 4 machine, one row at a time at
+ * 100 %). BF16 takes three rows at a time when rows are too long for x to stay in the L1 cache.
  */
 final class MatVec {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -59,51 +62,53 @@ final class MatVec {
     // already compiled on its own; the vectors crossing that call are then boxed, the loop's too.
 
     static void f32(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
-        MemorySegment data = w.data();
-        int cols = w.cols();
-        int bound = cols - cols % (2 * LANES);
-        int r = rowStart;
-        for (; r + 4 <= rowEnd; r += 4) {
-            f32Rows4(data, w.rowOffset(r), 4L * cols, x, xOff, bound, y, yOff + r);
-        }
-        for (; r < rowEnd; r++) {
-            f32Rows1(data, w.rowOffset(r), x, xOff, bound, y, yOff + r);
-        }
-        addTails(w, x, xOff, y, yOff, rowStart, rowEnd, bound);
+        f32Rows(w.data(), w.rowOffset(rowStart), w.cols(), x, xOff, y, yOff + rowStart, rowEnd - rowStart,
+                LANE_SUMS.get());
     }
 
-    private static void f32Rows4(MemorySegment data, long b0, long rowBytes, float[] x, int xOff, int bound,
-                                 float[] y, int yi) {
-        long b1 = b0 + rowBytes;
-        long b2 = b1 + rowBytes;
-        long b3 = b2 + rowBytes;
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        FloatVector a2 = FloatVector.zero(F);
-        FloatVector a3 = FloatVector.zero(F);
-        for (int c = 0; c < bound; c += LANES) {
-            FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
-            long o = 4L * c;
-            a0 = fma(FloatVector.fromMemorySegment(F, data, b0 + o, LE), xv, a0);
-            a1 = fma(FloatVector.fromMemorySegment(F, data, b1 + o, LE), xv, a1);
-            a2 = fma(FloatVector.fromMemorySegment(F, data, b2 + o, LE), xv, a2);
-            a3 = fma(FloatVector.fromMemorySegment(F, data, b3 + o, LE), xv, a3);
-        }
-        y[yi] = a0.reduceLanes(VectorOperators.ADD);
-        y[yi + 1] = a1.reduceLanes(VectorOperators.ADD);
-        y[yi + 2] = a2.reduceLanes(VectorOperators.ADD);
-        y[yi + 3] = a3.reduceLanes(VectorOperators.ADD);
-    }
+    /** Half of {@link PanamaConstants#F} (F itself at 128 bits): the F32 loop's loads. */
+    private static final VectorSpecies<Float> FQ = BITS >= 256
+            ? VectorSpecies.of(float.class, VectorShape.forBitSize(BITS / 2)) : F;
+    private static final int QUARTER_LANES = FQ.length();
+    /** One F vector's lanes per thread, where the F32 loop's two half-width sums meet. */
+    private static final ThreadLocal<float[]> LANE_SUMS = ThreadLocal.withInitial(() -> new float[LANES]);
 
-    private static void f32Rows1(MemorySegment data, long b0, float[] x, int xOff, int bound, float[] y, int yi) {
-        FloatVector a0 = FloatVector.zero(F);
-        FloatVector a1 = FloatVector.zero(F);
-        for (int c = 0; c < bound; c += 2 * LANES) {
-            a0 = fma(FloatVector.fromMemorySegment(F, data, b0 + 4L * c, LE), FloatVector.fromArray(F, x, xOff + c), a0);
-            a1 = fma(FloatVector.fromMemorySegment(F, data, b0 + 4L * (c + LANES), LE),
-                    FloatVector.fromArray(F, x, xOff + c + LANES), a1);
+    /**
+     * {@code n} consecutive rows, one at a time, so the matrix is read as one stream. The sums are those of
+     * {@link MatMat}, operation for operation, so that token mode and sequence mode agree: lane j of an F-wide
+     * accumulator sums columns j, j + LANES, ... in order, then one reduction, then the last columns one by one.
+     * Here that accumulator is kept as two half-width chains (lanes below and above LANES / 2): half-width loads
+     * streamed at about 100 % of read bandwidth on a Zen 4 machine where one 512-bit chain reached 50-85 %.
+     */
+    private static void f32Rows(MemorySegment data, long b0, int cols, float[] x, int xOff, float[] y, int yi, int n,
+                                float[] laneSums) {
+        int bound = F.loopBound(cols);
+        long rowBytes = 4L * cols;
+        for (int r = 0; r < n; r++, b0 += rowBytes) {
+            FloatVector lo = FloatVector.zero(FQ);
+            FloatVector hi = FloatVector.zero(FQ);
+            for (int c = 0; c < bound; c += LANES) {
+                // Offsets written as b0 + 4 * (c + k), not as one offset plus a constant: in that second form C2
+                // kept the segment bounds checks in the loop, which then streamed at half the speed.
+                lo = fma(FloatVector.fromMemorySegment(FQ, data, b0 + 4L * c, LE), FloatVector.fromArray(FQ, x, xOff + c), lo);
+                if (FQ != F) {
+                    hi = fma(FloatVector.fromMemorySegment(FQ, data, b0 + 4L * (c + QUARTER_LANES), LE),
+                            FloatVector.fromArray(FQ, x, xOff + c + QUARTER_LANES), hi);
+                }
+            }
+            float s;
+            if (FQ != F) {
+                lo.intoArray(laneSums, 0);
+                hi.intoArray(laneSums, QUARTER_LANES);
+                s = FloatVector.fromArray(F, laneSums, 0).reduceLanes(VectorOperators.ADD);
+            } else {
+                s = lo.reduceLanes(VectorOperators.ADD);
+            }
+            for (int c = bound; c < cols; c++) {
+                s += data.get(WeightReader.F32, b0 + 4L * c) * x[xOff + c];
+            }
+            y[yi + r] = s;
         }
-        y[yi] = a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 
     // ---- BF16 and F16 ------------------------------------------------------------------------------------------

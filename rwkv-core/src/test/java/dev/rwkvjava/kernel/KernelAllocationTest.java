@@ -52,14 +52,18 @@ class KernelAllocationTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
     void matVecStopsAllocatingOnceCompiled(DType dtype) {
-        // Short rows first, then long ones (BF16 takes rows of more than 6144 columns three at a time): code
-        // compiled for the first shape meets the second, as in a model whose products have several widths.
+        // Short rows first, then long ones (BF16 takes rows of more than 6144 columns three at a time), and an even
+        // row count before an odd one (F32 takes rows in pairs and the odd one on its own): code compiled for the
+        // first case meets the next, as in a model whose products have several shapes.
         for (int cols : new int[] {771, 6144 + 16 + 3}) {
-            SplittableRandom rnd = new SplittableRandom(cols);
-            Matrix w = matrix(arena, rnd, dtype, 9, cols);
-            float[] x = uniform(rnd, cols, -1, 1);
-            float[] y = new float[9];
-            assertStopsAllocating("matVec " + dtype + " 9x" + cols, () -> panama.matVec(w, x, 0, y, 0, 0, 9));
+            for (int rows : new int[] {8, 9}) {
+                SplittableRandom rnd = new SplittableRandom(cols);
+                Matrix w = matrix(arena, rnd, dtype, rows, cols);
+                float[] x = uniform(rnd, cols, -1, 1);
+                float[] y = new float[rows];
+                assertStopsAllocating("matVec " + dtype + " " + rows + "x" + cols,
+                        () -> panama.matVec(w, x, 0, y, 0, 0, rows));
+            }
         }
     }
 

@@ -21,7 +21,7 @@ public final class ReadBandwidth {
     private static final int LANES = V.length();
     /** Floats per loop step: four vectors. */
     private static final int STEP = 4 * LANES;
-    /** Bytes per chunk of the outer loop; the inner loop counts floats in an int. */
+    /** Bytes per call of chunkSum, which counts floats in an int. */
     private static final long CHUNK_BYTES = 1 << 20;
 
     private ReadBandwidth() {
@@ -29,16 +29,26 @@ public final class ReadBandwidth {
 
     /** Sum of the floats in data[from, to), to - from a multiple of {@link #blockBytes()}. */
     public static float sum(MemorySegment data, long from, long to) {
-        FloatVector s0 = FloatVector.zero(V), s1 = FloatVector.zero(V), s2 = FloatVector.zero(V), s3 = FloatVector.zero(V);
+        float sum = 0;
         for (long base = from; base < to; base += CHUNK_BYTES) {
-            int n = (int) (Math.min(CHUNK_BYTES, to - base) / 4);
-            // Offsets as base + 4 * (i + k): C2 then drops the bounds checks from the loop.
-            for (int i = 0; i < n; i += STEP) {
-                s0 = s0.add(FloatVector.fromMemorySegment(V, data, base + 4L * i, ByteOrder.LITTLE_ENDIAN));
-                s1 = s1.add(FloatVector.fromMemorySegment(V, data, base + 4L * (i + LANES), ByteOrder.LITTLE_ENDIAN));
-                s2 = s2.add(FloatVector.fromMemorySegment(V, data, base + 4L * (i + 2 * LANES), ByteOrder.LITTLE_ENDIAN));
-                s3 = s3.add(FloatVector.fromMemorySegment(V, data, base + 4L * (i + 3 * LANES), ByteOrder.LITTLE_ENDIAN));
-            }
+            sum += chunkSum(data, base, (int) (Math.min(CHUNK_BYTES, to - base) / 4));
+        }
+        return sum;
+    }
+
+    /**
+     * n floats from byte {@code base}. A method of its own, called once per chunk: C2 compiles it after a few
+     * thousand calls, where a loop over a whole buffer, entered a few times a second, would run for a long time
+     * as on-stack-replaced code of the lower tiers.
+     */
+    private static float chunkSum(MemorySegment data, long base, int n) {
+        FloatVector s0 = FloatVector.zero(V), s1 = FloatVector.zero(V), s2 = FloatVector.zero(V), s3 = FloatVector.zero(V);
+        // Offsets as base + 4 * (i + k): C2 then drops the bounds checks from the loop.
+        for (int i = 0; i < n; i += STEP) {
+            s0 = s0.add(FloatVector.fromMemorySegment(V, data, base + 4L * i, ByteOrder.LITTLE_ENDIAN));
+            s1 = s1.add(FloatVector.fromMemorySegment(V, data, base + 4L * (i + LANES), ByteOrder.LITTLE_ENDIAN));
+            s2 = s2.add(FloatVector.fromMemorySegment(V, data, base + 4L * (i + 2 * LANES), ByteOrder.LITTLE_ENDIAN));
+            s3 = s3.add(FloatVector.fromMemorySegment(V, data, base + 4L * (i + 3 * LANES), ByteOrder.LITTLE_ENDIAN));
         }
         return s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
     }

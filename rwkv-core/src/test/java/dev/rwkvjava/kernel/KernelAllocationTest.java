@@ -52,9 +52,9 @@ class KernelAllocationTest {
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
     void matVecStopsAllocatingOnceCompiled(DType dtype) {
-        // Short rows first, then long ones (BF16 takes rows of more than 6144 columns three at a time), and an even
-        // row count before an odd one (F32 takes rows in pairs and the odd one on its own): code compiled for the
-        // first case meets the next, as in a model whose products have several shapes.
+        // Short rows first, then long ones, and an even row count before an odd one (rows are taken in pairs, the
+        // middle row of an odd count twice): code compiled for the first case meets the next, as in a model whose
+        // products have several shapes.
         for (int cols : new int[] {771, 6144 + 16 + 3}) {
             for (int rows : new int[] {8, 9}) {
                 SplittableRandom rnd = new SplittableRandom(cols);

@@ -307,8 +307,13 @@ class PanamaKernelsTest {
         checkMatVec(dtype, 50, 257, 17, 17);
         // Rows of thousands of columns, with a scalar tail.
         checkMatVec(dtype, 9, 2 * 2048 + 32 + 16 + 3, 2, 7);
-        // Rows of more than 6144 columns, which the BF16 path takes three at a time: three groups and one more row.
+        // Long rows; odd and even row counts (rows go in pairs from the two halves of the range, an odd count's
+        // middle row in both), down to one row.
         checkMatVec(dtype, 12, 6144 + 16 + 3, 2, 12);
+        checkMatVec(dtype, 12, 6144 + 16 + 3, 1, 12);
+        for (int n = 1; n <= 5; n++) {
+            checkMatVec(dtype, 7, 97, 1, 1 + n);
+        }
     }
 
     private static void checkMatVec(DType dtype, int rows, int cols, int rowStart, int rowEnd) {

@@ -23,7 +23,7 @@ import java.nio.ByteOrder;
  * takes one row at a time on vectors of at most 256 bits, so that a product reads its matrix as one sequential
  * stream (several rows at a time are several streams, which the hardware prefetchers of some CPUs follow far
  * worse: F32 four rows at a time streamed at 55-60 % of read bandwidth on a Zen 4 machine, one row at a time at
- * 100 %). BF16 takes three rows at a time when rows are too long for x to stay in the L1 cache.
+ * 100 %). Every type takes a range of rows as two halves side by side: two streams, sharing each load of x.
  */
 final class MatVec {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -33,19 +33,6 @@ final class MatVec {
     private static final int HALF_LANES = FH.length();
     /** Two 16-bit weights per int lane: one pair load covers this many columns. */
     private static final int PAIR_STEP = 2 * HALF_LANES;
-    /** Columns per step of the 16-bit main loops: two pair loads, one 64-byte line at 256 bits. */
-    private static final int LINE_STEP = 2 * PAIR_STEP;
-
-    /**
-     * BF16 rows with more columns than this are taken three at a time (see bf16Rows3). Between two uses of an x
-     * element a whole row of x (4 bytes a column) and of weights (2 bytes) passes through the L1 cache: beyond
-     * 24 KiB of x the weights push x out of a 32-48 KiB L1, and every weight line then waits on two lines of x
-     * from L2. Rows taken together share each load of x. Shorter rows stream faster one at a time (F16 at
-     * 2048 x 2048: 13 GB/s four rows at a time, 21 one at a time). F16 rows stay one at a time: their decoding
-     * costs C2 more nodes, and even three rows at a time would come close to its inlining budget.
-     */
-    private static final int LONG_ROW_COLS = 6144;
-
     /** x in even/odd order for the 16-bit paths, one per thread, grown on demand (never per call). */
     private static final ThreadLocal<float[][]> PERMUTED = ThreadLocal.withInitial(() -> new float[1][0]);
 
@@ -62,12 +49,9 @@ final class MatVec {
     // already compiled on its own; the vectors crossing that call are then boxed, the loop's too.
 
     static void f32(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
-        float[] laneSums = LANE_SUMS.get();
-        int half = (rowEnd - rowStart) / 2;
-        f32Pairs(w.data(), w.rowOffset(rowStart), w.cols(), x, xOff, y, yOff + rowStart, half, laneSums);
-        if ((rowEnd - rowStart) % 2 != 0) {
-            y[yOff + rowEnd - 1] = f32Row(w.data(), w.rowOffset(rowEnd - 1), w.cols(), x, xOff, laneSums);
-        }
+        int half = (rowEnd - rowStart + 1) / 2;
+        f32Pairs(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.cols(), x, xOff, y, yOff + rowStart,
+                yOff + rowEnd - half, half, LANE_SUMS.get());
     }
 
     /** The F32 loops' loads: half as wide as {@link PanamaConstants#F} (F itself at 128 bits). */
@@ -78,8 +62,11 @@ final class MatVec {
     private static final ThreadLocal<float[]> LANE_SUMS = ThreadLocal.withInitial(() -> new float[LANES]);
 
     /**
-     * {@code 2 * half} consecutive rows starting at byte {@code b0}, as two halves side by side: row i of the
-     * first half with row i of the second, sharing each load of x, so the matrix is read as two sequential streams. One
+     * A range of rows as two halves side by side, {@code count} rows from byte b0 (sums to y[y0...]) and as many
+     * from b1 (to y[y1...]): row i of the first half with row i of the second, sharing each load of x, so that the
+     * matrix is read as two sequential streams. An odd range has its middle row in both halves (computed twice,
+     * the same sum): a separate path for a last row would be vector code that runs rarely, which C2 leaves to the
+     * slow lower tiers (seen: a one-row path left to C1 made a later 2-thread product 300 times slower). One
      * stream (a row at a time) streams as fast while x stays in the L1 cache, but rows of more than ~2,500
      * columns push x out, and then sharing x pays (768 x 3072: 0.75-0.87 of read bandwidth against 0.68-0.79;
      * 256 x 8192: 0.80-0.85 against 0.57-0.64). Adjacent rows taken together are no substitute: each is a
@@ -91,12 +78,11 @@ final class MatVec {
      * half-width loads streamed at about 1.0 of read bandwidth on a Zen 4 machine where one 512-bit chain reached
      * 0.5-0.85.
      */
-    private static void f32Pairs(MemorySegment data, long b0, int cols, float[] x, int xOff, float[] y, int yi,
-                                 int half, float[] laneSums) {
+    private static void f32Pairs(MemorySegment data, long b0, long b1, int cols, float[] x, int xOff, float[] y,
+                                 int y0, int y1, int count, float[] laneSums) {
         int bound = F.loopBound(cols);
         long rowBytes = 4L * cols;
-        long b1 = b0 + half * rowBytes;
-        for (int r = 0; r < half; r++, b0 += rowBytes, b1 += rowBytes) {
+        for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
             FloatVector lo0 = FloatVector.zero(FS), hi0 = FloatVector.zero(FS);
             FloatVector lo1 = FloatVector.zero(FS), hi1 = FloatVector.zero(FS);
             for (int c = 0; c < bound; c += LANES) {
@@ -111,24 +97,9 @@ final class MatVec {
                     hi1 = fma(FloatVector.fromMemorySegment(FS, data, b1 + 4L * (c + SPLIT_LANES), LE), xh, hi1);
                 }
             }
-            y[yi + r] = f32Tail(data, b0, bound, cols, x, xOff, laneSum(lo0, hi0, laneSums));
-            y[yi + half + r] = f32Tail(data, b1, bound, cols, x, xOff, laneSum(lo1, hi1, laneSums));
+            y[y0 + r] = f32Tail(data, b0, bound, cols, x, xOff, laneSum(lo0, hi0, laneSums));
+            y[y1 + r] = f32Tail(data, b1, bound, cols, x, xOff, laneSum(lo1, hi1, laneSums));
         }
-    }
-
-    /** One row on its own (the last of an odd count), summed as in {@link #f32Pairs}. */
-    private static float f32Row(MemorySegment data, long b0, int cols, float[] x, int xOff, float[] laneSums) {
-        int bound = F.loopBound(cols);
-        FloatVector lo = FloatVector.zero(FS), hi = FloatVector.zero(FS);
-        for (int c = 0; c < bound; c += LANES) {
-            lo = fma(FloatVector.fromMemorySegment(FS, data, b0 + 4L * c, LE),
-                    FloatVector.fromArray(FS, x, xOff + c), lo);
-            if (FS != F) {
-                hi = fma(FloatVector.fromMemorySegment(FS, data, b0 + 4L * (c + SPLIT_LANES), LE),
-                        FloatVector.fromArray(FS, x, xOff + c + SPLIT_LANES), hi);
-            }
-        }
-        return f32Tail(data, b0, bound, cols, x, xOff, laneSum(lo, hi, laneSums));
     }
 
     /** The reduction of the F-wide accumulator whose lower and upper halves are lo and hi. */
@@ -152,69 +123,40 @@ final class MatVec {
     // ---- BF16 and F16 ------------------------------------------------------------------------------------------
     //
     // One int load carries two weights; the even ones are paired with x's even elements and the odd ones with
-    // the odd elements, from a copy of x permuted once per call (see permute). One row at a time, one 64-byte
-    // line (two loads of at most 256 bits) per step: on an AVX-512 machine (Zen 5) this streamed BF16 rows at
-    // 34 GB/s on one thread where 512-bit loads, one or four rows at a time, reached 22-26 (read bandwidth
-    // 30-33 GB/s). On AVX2 it is the native width anyway.
+    // the odd elements, from a copy of x permuted once per call (see permute). Loads of at most 256 bits: on an
+    // AVX-512 machine (Zen 5) these streamed BF16 rows at 34 GB/s on one thread where 512-bit loads reached 22-26
+    // (read bandwidth 30-33 GB/s). On AVX2 it is the native width anyway. Rows are taken as in f32Pairs; one pair
+    // load of each row per step, with separate even and odd sums, keeps the loop far from C2's inlining budget.
 
     static void bf16(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
-        MemorySegment data = w.data();
         int cols = w.cols();
-        int bound = cols - cols % LINE_STEP;
+        int bound = cols - cols % PAIR_STEP;
         float[] xp = permute(x, xOff, bound, 1f);
-        int r = rowStart;
-        if (cols > LONG_ROW_COLS) {
-            for (; r + 3 <= rowEnd; r += 3) {
-                bf16Rows3(data, w.rowOffset(r), 2L * cols, xp, bound, y, yOff + r);
-            }
-        }
-        for (; r < rowEnd; r++) {
-            y[yOff + r] = bf16Row(data, w.rowOffset(r), xp, bound);
-        }
+        int half = (rowEnd - rowStart + 1) / 2;
+        bf16Pairs(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), 2L * cols, xp, bound, y,
+                yOff + rowStart, yOff + rowEnd - half, half);
         addTails(w, x, xOff, y, yOff, rowStart, rowEnd, bound);
     }
 
-    /**
-     * Three long rows, one pair load of each per step, sharing the loads of x; one accumulator per row (its even
-     * and odd products chained). Four rows would share x further (measured 15.6-16.2 GB/s against 13.1-13.7 for
-     * three, 9.9-10.9 for one), but such a loop came within 1 % of C2's inlining budget in the test suite's
-     * process (two vector sizes, mapped and allocated segments), and past it every vector is boxed.
-     */
-    private static void bf16Rows3(MemorySegment data, long b0, long rowBytes, float[] xp, int bound, float[] y,
-                                  int yi) {
-        long b1 = b0 + rowBytes;
-        long b2 = b1 + rowBytes;
-        FloatVector a0 = FloatVector.zero(FH);
-        FloatVector a1 = FloatVector.zero(FH);
-        FloatVector a2 = FloatVector.zero(FH);
-        for (int c = 0; c < bound; c += PAIR_STEP) {
-            FloatVector xe = FloatVector.fromArray(FH, xp, c);
-            FloatVector xo = FloatVector.fromArray(FH, xp, c + HALF_LANES);
-            long o = 2L * c;
-            IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + o, LE);
-            IntVector p1 = IntVector.fromMemorySegment(IH, data, b1 + o, LE);
-            IntVector p2 = IntVector.fromMemorySegment(IH, data, b2 + o, LE);
-            a0 = fma(HalfFloats.bf16High(p0), xo, fma(HalfFloats.bf16Low(p0), xe, a0));
-            a1 = fma(HalfFloats.bf16High(p1), xo, fma(HalfFloats.bf16Low(p1), xe, a1));
-            a2 = fma(HalfFloats.bf16High(p2), xo, fma(HalfFloats.bf16Low(p2), xe, a2));
+    /** The two halves of {@link #f32Pairs} for BF16. */
+    private static void bf16Pairs(MemorySegment data, long b0, long b1, long rowBytes, float[] xp, int bound,
+                                  float[] y, int y0, int y1, int count) {
+        for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
+            FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
+            FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
+            for (int c = 0; c < bound; c += PAIR_STEP) {
+                FloatVector xe = FloatVector.fromArray(FH, xp, c);
+                FloatVector xo = FloatVector.fromArray(FH, xp, c + HALF_LANES);
+                IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
+                IntVector p1 = IntVector.fromMemorySegment(IH, data, b1 + 2L * c, LE);
+                e0 = fma(HalfFloats.bf16Low(p0), xe, e0);
+                o0 = fma(HalfFloats.bf16High(p0), xo, o0);
+                e1 = fma(HalfFloats.bf16Low(p1), xe, e1);
+                o1 = fma(HalfFloats.bf16High(p1), xo, o1);
+            }
+            y[y0 + r] = e0.add(o0).reduceLanes(VectorOperators.ADD);
+            y[y1 + r] = e1.add(o1).reduceLanes(VectorOperators.ADD);
         }
-        y[yi] = a0.reduceLanes(VectorOperators.ADD);
-        y[yi + 1] = a1.reduceLanes(VectorOperators.ADD);
-        y[yi + 2] = a2.reduceLanes(VectorOperators.ADD);
-    }
-
-    private static float bf16Row(MemorySegment data, long b0, float[] xp, int bound) {
-        FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
-        FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
-        for (int c = 0; c < bound; c += LINE_STEP) {
-            IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
-            IntVector p1 = IntVector.fromMemorySegment(IH, data, b0 + 2L * (c + PAIR_STEP), LE);
-            e0 = fma(HalfFloats.bf16Low(p0), FloatVector.fromArray(FH, xp, c), e0);
-            o0 = fma(HalfFloats.bf16High(p0), FloatVector.fromArray(FH, xp, c + HALF_LANES), o0);
-            e1 = fma(HalfFloats.bf16Low(p1), FloatVector.fromArray(FH, xp, c + PAIR_STEP), e1);
-            o1 = fma(HalfFloats.bf16High(p1), FloatVector.fromArray(FH, xp, c + PAIR_STEP + HALF_LANES), o1);
-        }
-        return e0.add(o0).add(e1.add(o1)).reduceLanes(VectorOperators.ADD);
     }
 
     /*
@@ -230,13 +172,18 @@ final class MatVec {
     static void f16(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         MemorySegment data = w.data();
         int cols = w.cols();
-        int bound = cols - cols % LINE_STEP;
+        int bound = cols - cols % PAIR_STEP;
         // maxAbs is NaN when x holds a NaN, and the comparison then fails.
         boolean scaled = maxAbs(x, xOff, bound) < F16_X_LIMIT && !w.hasNonFiniteHalves();
         float[] xp = permute(x, xOff, bound, scaled ? F16_X_SCALE : 1f);
-        for (int r = rowStart; r < rowEnd; r++) {
-            y[yOff + r] = scaled ? f16RowScaled(data, w.rowOffset(r), xp, bound) * F16_SUM_SCALE
-                    : f16RowExact(data, w.rowOffset(r), xp, bound);
+        if (scaled) {
+            int half = (rowEnd - rowStart + 1) / 2;
+            f16PairsScaled(data, w.rowOffset(rowStart), w.rowOffset(rowEnd - half), 2L * cols, xp, bound, y,
+                    yOff + rowStart, yOff + rowEnd - half, half);
+        } else {
+            for (int r = rowStart; r < rowEnd; r++) {
+                y[yOff + r] = f16RowExact(data, w.rowOffset(r), xp, bound);
+            }
         }
         addTails(w, x, xOff, y, yOff, rowStart, rowEnd, bound);
     }
@@ -247,22 +194,32 @@ final class MatVec {
     /** Largest |x| the fast path takes: x · 2^64 and its products with finite weights (below 2^-96) stay finite. */
     private static final float F16_X_LIMIT = 0x1p60f;
 
-    /** One row of finite halves (each read as its value × 2^-112) against x·2^64: the dot product × 2^-48. */
-    private static float f16RowScaled(MemorySegment data, long b0, float[] xp, int bound) {
+    /**
+     * The two halves of {@link #f32Pairs} for F16 of finite halves, each read as its value × 2^-112, against
+     * x·2^64; the sums are scaled back by 2^48.
+     */
+    private static void f16PairsScaled(MemorySegment data, long b0, long b1, long rowBytes, float[] xp, int bound,
+                                       float[] y, int y0, int y1, int count) {
         IntVector mask = HalfFloats.f16Mask(IH);
-        FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
-        FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
-        for (int c = 0; c < bound; c += LINE_STEP) {
-            IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
-            IntVector p1 = IntVector.fromMemorySegment(IH, data, b0 + 2L * (c + PAIR_STEP), LE);
-            e0 = fma(HalfFloats.f16LowPositioned(p0, mask), FloatVector.fromArray(FH, xp, c), e0);
-            o0 = fma(HalfFloats.f16HighPositioned(p0, mask), FloatVector.fromArray(FH, xp, c + HALF_LANES), o0);
-            e1 = fma(HalfFloats.f16LowPositioned(p1, mask), FloatVector.fromArray(FH, xp, c + PAIR_STEP), e1);
-            o1 = fma(HalfFloats.f16HighPositioned(p1, mask), FloatVector.fromArray(FH, xp, c + PAIR_STEP + HALF_LANES), o1);
+        for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
+            FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
+            FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
+            for (int c = 0; c < bound; c += PAIR_STEP) {
+                FloatVector xe = FloatVector.fromArray(FH, xp, c);
+                FloatVector xo = FloatVector.fromArray(FH, xp, c + HALF_LANES);
+                IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
+                IntVector p1 = IntVector.fromMemorySegment(IH, data, b1 + 2L * c, LE);
+                e0 = fma(HalfFloats.f16LowPositioned(p0, mask), xe, e0);
+                o0 = fma(HalfFloats.f16HighPositioned(p0, mask), xo, o0);
+                e1 = fma(HalfFloats.f16LowPositioned(p1, mask), xe, e1);
+                o1 = fma(HalfFloats.f16HighPositioned(p1, mask), xo, o1);
+            }
+            y[y0 + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) * F16_SUM_SCALE;
+            y[y1 + r] = e1.add(o1).reduceLanes(VectorOperators.ADD) * F16_SUM_SCALE;
         }
-        return e0.add(o0).add(e1.add(o1)).reduceLanes(VectorOperators.ADD);
     }
 
+    /** One row decoded exactly (a matrix with infinite or NaN halves, or x too large to scale). */
     private static float f16RowExact(MemorySegment data, long b0, float[] xp, int bound) {
         IntVector mask = HalfFloats.f16Mask(IH);
         FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);

@@ -127,6 +127,8 @@ final class MatVec {
     // AVX-512 machine (Zen 5) these streamed BF16 rows at 34 GB/s on one thread where 512-bit loads reached 22-26
     // (read bandwidth 30-33 GB/s). On AVX2 it is the native width anyway. Rows are taken as in f32Pairs; one pair
     // load of each row per step, with separate even and odd sums, keeps the loop far from C2's inlining budget.
+    // The BF16 and F16 loops differ only in their decoding and are written out apart on purpose: one loop for
+    // both would carry both decodings and one profile shared by two types (see the F32 section).
 
     static void bf16(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         int cols = w.cols();

@@ -20,10 +20,8 @@ import java.nio.ByteOrder;
  * Matrix × vector, the decode hot loop. It is bound by memory bandwidth, so the aim is to keep the loads of
  * weight bytes flowing: one load per row per step and as few vector operations per loaded byte as
  * possible (each one waiting on a load holds a scheduler slot, and fewer loads then stay in flight). Every type
- * takes one row at a time on vectors of at most 256 bits, so that a product reads its matrix as one sequential
- * stream (several rows at a time are several streams, which the hardware prefetchers of some CPUs follow far
- * worse: F32 four rows at a time streamed at 55-60 % of read bandwidth on a Zen 4 machine, one row at a time at
- * 100 %). Every type takes a range of rows as two halves side by side: two streams, sharing each load of x.
+ * takes its range of rows as two halves side by side, so that a product reads its matrix as two long sequential
+ * streams that share each load of x (see f32Pairs), on vectors of at most 256 bits.
  */
 final class MatVec {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -41,12 +39,12 @@ final class MatVec {
 
     // ---- F32 -------------------------------------------------------------------------------------------------
     //
-    // Each dtype's hot loops are methods of their own, called once per row group: C2 compiles them as separate
+    // Each dtype's hot loops are methods of their own, called once per product: C2 compiles them as separate
     // units, and a unit that grows past C2's node budget stops inlining and boxes every vector (100x slower).
-    // The loops cover whole steps only and the last columns are summed in scalar code (addTails): vector code in
-    // a block that runs once per row would be a cold call site for C2 once the shapes change (a model's first
-    // products never reach it), and at a cold site C2 declines to inline a helper such as fma that it has
-    // already compiled on its own; the vectors crossing that call are then boxed, the loop's too.
+    // The loops cover whole steps only and the last columns are summed in scalar code: vector code in a block
+    // that runs rarely would be a cold call site for C2 once the shapes change (a model's first products never
+    // reach it), and at a cold site C2 declines to inline a helper such as fma that it has already compiled on
+    // its own; the vectors crossing that call are then boxed, the loop's too.
 
     static void f32(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         int half = (rowEnd - rowStart + 1) / 2;

@@ -40,6 +40,29 @@ class KernelAllocationTest {
         threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         threads.setThreadAllocatedMemoryEnabled(true);
         arena = Arena.ofShared();
+        runLikePrefill();
+    }
+
+    /**
+     * Runs matMat on every weight type first, as a prompt's prefill does before decoding starts. The Vector API
+     * code that all kernels share then carries a profile of full-width vectors, the narrower matVec loops meet it
+     * when they are compiled, and each of their vector operations costs C2 more of its inlining budget (seen: a
+     * matVec loop that stopped allocating when run alone boxed every vector after a prefill).
+     */
+    private static void runLikePrefill() {
+        int rows = 9;
+        int cols = 771;
+        int n = 9;
+        for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+            SplittableRandom rnd = new SplittableRandom(rows);
+            Matrix w = matrix(arena, rnd, dtype, rows, cols);
+            float[] x = uniform(rnd, n * cols, -1, 1);
+            float[] y = new float[n * rows];
+            float[] scratch = new float[panama.matMatScratchSize(cols)];
+            for (int i = 0; i < 3_000; i++) {
+                panama.matMat(w, x, 0, cols, n, y, 0, rows, 0, rows, scratch);
+            }
+        }
     }
 
     @AfterAll

@@ -7,20 +7,16 @@ import java.util.Objects;
 /**
  * A read-only row-major weight matrix [rows, cols] stored in place (usually a slice of a memory-mapped file).
  * Row r starts at byte {@code r * cols * dtype.bytes()} of {@code data}. The data must not change while the
- * matrix is in use: facts about it are computed once and kept (see {@link #hasNonFiniteHalves()}).
+ * matrix is in use: facts about it are computed once and kept (see {@link #zeroExponentHalves()}).
  */
 public final class Matrix {
-    private static final byte UNKNOWN = 0;
-    private static final byte ALL_FINITE = 1;
-    private static final byte SOME_NON_FINITE = 2;
-
     private final String name;
     private final MemorySegment data;
     private final DType dtype;
     private final int rows;
     private final int cols;
-    /** Cached answer of {@link #hasNonFiniteHalves()}; a race only repeats the scan. */
-    private byte halves = UNKNOWN;
+    /** What the F16 scan found, once it has run; a race only repeats the scan (the object is immutable). */
+    private F16Facts f16Facts;
 
     public Matrix(String name, MemorySegment data, DType dtype, int rows, int cols) {
         Objects.requireNonNull(name, "name");
@@ -69,12 +65,31 @@ public final class Matrix {
      * right for finite values ask this to choose the exact decoding instead.
      */
     public boolean hasNonFiniteHalves() {
-        byte known = halves;
-        if (known == UNKNOWN) {
-            known = dtype == DType.F16 && WeightReader.hasNonFiniteF16(data) ? SOME_NON_FINITE : ALL_FINITE;
-            halves = known;
+        return dtype == DType.F16 && f16Facts().nonFinite;
+    }
+
+    /**
+     * Where this F16 matrix holds halves whose exponent field is zero (zeros and subnormals), or null when they
+     * are more than one in {@value F16Facts#LISTED_FRACTION} (and more than {@value F16Facts#MIN_LISTED}).
+     * Kernels whose fast decoding is only right for the other halves correct these few afterwards. Computed by
+     * the same one-time scan as {@link #hasNonFiniteHalves()}.
+     *
+     * @throws IllegalStateException if this is not an F16 matrix
+     */
+    public SparseHalves zeroExponentHalves() {
+        if (dtype != DType.F16) {
+            throw new IllegalStateException("tensor " + name + " is " + dtype + ", not F16");
         }
-        return known == SOME_NON_FINITE;
+        return f16Facts().zeroExponent;
+    }
+
+    private F16Facts f16Facts() {
+        F16Facts facts = f16Facts;
+        if (facts == null) {
+            facts = F16Facts.scan(data, rows, cols);
+            f16Facts = facts;
+        }
+        return facts;
     }
 
     /**

@@ -9,10 +9,6 @@ public final class WeightReader {
     public static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     public static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     public static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final long F16_EXPONENTS = 0x7C00_7C00_7C00_7C00L;
-    private static final long F16_EXPONENT_UNITS = 0x0400_0400_0400_0400L;
-    private static final long F16_BIT15 = 0x8000_8000_8000_8000L;
 
     private WeightReader() {
     }
@@ -40,24 +36,6 @@ public final class WeightReader {
         }
         int rounding = 0x7FFF + ((bits >>> 16) & 1);
         return (short) ((bits + rounding) >>> 16);
-    }
-
-    /**
-     * Whether any F16 value in {@code data} is infinite or NaN (exponent bits all ones). Reads four halves per
-     * step: adding one exponent unit to a half's exponent field carries into its bit 15 only when the field is
-     * all ones, and never into the next half.
-     */
-    public static boolean hasNonFiniteF16(MemorySegment data) {
-        long n = data.byteSize();
-        long tailStart = n - n % 8;
-        long flags = 0;
-        for (long o = 0; o < tailStart; o += 8) {
-            flags |= (data.get(I64, o) & F16_EXPONENTS) + F16_EXPONENT_UNITS;
-        }
-        for (long o = tailStart; o + 2 <= n; o += 2) {
-            flags |= (data.get(I16, o) & 0x7C00) + 0x0400;
-        }
-        return (flags & F16_BIT15) != 0;
     }
 
     /** Converts a whole (small) tensor to floats, e.g. layer-norm weights or time-mix vectors. */

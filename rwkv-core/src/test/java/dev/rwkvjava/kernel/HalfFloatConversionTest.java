@@ -87,4 +87,42 @@ class HalfFloatConversionTest {
             }
         }
     }
+
+    /**
+     * The F16 fast path, which reads halves raised and corrects the zero-exponent ones afterwards, over every
+     * finite pattern: row k holds finite pattern k in every column, and x is one-hot, so y[k] is the decoded
+     * pattern exactly. The hot column walks over all columns: every lane, even and odd, and the scalar tail.
+     */
+    @org.junit.jupiter.api.Test
+    void f16FastPathDecodesEveryFinitePatternInEveryColumn() {
+        Kernels panama = KernelTestSupport.panamaOrSkip();
+        final int cols = 67;
+        int[] finite = java.util.stream.IntStream.range(0, PATTERNS).filter(b -> (b & 0x7C00) != 0x7C00).toArray();
+        int rows = finite.length;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment seg = arena.allocate(2L * rows * cols);
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    seg.set(WeightReader.I16, 2L * ((long) r * cols + c), (short) finite[r]);
+                }
+            }
+            Matrix w = new Matrix("finite-patterns", seg, DType.F16, rows, cols);
+            // The conditions of the fast path: nothing infinite or NaN, and the zero-exponent halves listed.
+            org.assertj.core.api.Assertions.assertThat(w.hasNonFiniteHalves()).isFalse();
+            org.assertj.core.api.Assertions.assertThat(w.zeroExponentHalves()).isNotNull();
+            float[] y = new float[rows];
+            for (int hot = 0; hot < cols; hot++) {
+                float[] x = new float[cols];
+                x[hot] = 1f;
+                panama.matVec(w, x, 0, y, 0, 0, rows);
+                for (int r = 0; r < rows; r++) {
+                    float e = Float.float16ToFloat((short) finite[r]);
+                    if (e != y[r]) {
+                        fail("F16 0x" + Integer.toHexString(finite[r]) + " in column " + hot + ": expected " + e
+                                + " but was " + y[r]);
+                    }
+                }
+            }
+        }
+    }
 }

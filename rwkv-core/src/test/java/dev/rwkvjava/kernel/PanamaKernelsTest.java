@@ -14,6 +14,7 @@ import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
 
 import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.stream.IntStream;
@@ -330,6 +331,42 @@ class PanamaKernelsTest {
         }
         assertClose("matVec " + dtype + " " + rows + "x" + cols + " rows [" + rowStart + ", " + rowEnd + ")",
                 expected, actual, tol, 0, rows + 3);
+    }
+
+    /**
+     * F16 weights as small as trained ones (about 1 % of them subnormal halves) and some exact zeros, with the
+     * rows split as the worker pool splits them: the fast path's corrections of zero-exponent halves.
+     */
+    @Test
+    void f16MatVecSmallWeightsAndZeros() {
+        for (int[] shape : new int[][] {{13, 771}, {50, 257}, {9, 2 * 2048 + 35}}) {
+            int rows = shape[0];
+            int cols = shape[1];
+            SplittableRandom rnd = new SplittableRandom(rows + cols);
+            MemorySegment seg = arena.allocate(2L * rows * cols, 64);
+            int zeroExponent = 0;
+            for (long i = 0; i < (long) rows * cols; i++) {
+                float v = rnd.nextInt(40) == 0 ? (rnd.nextBoolean() ? 0f : -0f) : (float) (rnd.nextGaussian() * 0.005);
+                short h = Float.floatToFloat16(v);
+                zeroExponent += (h & 0x7C00) == 0 ? 1 : 0;
+                seg.set(dev.rwkvjava.tensor.WeightReader.I16, 2 * i, h);
+            }
+            Matrix w = new Matrix("small", seg, DType.F16, rows, cols);
+            assertThat(w.zeroExponentHalves().count()).isEqualTo(zeroExponent).isGreaterThan(rows * cols / 40);
+            float[] x = uniform(rnd, cols + 5, -1, 1);
+            for (int[] range : new int[][] {{0, rows}, {3, rows - 2}, {rows / 2, rows / 2 + 1}}) {
+                float[] expected = filled(rows + 3);
+                float[] actual = filled(rows + 3);
+                scalar.matVec(w, x, 5, expected, 3, range[0], range[1]);
+                panama.matVec(w, x, 5, actual, 3, range[0], range[1]);
+                float[] tol = new float[rows + 3];
+                for (int r = range[0]; r < range[1]; r++) {
+                    tol[3 + r] = sumTolerance(absDot(w, r, x, 5));
+                }
+                assertClose("matVec F16 small weights " + rows + "x" + cols + " rows [" + range[0] + ", " + range[1]
+                        + ")", expected, actual, tol, 0, rows + 3);
+            }
+        }
     }
 
     /**

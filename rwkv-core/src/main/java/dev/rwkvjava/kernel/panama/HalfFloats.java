@@ -10,7 +10,6 @@ import dev.rwkvjava.tensor.WeightReader;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -18,24 +17,32 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * F16 and BF16 bits to float32, a vector at a time, with integer operations only (the Vector API has no
- * half-float lane conversion). Both conversions are exact for all 65,536 inputs: F16 subnormals, infinities and
- * NaNs included; NaN payloads are kept.
+ * F16 and BF16 bits to float32, a vector at a time, with integer operations (the Vector API has no half-float
+ * lane conversion).
  *
  * <p>Two input forms exist. <em>Pairs</em>: an int lane holds two consecutive 16-bit values (one full-width load
  * covers 2 × LANES weights); the low halves are the even elements and the high halves the odd ones, so the caller
  * pairs them with x permuted into even/odd order. <em>Widened</em>: a half-width short load sign-extended into int
- * lanes, which keeps the natural element order (for converting rows into float arrays).
+ * lanes, which keeps the natural element order (for converting BF16 rows into float arrays).
+ *
+ * <p>F16 in pairs is read <em>raised</em>: the half's sign, exponent and mantissa moved into float position and the
+ * exponent field raised by 32, with no other arithmetic. Every half with a non-zero exponent field then reads as
+ * its value times 2^-80, a normal float. The obvious alternative, the half's value times 2^-112, is exact for
+ * subnormal halves too but makes them subnormal floats, and on Intel cores every vector operation that meets a
+ * subnormal input takes a slow microcode assist (seen: an F16 product with realistic weights, about 0.2 % of them
+ * subnormal, at 13 GB/s from the cache against 35 without them). A half whose exponent field is zero (zero or
+ * subnormal) reads as a wrong but known value, {@link #raisedF16Error} away from the right one; kernels correct
+ * those few afterwards (see Matrix.zeroExponentHalves).
  */
 final class HalfFloats {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     /** Sign in bit 31, exponent and mantissa of the half in bits 27..13: the float32 layout, bias still 15. */
     private static final int F16_POSITIONED = 0x8FFF_E000;
-    /** The half's exponent field all ones (infinity or NaN), in the positioned layout. */
-    private static final int F16_EXPONENT_ALL_ONES = 0x1F << 23;
-    /** 2^(127 - 15): moves the exponent bias from 15 to 127; the product is exact, subnormal halves included. */
-    private static final float F16_REBIAS = 0x1p112f;
+    /** 32 in the float exponent field (bit 28), which the positioned bits leave clear. */
+    private static final int F16_RAISE = 0x1000_0000;
+    /** A raised half is the half's value times this. */
+    static final float F16_RAISED_SCALE = 0x1p-80f;
 
     private HalfFloats() {
     }
@@ -59,43 +66,31 @@ final class HalfFloats {
         return IntVector.broadcast(species, F16_POSITIONED);
     }
 
-    /** F16 in the low half of each lane; {@code mask} from {@link #f16Mask}. */
-    static FloatVector f16Low(IntVector pairs, IntVector mask) {
-        return f16Positioned(f16LowPositioned(pairs, mask).reinterpretAsInts());
+    /** {@link #F16_RAISE} in every lane, for the F16 decoders below; a loop makes it once. */
+    static IntVector f16Raise(VectorSpecies<Integer> species) {
+        return IntVector.broadcast(species, F16_RAISE);
     }
 
-    /** F16 in the high half of each lane; {@code mask} from {@link #f16Mask}. */
-    static FloatVector f16High(IntVector pairs, IntVector mask) {
-        return f16Positioned(f16HighPositioned(pairs, mask).reinterpretAsInts());
-    }
-
-    /**
-     * The low halves moved into float position without rebiasing: each lane is the half's value times 2^-112
-     * (exact, subnormals included; an infinite or NaN half becomes a finite value of at least 2^-96).
-     */
-    static FloatVector f16LowPositioned(IntVector pairs, IntVector mask) {
+    /** The low halves of each lane, raised (see the class comment); {@code mask} and {@code raise} as made above. */
+    static FloatVector f16LowRaised(IntVector pairs, IntVector mask, IntVector raise) {
         // Shift the half to the top, then arithmetic-shift back by 3 so the sign stays in bit 31.
-        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(mask)
+        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(mask).or(raise)
                 .reinterpretAsFloats();
     }
 
-    /** {@link #f16LowPositioned} for the high halves. */
-    static FloatVector f16HighPositioned(IntVector pairs, IntVector mask) {
-        return pairs.lanewise(VectorOperators.ASHR, 3).and(mask).reinterpretAsFloats();
+    /** {@link #f16LowRaised} for the high halves. */
+    static FloatVector f16HighRaised(IntVector pairs, IntVector mask, IntVector raise) {
+        return pairs.lanewise(VectorOperators.ASHR, 3).and(mask).or(raise).reinterpretAsFloats();
     }
 
-    /** F16 sign-extended from 16 to 32 bits in each lane (bits 31..16 all equal the sign). */
-    static FloatVector f16Widened(IntVector widened) {
-        return f16Positioned(widened.lanewise(VectorOperators.LSHL, 13).lanewise(VectorOperators.AND, F16_POSITIONED));
-    }
-
-    private static FloatVector f16Positioned(IntVector positioned) {
-        IntVector rebiased = positioned.reinterpretAsFloats().mul(F16_REBIAS).reinterpretAsInts();
-        // Infinity and NaN (half exponent all ones): set the float exponent to all ones; the mantissa (NaN
-        // payload) is already in place.
-        VectorMask<Integer> infOrNan = positioned.lanewise(VectorOperators.AND, 0x7FFF_FFFF)
-                .compare(VectorOperators.GE, F16_EXPONENT_ALL_ONES);
-        return rebiased.lanewise(VectorOperators.OR, 0x7F80_0000, infOrNan).reinterpretAsFloats();
+    /**
+     * The right value minus the raised reading, in units of the half's value, for a half whose exponent field is
+     * zero: a subnormal or zero half of mantissa m reads as ±2^-15 · (1 + m/1024) where it is ±2^-24 · m.
+     * Exact in float.
+     */
+    static float raisedF16Error(short bits) {
+        float e = (bits & 0x3FF) * 0x1p-25f - 0x1p-15f;
+        return bits < 0 ? -e : e;
     }
 
     /** LANES 16-bit values at {@code byteOffset}, sign-extended into int lanes. */
@@ -142,12 +137,16 @@ final class HalfFloats {
         return bound;
     }
 
+    /**
+     * F16 one element at a time through Float.float16ToFloat, which C2 compiles to the CPU's conversion
+     * instruction and vectorises (a few hundredths of a nanosecond per element): exact for every half, and never
+     * a subnormal float on the way.
+     */
     private static int f16ToFloats(MemorySegment data, long index, float[] out, int outOff, int n) {
-        int bound = F.loopBound(n);
         long base = index * 2;
-        for (int i = 0; i < bound; i += LANES) {
-            f16Widened(loadWidened(data, base + 2L * i)).intoArray(out, outOff + i);
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = Float.float16ToFloat(data.get(WeightReader.I16, base + 2L * i));
         }
-        return bound;
+        return n;
     }
 }

@@ -5,6 +5,8 @@ import static dev.rwkvjava.kernel.panama.PanamaConstants.F;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.fma;
 
+import dev.rwkvjava.tensor.DType;
+import dev.rwkvjava.tensor.SparseHalves;
 import dev.rwkvjava.tensor.Matrix;
 import dev.rwkvjava.tensor.WeightReader;
 import jdk.incubator.vector.FloatVector;
@@ -33,6 +35,8 @@ final class MatVec {
     private static final int PAIR_STEP = 2 * HALF_LANES;
     /** x in even/odd order for the 16-bit paths, one per thread, grown on demand (never per call). */
     private static final ThreadLocal<float[][]> PERMUTED = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** A converted F16 row (see f16Converted), one per thread, grown on demand. */
+    private static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[1][0]);
 
     private MatVec() {
     }
@@ -184,47 +188,42 @@ final class MatVec {
     }
 
     /*
-     * The F16 fast path skips the exponent rebias. A half moved into float position (sign, 5-bit exponent and
-     * 10-bit mantissa at bits 31, 27..23 and 22..13) is the half's value times 2^-112, exactly, subnormal halves
-     * included. So each weight is used unscaled against x·2^64 (in the permuted copy), and the row's sum is
-     * multiplied by 2^48: powers of two, so every product and partial sum is the same number scaled, and the
-     * result equals the exactly decoded product (except in the far subnormal range, below 2^-78 of a sum,
-     * where the scaled sum keeps fewer bits). The shortcut would take an infinite or NaN half for a large finite
-     * weight, so a matrix holding one (scanned once, see Matrix.hasNonFiniteHalves) is decoded exactly, as is
-     * every matrix when |x| is too large to scale or x holds a NaN.
+     * F16 pairs are read raised (see HalfFloats): each weight with a non-zero exponent field as its value times
+     * 2^-80, against x·2^64 (in the permuted copy), and each row's sum is multiplied by 2^16. Powers of two, so
+     * every product and partial sum is the exact one scaled. The halves whose exponent field is zero (zeros and
+     * subnormals, a fraction of a percent of trained weights) read as wrong but known values: the matrix lists
+     * where they are (scanned once, see Matrix.zeroExponentHalves), and each row's sum then gets their errors
+     * times x added. A matrix with an infinite or NaN half, or with too many zero-exponent halves to list, is
+     * converted row by row instead, as is every matrix when |x| is too large to scale or x holds a NaN.
      */
     static void f16(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
-        MemorySegment data = w.data();
         int cols = w.cols();
         int bound = cols - cols % PAIR_STEP;
+        SparseHalves zeroExponent = w.hasNonFiniteHalves() ? null : w.zeroExponentHalves();
         // maxAbs is NaN when x holds a NaN, and the comparison then fails.
-        boolean scaled = maxAbs(x, xOff, bound) < F16_X_LIMIT && !w.hasNonFiniteHalves();
-        float[] xp = permute(x, xOff, bound, scaled ? F16_X_SCALE : 1f);
-        if (scaled) {
+        if (zeroExponent != null && maxAbs(x, xOff, bound) < F16_X_LIMIT) {
+            float[] xp = permute(x, xOff, bound, F16_X_SCALE);
             int half = (rowEnd - rowStart + 1) / 2;
-            f16PairsScaled(data, w.rowOffset(rowStart), w.rowOffset(rowEnd - half), 2L * cols, xp, bound, y,
+            f16PairsRaised(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), 2L * cols, xp, bound, y,
                     yOff + rowStart, yOff + rowEnd - half, half);
+            correctZeroExponentHalves(zeroExponent, x, xOff, y, yOff, rowStart, rowEnd, bound);
         } else {
-            for (int r = rowStart; r < rowEnd; r++) {
-                y[yOff + r] = f16RowExact(data, w.rowOffset(r), xp, bound);
-            }
+            f16Converted(w, x, xOff, y, yOff, rowStart, rowEnd, bound);
         }
         addTails(w, x, xOff, y, yOff, rowStart, rowEnd, bound);
     }
 
     /** x is scaled by this on the F16 fast path; the row sums are scaled back by {@link #F16_SUM_SCALE}. */
     private static final float F16_X_SCALE = 0x1p64f;
-    private static final float F16_SUM_SCALE = 0x1p48f;
-    /** Largest |x| the fast path takes: x · 2^64 and its products with finite weights (below 2^-96) stay finite. */
+    private static final float F16_SUM_SCALE = 1 / (F16_X_SCALE * HalfFloats.F16_RAISED_SCALE);
+    /** Largest |x| the fast path takes: x · 2^64 and its products with raised halves (below 2^-64) stay finite. */
     private static final float F16_X_LIMIT = 0x1p60f;
 
-    /**
-     * The two halves of {@link #f32Pairs} for F16 of finite halves, each read as its value × 2^-112, against
-     * x·2^64; the sums are scaled back by 2^48.
-     */
-    private static void f16PairsScaled(MemorySegment data, long b0, long b1, long rowBytes, float[] xp, int bound,
+    /** The two halves of {@link #f32Pairs} for F16 read raised, against x·2^64; the sums are scaled back. */
+    private static void f16PairsRaised(MemorySegment data, long b0, long b1, long rowBytes, float[] xp, int bound,
                                        float[] y, int y0, int y1, int count) {
         IntVector mask = HalfFloats.f16Mask(IH);
+        IntVector raise = HalfFloats.f16Raise(IH);
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
             FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
             FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
@@ -233,26 +232,45 @@ final class MatVec {
                 FloatVector xo = FloatVector.fromArray(FH, xp, c + HALF_LANES);
                 IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
                 IntVector p1 = IntVector.fromMemorySegment(IH, data, b1 + 2L * c, LE);
-                e0 = fma(HalfFloats.f16LowPositioned(p0, mask), xe, e0);
-                o0 = fma(HalfFloats.f16HighPositioned(p0, mask), xo, o0);
-                e1 = fma(HalfFloats.f16LowPositioned(p1, mask), xe, e1);
-                o1 = fma(HalfFloats.f16HighPositioned(p1, mask), xo, o1);
+                e0 = fmaH(HalfFloats.f16LowRaised(p0, mask, raise), xe, e0);
+                o0 = fmaH(HalfFloats.f16HighRaised(p0, mask, raise), xo, o0);
+                e1 = fmaH(HalfFloats.f16LowRaised(p1, mask, raise), xe, e1);
+                o1 = fmaH(HalfFloats.f16HighRaised(p1, mask, raise), xo, o1);
             }
             y[y0 + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) * F16_SUM_SCALE;
             y[y1 + r] = e1.add(o1).reduceLanes(VectorOperators.ADD) * F16_SUM_SCALE;
         }
     }
 
-    /** One row decoded exactly (a matrix with infinite or NaN halves, or x too large to scale). */
-    private static float f16RowExact(MemorySegment data, long b0, float[] xp, int bound) {
-        IntVector mask = HalfFloats.f16Mask(IH);
-        FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
-        for (int c = 0; c < bound; c += PAIR_STEP) {
-            IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
-            e0 = fma(HalfFloats.f16Low(p0, mask), FloatVector.fromArray(FH, xp, c), e0);
-            o0 = fma(HalfFloats.f16High(p0, mask), FloatVector.fromArray(FH, xp, c + HALF_LANES), o0);
+    /** Adds to each row's sum the errors of its listed halves (those before {@code bound}) times x. */
+    private static void correctZeroExponentHalves(SparseHalves listed, float[] x, int xOff, float[] y,
+                                                  int yOff, int rowStart, int rowEnd, int bound) {
+        for (int r = rowStart; r < rowEnd; r++) {
+            int end = listed.end(r);
+            int i = listed.start(r);
+            if (i == end) {
+                continue;
+            }
+            float s = 0;
+            for (int c; i < end && (c = listed.col(i)) < bound; i++) {
+                s += HalfFloats.raisedF16Error(listed.bits(i)) * x[xOff + c];
+            }
+            y[yOff + r] += s;
         }
-        return e0.add(o0).reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Each row converted to floats exactly, then summed in order (a rare path: see f16). */
+    private static void f16Converted(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd,
+                                     int bound) {
+        float[] row = scratch(bound);
+        for (int r = rowStart; r < rowEnd; r++) {
+            HalfFloats.toFloats(w.data(), DType.F16, (long) r * w.cols(), row, 0, bound);
+            float s = 0;
+            for (int c = 0; c < bound; c++) {
+                s += row[c] * x[xOff + c];
+            }
+            y[yOff + r] = s;
+        }
     }
 
     private static void addTails(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd,
@@ -289,12 +307,7 @@ final class MatVec {
      * pair loads deliver weights.
      */
     private static float[] permute(float[] x, int xOff, int bound, float scale) {
-        float[][] holder = PERMUTED.get();
-        float[] xp = holder[0];
-        if (xp.length < bound) {
-            xp = new float[Math.max(bound, 2 * xp.length)];
-            holder[0] = xp;
-        }
+        float[] xp = grown(PERMUTED.get(), bound);
         for (int c = 0; c < bound; c += PAIR_STEP) {
             for (int j = 0; j < HALF_LANES; j++) {
                 xp[c + j] = x[xOff + c + 2 * j] * scale;
@@ -302,5 +315,17 @@ final class MatVec {
             }
         }
         return xp;
+    }
+
+    private static float[] scratch(int n) {
+        return grown(ROW.get(), n);
+    }
+
+    /** holder[0], replaced by a larger array first if it is shorter than n. */
+    private static float[] grown(float[][] holder, int n) {
+        if (holder[0].length < n) {
+            holder[0] = new float[Math.max(n, 2 * holder[0].length)];
+        }
+        return holder[0];
     }
 }

@@ -84,8 +84,8 @@ final class HalfFloats {
     }
 
     /**
-     * The right value minus the raised reading, in units of the half's value, for a half whose exponent field is
-     * zero: a subnormal or zero half of mantissa m reads as ±2^-15 · (1 + m/1024) where it is ±2^-24 · m.
+     * For a half whose exponent field is zero, its value minus what its raised reading stands for (the reading
+     * times 2^80): a zero or subnormal half of mantissa m reads as ±2^-15 · (1 + m/1024) where it is ±2^-24 · m.
      * Exact in float.
      */
     static float raisedF16Error(short bits) {

@@ -6,8 +6,8 @@ import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.fma;
 
 import dev.rwkvjava.tensor.DType;
-import dev.rwkvjava.tensor.SparseHalves;
 import dev.rwkvjava.tensor.Matrix;
+import dev.rwkvjava.tensor.SparseHalves;
 import dev.rwkvjava.tensor.WeightReader;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -20,10 +20,11 @@ import java.nio.ByteOrder;
 
 /**
  * Matrix × vector, the decode hot loop. It is bound by memory bandwidth, so the aim is to keep the loads of
- * weight bytes flowing: one load per row per step and as few vector operations per loaded byte as
- * possible (each one waiting on a load holds a scheduler slot, and fewer loads then stay in flight). Every type
- * takes its range of rows as two halves side by side, so that a product reads its matrix as two long sequential
- * streams that share each load of x (see f32Pairs), on vectors of at most 256 bits.
+ * weight bytes flowing: a whole 64-byte line of each row per step where C2's inlining budget allows (F32 and
+ * BF16; F16, whose decoding costs more operations, takes half a line), and as few vector operations per loaded
+ * byte as possible (each one waiting on a load holds a scheduler slot, and fewer loads then stay in flight).
+ * Every type takes its range of rows as two halves side by side, so that a product reads its matrix as two long
+ * sequential streams that share each load of x (see f32Pairs), on vectors of at most 256 bits.
  */
 final class MatVec {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -180,8 +181,10 @@ final class MatVec {
     }
 
     /**
-     * acc + a · b for the 16-bit loops, whose vectors are all FH. The lanewise call here has a profile of its own,
-     * which sees one vector class, where the one inside FloatVector.fma sees every width the process uses.
+     * acc + a · b for the 16-bit loops, whose vectors are all FH. The lanewise call here has a type profile of its
+     * own, which sees one vector class; the one inside FloatVector.fma sees every width the process uses (FH and
+     * the full-width vectors of matMat), and C2 then parses both classes' code at each call, which took the BF16
+     * loop past its inlining budget after a prefill.
      */
     private static FloatVector fmaH(FloatVector a, FloatVector b, FloatVector acc) {
         return PanamaConstants.FMA ? a.lanewise(VectorOperators.FMA, b, acc) : a.mul(b).add(acc);
@@ -219,7 +222,11 @@ final class MatVec {
     /** Largest |x| the fast path takes: x · 2^64 and its products with raised halves (below 2^-64) stay finite. */
     private static final float F16_X_LIMIT = 0x1p60f;
 
-    /** The two halves of {@link #f32Pairs} for F16 read raised, against x·2^64; the sums are scaled back. */
+    /**
+     * The two halves of {@link #f32Pairs} for F16 read raised, against x·2^64; the sums are scaled back. Half a
+     * line of each row per step: a whole line, as in bf16Pairs, parses past C2's inlining budget once a prefill
+     * has run (KernelAllocationTest).
+     */
     private static void f16PairsRaised(MemorySegment data, long b0, long b1, long rowBytes, float[] xp, int bound,
                                        float[] y, int y0, int y1, int count) {
         IntVector mask = HalfFloats.f16Mask(IH);

@@ -3,7 +3,6 @@ package dev.rwkvjava.kernel.panama;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.BITS;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.F;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
-import static dev.rwkvjava.kernel.panama.PanamaConstants.fma;
 
 import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
@@ -93,17 +92,22 @@ final class MatVec {
                 // Offsets written as b0 + 4 * (c + k), not as one offset plus a constant: in that second form C2
                 // kept the segment bounds checks in the loop, which then streamed at half the speed.
                 FloatVector xl = FloatVector.fromArray(FS, x, xOff + c);
-                lo0 = fma(FloatVector.fromMemorySegment(FS, data, b0 + 4L * c, LE), xl, lo0);
-                lo1 = fma(FloatVector.fromMemorySegment(FS, data, b1 + 4L * c, LE), xl, lo1);
+                lo0 = fmaS(FloatVector.fromMemorySegment(FS, data, b0 + 4L * c, LE), xl, lo0);
+                lo1 = fmaS(FloatVector.fromMemorySegment(FS, data, b1 + 4L * c, LE), xl, lo1);
                 if (FS != F) {
                     FloatVector xh = FloatVector.fromArray(FS, x, xOff + c + SPLIT_LANES);
-                    hi0 = fma(FloatVector.fromMemorySegment(FS, data, b0 + 4L * (c + SPLIT_LANES), LE), xh, hi0);
-                    hi1 = fma(FloatVector.fromMemorySegment(FS, data, b1 + 4L * (c + SPLIT_LANES), LE), xh, hi1);
+                    hi0 = fmaS(FloatVector.fromMemorySegment(FS, data, b0 + 4L * (c + SPLIT_LANES), LE), xh, hi0);
+                    hi1 = fmaS(FloatVector.fromMemorySegment(FS, data, b1 + 4L * (c + SPLIT_LANES), LE), xh, hi1);
                 }
             }
             y[y0 + r] = f32Tail(data, b0, bound, cols, x, xOff, laneSum(lo0, hi0, laneSums));
             y[y1 + r] = f32Tail(data, b1, bound, cols, x, xOff, laneSum(lo1, hi1, laneSums));
         }
+    }
+
+    /** acc + a · b for the F32 loop, whose vectors are all FS: a call site of its own, as {@link #fmaH} explains. */
+    private static FloatVector fmaS(FloatVector a, FloatVector b, FloatVector acc) {
+        return PanamaConstants.FMA ? a.lanewise(VectorOperators.FMA, b, acc) : a.mul(b).add(acc);
     }
 
     /** The reduction of the F-wide accumulator whose lower and upper halves are lo and hi. */
@@ -183,9 +187,10 @@ final class MatVec {
 
     /**
      * acc + a · b for the 16-bit loops, whose vectors are all FH. The lanewise call here has a type profile of its
-     * own, which sees one vector class; the one inside FloatVector.fma sees every width the process uses (FH and
-     * the full-width vectors of matMat), and C2 then parses both classes' code at each call, which took the BF16
-     * loop past its inlining budget after a prefill.
+     * own, which sees one vector class; the one inside FloatVector.fma sees every width the process uses (FH, FS and
+     * the full-width vectors of matMat), and C2 then parses every class's code at each call: that took the BF16 loop
+     * past its inlining budget after a prefill, and matMat's tile after many F32 products. Each width keeps to its
+     * own helper (this one, {@link #fmaS}, and PanamaConstants.fma for the full width).
      */
     private static FloatVector fmaH(FloatVector a, FloatVector b, FloatVector acc) {
         return PanamaConstants.FMA ? a.lanewise(VectorOperators.FMA, b, acc) : a.mul(b).add(acc);

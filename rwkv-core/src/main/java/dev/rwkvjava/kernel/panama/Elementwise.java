@@ -5,6 +5,7 @@ import dev.rwkvjava.kernel.ScalarKernels;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.F;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.fma;
+import static dev.rwkvjava.kernel.panama.PanamaConstants.sumF;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -30,7 +31,7 @@ final class Elementwise {
         for (int bound = F.loopBound(n); i < bound; i += LANES) {
             s0 = fma(FloatVector.fromArray(F, a, aOff + i), FloatVector.fromArray(F, b, bOff + i), s0);
         }
-        float s = s0.add(s1).add(s2.add(s3)).reduceLanes(VectorOperators.ADD);
+        float s = sumF(s0.add(s1).add(s2.add(s3)));
         for (; i < n; i++) {
             s += a[aOff + i] * b[bOff + i];
         }
@@ -43,7 +44,7 @@ final class Elementwise {
         for (int bound = F.loopBound(n); i < bound; i += LANES) {
             acc = acc.add(FloatVector.fromArray(F, x, off + i));
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumF(acc);
         for (; i < n; i++) {
             s += x[off + i];
         }
@@ -58,7 +59,7 @@ final class Elementwise {
             FloatVector d = FloatVector.fromArray(F, x, off + i).sub(mean);
             acc = fma(d, d, acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = sumF(acc);
         for (; i < n; i++) {
             float d = x[off + i] - mean;
             s += d * d;

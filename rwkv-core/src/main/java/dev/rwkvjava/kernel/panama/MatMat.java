@@ -6,7 +6,6 @@ import static dev.rwkvjava.kernel.panama.PanamaConstants.fma;
 
 import dev.rwkvjava.tensor.Matrix;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Matrix × a chunk of activation rows (prefill), compute-bound. Weights are decoded once per call, a block of
@@ -21,9 +20,14 @@ import jdk.incubator.vector.VectorOperators;
 final class MatMat {
     /** Floats of decoded weights per block: 128 KB, well inside L2 next to the x rows being streamed. */
     private static final int BLOCK_FLOATS = 32 * 1024;
-    /** The front of scratch holds one tile's 12 sums on their way to y. */
+    /**
+     * The front of scratch holds the 12 accumulators (LANES floats each) of two tiles on their way to y: a tile's
+     * are summed while the next tile runs, once its stores have reached the cache. Summed at once, the loads met
+     * the wide stores still in flight, and the 4 × 3 tile ran 15-25 % slower.
+     */
     private static final int SUMS = 0;
-    private static final int TILE_AREA = 12;
+    private static final int TILE_SUMS = 12 * LANES;
+    private static final int TILE_AREA = 2 * TILE_SUMS;
 
     private MatMat() {
     }
@@ -59,19 +63,25 @@ final class MatMat {
             int t = 0;
             for (; t + 3 <= n; t += 3) {
                 for (int i = 0; i < grouped; i += 4) {
-                    tile4x3(scratch, TILE_AREA + i * cols, cols, x, xOff + t * xStride, xStride, scratch);
-                    for (int tt = 0; tt < 3; tt++) {
-                        int yi = yOff + (t + tt) * yStride + r0 + i;
-                        y[yi] = scratch[SUMS + 4 * tt];
-                        y[yi + 1] = scratch[SUMS + 4 * tt + 1];
-                        y[yi + 2] = scratch[SUMS + 4 * tt + 2];
-                        y[yi + 3] = scratch[SUMS + 4 * tt + 3];
+                    tile4x3(scratch, TILE_AREA + i * cols, cols, x, xOff + t * xStride, xStride, scratch,
+                            SUMS + ((i >> 2) & 1) * TILE_SUMS);
+                    if (i > 0) {
+                        finish4x3(scratch, i - 4, cols, x, xOff + t * xStride, xStride, y, yOff + t * yStride + r0, yStride);
                     }
+                }
+                if (grouped > 0) {
+                    finish4x3(scratch, grouped - 4, cols, x, xOff + t * xStride, xStride, y, yOff + t * yStride + r0, yStride);
                 }
             }
             for (; t < n; t++) {
+                int xt = xOff + t * xStride;
                 for (int i = 0; i < grouped; i += 4) {
-                    tile4x1(scratch, TILE_AREA + i * cols, cols, x, xOff + t * xStride, y, yOff + t * yStride + r0 + i);
+                    int wOff = TILE_AREA + i * cols;
+                    tile4x1(scratch, wOff, cols, x, xt, scratch);
+                    int yi = yOff + t * yStride + r0 + i;
+                    for (int rr = 0; rr < 4; rr++) {
+                        y[yi + rr] = finish(scratch, SUMS + rr * LANES, scratch, wOff + rr * cols, x, xt, cols);
+                    }
                 }
             }
             for (int i = grouped; i < rows; i++) {
@@ -82,8 +92,34 @@ final class MatMat {
         }
     }
 
-    /** The 12 dot products of 4 rows (consecutive in w) and 3 tokens into sums[SUMS + 4 · token + row]. */
-    private static void tile4x3(float[] w, int wOff, int cols, float[] x, int xOff, int xStride, float[] sums) {
+    /** The 12 sums of the tile of block rows i .. i + 3, from the buffer its accumulators went to. */
+    private static void finish4x3(float[] scratch, int i, int cols, float[] x, int xOff, int xStride, float[] y,
+                                  int yOff, int yStride) {
+        int sums = SUMS + ((i >> 2) & 1) * TILE_SUMS;
+        int wOff = TILE_AREA + i * cols;
+        for (int tt = 0; tt < 3; tt++) {
+            for (int rr = 0; rr < 4; rr++) {
+                y[yOff + tt * yStride + i + rr] = finish(scratch, sums + (4 * tt + rr) * LANES, scratch,
+                        wOff + rr * cols, x, xOff + tt * xStride, cols);
+            }
+        }
+    }
+
+    /**
+     * One sum of a tile: its accumulator (stored at {@code lanes[at ..]}) reduced by PanamaConstants.sumF, then the
+     * last columns, which fill no whole vector, one by one: the order of MatVec's F32 rows.
+     */
+    private static float finish(float[] lanes, int at, float[] w, int wRow, float[] x, int xRow, int cols) {
+        float s = PanamaConstants.sumF(FloatVector.fromArray(F, lanes, at));
+        for (int c = F.loopBound(cols); c < cols; c++) {
+            s += w[wRow + c] * x[xRow + c];
+        }
+        return s;
+    }
+
+    /** The accumulators of 4 rows (consecutive in w) and 3 tokens into sums[at + (4 · token + row) · LANES ..] (see finish). */
+    private static void tile4x3(float[] w, int wOff, int cols, float[] x, int xOff, int xStride, float[] sums,
+                                int at) {
         int w0 = wOff, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
         int x0 = xOff, x1 = x0 + xStride, x2 = x1 + xStride;
         FloatVector z = FloatVector.zero(F);
@@ -113,32 +149,24 @@ final class MatMat {
             a22 = fma(v2, u, a22);
             a32 = fma(v3, u, a32);
         }
-        // One reduction per sum. A pairwise tree of two-input permutes takes fewer operations, but costs C2 more
-        // nodes than the tile has to spare.
-        sums[SUMS] = a00.reduceLanes(VectorOperators.ADD);
-        sums[SUMS + 1] = a10.reduceLanes(VectorOperators.ADD);
-        sums[SUMS + 2] = a20.reduceLanes(VectorOperators.ADD);
-        sums[SUMS + 3] = a30.reduceLanes(VectorOperators.ADD);
-        sums[SUMS + 4] = a01.reduceLanes(VectorOperators.ADD);
-        sums[SUMS + 5] = a11.reduceLanes(VectorOperators.ADD);
-        sums[SUMS + 6] = a21.reduceLanes(VectorOperators.ADD);
-        sums[SUMS + 7] = a31.reduceLanes(VectorOperators.ADD);
-        sums[SUMS + 8] = a02.reduceLanes(VectorOperators.ADD);
-        sums[SUMS + 9] = a12.reduceLanes(VectorOperators.ADD);
-        sums[SUMS + 10] = a22.reduceLanes(VectorOperators.ADD);
-        sums[SUMS + 11] = a32.reduceLanes(VectorOperators.ADD);
-        for (int c = bound; c < cols; c++) {
-            for (int t = 0; t < 3; t++) {
-                float xc = x[xOff + t * xStride + c];
-                for (int r = 0; r < 4; r++) {
-                    sums[SUMS + 4 * t + r] += w[wOff + r * cols + c] * xc;
-                }
-            }
-        }
+        // The accumulators go to scratch as they are, and finish reduces them: twelve reductions here would take the
+        // tile past C2's node budget.
+        a00.intoArray(sums, at);
+        a10.intoArray(sums, at + LANES);
+        a20.intoArray(sums, at + 2 * LANES);
+        a30.intoArray(sums, at + 3 * LANES);
+        a01.intoArray(sums, at + 4 * LANES);
+        a11.intoArray(sums, at + 5 * LANES);
+        a21.intoArray(sums, at + 6 * LANES);
+        a31.intoArray(sums, at + 7 * LANES);
+        a02.intoArray(sums, at + 8 * LANES);
+        a12.intoArray(sums, at + 9 * LANES);
+        a22.intoArray(sums, at + 10 * LANES);
+        a32.intoArray(sums, at + 11 * LANES);
     }
 
-    /** y[i] for 4 rows and one token. */
-    private static void tile4x1(float[] w, int wOff, int cols, float[] x, int xOff, float[] y, int yOff) {
+    /** The accumulators of 4 rows and one token, into sums[SUMS + row · LANES ..] (see finish). */
+    private static void tile4x1(float[] w, int wOff, int cols, float[] x, int xOff, float[] sums) {
         int w0 = wOff, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
         FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
         int bound = F.loopBound(cols);
@@ -149,20 +177,9 @@ final class MatMat {
             a2 = fma(FloatVector.fromArray(F, w, w2 + c), u, a2);
             a3 = fma(FloatVector.fromArray(F, w, w3 + c), u, a3);
         }
-        float s0 = a0.reduceLanes(VectorOperators.ADD);
-        float s1 = a1.reduceLanes(VectorOperators.ADD);
-        float s2 = a2.reduceLanes(VectorOperators.ADD);
-        float s3 = a3.reduceLanes(VectorOperators.ADD);
-        for (int c = bound; c < cols; c++) {
-            float xc = x[xOff + c];
-            s0 += w[w0 + c] * xc;
-            s1 += w[w1 + c] * xc;
-            s2 += w[w2 + c] * xc;
-            s3 += w[w3 + c] * xc;
-        }
-        y[yOff] = s0;
-        y[yOff + 1] = s1;
-        y[yOff + 2] = s2;
-        y[yOff + 3] = s3;
+        a0.intoArray(sums, SUMS);
+        a1.intoArray(sums, SUMS + LANES);
+        a2.intoArray(sums, SUMS + 2 * LANES);
+        a3.intoArray(sums, SUMS + 3 * LANES);
     }
 }

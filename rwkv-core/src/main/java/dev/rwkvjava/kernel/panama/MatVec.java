@@ -54,15 +54,13 @@ final class MatVec {
     static void f32(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         int half = (rowEnd - rowStart + 1) / 2;
         f32Pairs(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.cols(), x, xOff, y, yOff + rowStart,
-                yOff + rowEnd - half, half, LANE_SUMS.get());
+                yOff + rowEnd - half, half);
     }
 
     /** The F32 loops' loads: half as wide as {@link PanamaConstants#F} (F itself at 128 bits). */
     private static final VectorSpecies<Float> FS = BITS >= 256
             ? VectorSpecies.of(float.class, VectorShape.forBitSize(BITS / 2)) : F;
     private static final int SPLIT_LANES = FS.length();
-    /** One F vector's lanes per thread, where the F32 loop's two half-width sums meet. */
-    private static final ThreadLocal<float[]> LANE_SUMS = ThreadLocal.withInitial(() -> new float[LANES]);
 
     /**
      * A range of rows as two halves side by side, {@code count} rows from byte b0 (sums to y[y0...]) and as many
@@ -82,7 +80,7 @@ final class MatVec {
      * 0.5-0.85.
      */
     private static void f32Pairs(MemorySegment data, long b0, long b1, int cols, float[] x, int xOff, float[] y,
-                                 int y0, int y1, int count, float[] laneSums) {
+                                 int y0, int y1, int count) {
         int bound = F.loopBound(cols);
         long rowBytes = 4L * cols;
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
@@ -100,8 +98,8 @@ final class MatVec {
                     hi1 = fmaS(FloatVector.fromMemorySegment(FS, data, b1 + 4L * (c + SPLIT_LANES), LE), xh, hi1);
                 }
             }
-            y[y0 + r] = f32Tail(data, b0, bound, cols, x, xOff, laneSum(lo0, hi0, laneSums));
-            y[y1 + r] = f32Tail(data, b1, bound, cols, x, xOff, laneSum(lo1, hi1, laneSums));
+            y[y0 + r] = f32Tail(data, b0, bound, cols, x, xOff, laneSum(lo0, hi0));
+            y[y1 + r] = f32Tail(data, b1, bound, cols, x, xOff, laneSum(lo1, hi1));
         }
     }
 
@@ -110,15 +108,30 @@ final class MatVec {
         return PanamaConstants.FMA ? a.lanewise(VectorOperators.FMA, b, acc) : a.mul(b).add(acc);
     }
 
-    /** The reduction of the F-wide accumulator whose lower and upper halves are lo and hi. */
-    private static float laneSum(FloatVector lo, FloatVector hi, float[] laneSums) {
-        if (FS == F) {
-            return lo.reduceLanes(VectorOperators.ADD);
-        }
-        lo.intoArray(laneSums, 0);
-        hi.intoArray(laneSums, SPLIT_LANES);
-        return FloatVector.fromArray(F, laneSums, 0).reduceLanes(VectorOperators.ADD);
+    /**
+     * The sum of the F-wide accumulator whose lower and upper halves are lo and hi, in PanamaConstants.sumF's order
+     * (lo + hi lane by lane, then the tree), as matMat sums its tiles.
+     */
+    private static float laneSum(FloatVector lo, FloatVector hi) {
+        return FS == F ? PanamaConstants.sumF(lo) : PanamaConstants.sumHalf(lo.add(hi));
     }
+
+    /**
+     * The sum of an FH vector's lanes in lane order, through {@code lanes}: in a fixed order, as
+     * PanamaConstants.sumF explains, and with fewer vector operations than its tree, which took the BF16 loop past
+     * C2's inlining budget.
+     */
+    private static float sumH(FloatVector v, float[] lanes) {
+        v.intoArray(lanes, 0);
+        float s = 0;
+        for (int i = 0; i < HALF_LANES; i++) {
+            s += lanes[i];
+        }
+        return s;
+    }
+
+    /** Room for one FH vector's lanes, one array per thread (see sumH). */
+    private static final ThreadLocal<float[]> LANES_H = ThreadLocal.withInitial(() -> new float[HALF_LANES]);
 
     /** s plus the products of columns from {@code from} on, one by one (F32 row at byte b). */
     private static float f32Tail(MemorySegment data, long b, int from, int cols, float[] x, int xOff, float s) {
@@ -159,6 +172,7 @@ final class MatVec {
      */
     private static void bf16Pairs(MemorySegment data, long b0, long b1, long rowBytes, float[] xp, int bound,
                                   float[] y, int y0, int y1, int count) {
+        float[] lanes = LANES_H.get();
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
             FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
             FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
@@ -180,8 +194,8 @@ final class MatVec {
                 e1 = fmaH(HalfFloats.bf16Low(p1), xe, e1);
                 o1 = fmaH(HalfFloats.bf16High(p1), xo, o1);
             }
-            y[y0 + r] = e0.add(o0).reduceLanes(VectorOperators.ADD);
-            y[y1 + r] = e1.add(o1).reduceLanes(VectorOperators.ADD);
+            y[y0 + r] = sumH(e0.add(o0), lanes);
+            y[y1 + r] = sumH(e1.add(o1), lanes);
         }
     }
 
@@ -244,6 +258,7 @@ final class MatVec {
                                        float[] y, int y0, int y1, int count) {
         IntVector mask = HalfFloats.f16Mask(IH);
         IntVector raise = HalfFloats.f16Raise(IH);
+        float[] lanes = LANES_H.get();
         long last = data.byteSize() - 1;
         int touched = 0;
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
@@ -261,8 +276,8 @@ final class MatVec {
                 e1 = fmaH(HalfFloats.f16LowRaised(p1, mask, raise), xe, e1);
                 o1 = fmaH(HalfFloats.f16HighRaised(p1, mask, raise), xo, o1);
             }
-            y[y0 + r] = e0.add(o0).reduceLanes(VectorOperators.ADD) * F16_SUM_SCALE;
-            y[y1 + r] = e1.add(o1).reduceLanes(VectorOperators.ADD) * F16_SUM_SCALE;
+            y[y0 + r] = sumH(e0.add(o0), lanes) * F16_SUM_SCALE;
+            y[y1 + r] = sumH(e1.add(o1), lanes) * F16_SUM_SCALE;
         }
         touchSink = touched;
     }

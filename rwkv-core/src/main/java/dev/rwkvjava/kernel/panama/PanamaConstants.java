@@ -3,6 +3,7 @@ package dev.rwkvjava.kernel.panama;
 import dev.rwkvjava.kernel.VmFlags;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 
@@ -28,6 +29,59 @@ final class PanamaConstants {
     static final boolean FMA = useFma();
 
     private PanamaConstants() {
+    }
+
+    /** Half of F (F itself at 128 bits). The narrower vectors of the kernels (MatVec's FS and FH) are F or this. */
+    static final VectorSpecies<Float> HALF_F = BITS >= 256
+            ? VectorSpecies.of(float.class, VectorShape.forBitSize(BITS / 2)) : F;
+
+    // Lane i with lane i ^ d, for the sums below (null where d is not below the lane count); constants, as C2
+    // wants its shuffles.
+    private static final VectorShuffle<Float> F_SWAP_8 = swap(F, 8);
+    private static final VectorShuffle<Float> F_SWAP_4 = swap(F, 4);
+    private static final VectorShuffle<Float> F_SWAP_2 = swap(F, 2);
+    private static final VectorShuffle<Float> F_SWAP_1 = swap(F, 1);
+    private static final int HALF_LANES = HALF_F.length();
+    private static final VectorShuffle<Float> H_SWAP_4 = swap(HALF_F, 4);
+    private static final VectorShuffle<Float> H_SWAP_2 = swap(HALF_F, 2);
+    private static final VectorShuffle<Float> H_SWAP_1 = swap(HALF_F, 1);
+
+    private static VectorShuffle<Float> swap(VectorSpecies<Float> species, int d) {
+        return d < species.length() ? VectorShuffle.fromOp(species, i -> i ^ d) : null;
+    }
+
+    /**
+     * The sum of an F vector's lanes (4 to 16 of them) as a fixed tree: each lane i plus lane i + LANES/2, then
+     * those sums likewise at half the distance, down to one. Kernels reduce with this, not with reduceLanes(ADD):
+     * the Vector API leaves the order of that sum to the implementation, and compiled code adds the lanes in
+     * another order than the interpreter, so a kernel's results changed in the last bits as the JIT warmed up, and
+     * from one run to the next (seen on AVX-512 and AVX2 alike: most sums of a product differed between its first
+     * call and its compiled calls). Lane shuffles and lane-wise adds give the same bits in every tier.
+     */
+    static float sumF(FloatVector v) {
+        if (LANES > 8) {
+            v = v.add(v.rearrange(F_SWAP_8));
+        }
+        if (LANES > 4) {
+            v = v.add(v.rearrange(F_SWAP_4));
+        }
+        v = v.add(v.rearrange(F_SWAP_2));
+        return v.add(v.rearrange(F_SWAP_1)).lane(0);
+    }
+
+    /**
+     * The sum of a HALF_F vector's lanes: the tree of {@link #sumF} after its first step, so that summing an F
+     * vector's two halves added lane by lane gives sumF's bits.
+     */
+    static float sumHalf(FloatVector v) {
+        if (HALF_F == F) {
+            return sumF(v);
+        }
+        if (HALF_LANES > 4) {
+            v = v.add(v.rearrange(H_SWAP_4));
+        }
+        v = v.add(v.rearrange(H_SWAP_2));
+        return v.add(v.rearrange(H_SWAP_1)).lane(0);
     }
 
     /** acc + a · b, fused when {@link #FMA} says the CPU has it. */

@@ -5,7 +5,6 @@ import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.fma;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * The per-head state updates of RWKV-7 ({@link #wkv7}) and RWKV-5/6 ({@link #wkv5}): the same arithmetic as the
@@ -38,7 +37,7 @@ final class Recurrence {
         for (int j = 0; j < bound; j += LANES) {
             d = fma(FloatVector.fromArray(F, s, row + j), load(kk, off + j), d);
         }
-        float dot = d.reduceLanes(VectorOperators.ADD);
+        float dot = PanamaConstants.sumF(d);
         for (int j = bound; j < n; j++) {
             dot += s[row + j] * kk[off + j];
         }
@@ -50,7 +49,7 @@ final class Recurrence {
             FloatVector x = update(FloatVector.fromArray(F, s, row + j), s, row + j, w, k, b, off + j, saV, vv);
             o = fma(x, load(r, off + j), o);
         }
-        float y = o.reduceLanes(VectorOperators.ADD);
+        float y = PanamaConstants.sumF(o);
         for (int j = bound; j < n; j++) {
             float x = s[row + j] * w[off + j] + sa * b[off + j] + vi * k[off + j];
             s[row + j] = x;

@@ -259,14 +259,20 @@ final class MatVec {
         IntVector mask = HalfFloats.f16Mask(IH);
         IntVector raise = HalfFloats.f16Raise(IH);
         float[] lanes = LANES_H.get();
-        long last = data.byteSize() - 1;
+        // Where each row's touching starts, capped so that the row's last touch (under 2 * bound bytes further)
+        // stays inside the segment: near its end the touches fall on bytes already read, which costs nothing.
+        // Capped once per row, not per touch: two operations fewer per step, and each step's operations are
+        // what limits how many lines are in flight (see above): 768 x 768 on one thread, 9.0-9.4 -> 9.7-9.8 GB/s.
+        long lastStart = data.byteSize() - 2L * bound;
         int touched = 0;
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
             FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
             FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
+            long t0 = Math.min(b0 + AHEAD, lastStart);
+            long t1 = Math.min(b1 + AHEAD, lastStart);
             for (int c = 0; c < bound; c += PAIR_STEP) {
-                touched += data.get(ValueLayout.JAVA_BYTE, Math.min(b0 + 2L * c + AHEAD, last));
-                touched += data.get(ValueLayout.JAVA_BYTE, Math.min(b1 + 2L * c + AHEAD, last));
+                touched += data.get(ValueLayout.JAVA_BYTE, t0 + 2L * c);
+                touched += data.get(ValueLayout.JAVA_BYTE, t1 + 2L * c);
                 FloatVector xe = FloatVector.fromArray(FH, xp, c);
                 FloatVector xo = FloatVector.fromArray(FH, xp, c + HALF_LANES);
                 IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);

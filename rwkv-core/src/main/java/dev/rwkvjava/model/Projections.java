@@ -100,18 +100,23 @@ public final class Projections implements WorkerPool.Task {
 
     /**
      * Cuts each job into row blocks of at least {@link #MIN_BLOCK_BYTES} of weights, at least one per worker and at
-     * most {@link #MAX_BLOCKS_PER_WORKER} per worker. Workers take blocks in turn as they finish: a worker that runs
-     * slower (its core shared with another process, say) takes fewer, where an even split would make the others wait
-     * (v4-169m decode on 2 threads of a shared virtual machine, alternating runs in a busy hour: F32 23.4-26.8 ms a
-     * token against 24.1-30.6 with an even split, F16 17.0-19.1 against 17.3-22.4; in quiet minutes the two are
-     * alike).
+     * most a few per worker. Workers take blocks in turn as they finish: a worker that runs slower (its core shared
+     * with another process, say) takes fewer, where an even split would make the others wait (v4-169m decode on 2
+     * threads of a shared virtual machine, alternating runs in a busy hour: F32 23.4-26.8 ms a token against
+     * 24.1-30.6 with an even split, F16 17.0-19.1 against 17.3-22.4).
+     *
+     * <p>A decode product (one row of activations) is bound by memory bandwidth and streams each block as two
+     * sequential runs of rows, which get slower the shorter they are, so it takes {@link #DECODE_BLOCKS_PER_WORKER}
+     * blocks a worker at most: v4-169m F16 decode, alternating runs, 16.0-17.3 ms a token against 17.2-17.9 with 8
+     * (F32 alike). Prefill is bound by arithmetic and takes up to {@link #PREFILL_BLOCKS_PER_WORKER}.
      */
     private void planBlocks(int workers) {
         firstBlock[0] = 0;
         for (int j = 0; j < jobs; j++) {
             Matrix m = w[j];
             long bytes = m.byteSize() * Math.max(1, n / 8);
-            int blocks = (int) Math.max(workers, Math.min((long) MAX_BLOCKS_PER_WORKER * workers, bytes / MIN_BLOCK_BYTES));
+            int perWorker = n == 1 ? DECODE_BLOCKS_PER_WORKER : PREFILL_BLOCKS_PER_WORKER;
+            int blocks = (int) Math.max(workers, Math.min((long) perWorker * workers, bytes / MIN_BLOCK_BYTES));
             // Whole groups of 4 rows, as matMat tiles them, so that only a matrix's last block ends in a partial
             // group: its leftover rows take another summation order and another code path, which the JIT would
             // otherwise meet in every block.
@@ -121,7 +126,8 @@ public final class Projections implements WorkerPool.Task {
     }
 
     private static final long MIN_BLOCK_BYTES = 128 * 1024;
-    private static final int MAX_BLOCKS_PER_WORKER = 8;
+    private static final int DECODE_BLOCKS_PER_WORKER = 2;
+    private static final int PREFILL_BLOCKS_PER_WORKER = 8;
 
     @Override
     public void run(int worker, int workers) {

@@ -44,6 +44,41 @@ public final class KernelTierMain {
                 }
             }
         }
+        float[] cold = reductions(k);
+        float[] compiled = cold;
+        for (int i = 0; i < 20_000; i++) {
+            compiled = reductions(k);
+        }
+        for (int i = 0; i < cold.length; i++) {
+            if (Float.floatToRawIntBits(cold[i]) != Float.floatToRawIntBits(compiled[i])) {
+                differ.append(" ").append(REDUCTIONS[i]);
+            }
+        }
         System.out.println(differ.isEmpty() ? "same" : "differ:" + differ);
+    }
+
+    private static final String[] REDUCTIONS = {"dot", "layerNorm", "groupNorm", "wkv7 output", "wkv7 state"};
+
+    /** One result of each element-wise kernel that sums across lanes, from the same seeded inputs every call. */
+    private static float[] reductions(Kernels k) {
+        SplittableRandom rnd = new SplittableRandom(9);
+        int n = 771;
+        float[] a = KernelTestSupport.uniform(rnd, n, -1, 1);
+        float[] b = KernelTestSupport.uniform(rnd, n, -1, 1);
+        float[] norm = new float[n];
+        float[] out = new float[5];
+        out[0] = k.dot(a, 0, b, 0, n);
+        k.layerNorm(a, 0, b, a, 1e-5f, norm, 0, n);
+        out[1] = norm[n / 2];
+        int head = 64;
+        k.groupNorm(a, 0, 3, b, a, 1e-5f, norm, 0, 3 * head);
+        out[2] = norm[head + 7];
+        float[] state = KernelTestSupport.uniform(rnd, head * head, -1, 1);
+        float[] w = KernelTestSupport.uniform(rnd, head, 0.5f, 1);
+        float[] y = new float[head];
+        k.wkv7(state, 0, a, w, b, a, b, a, 0, y, 0, head);
+        out[3] = y[head - 1];
+        out[4] = state[head * head / 2 + 3];
+        return out;
     }
 }

@@ -108,7 +108,8 @@ final class HalfFloats {
         // compiled with its helper calls left out of line, boxing a vector per step.
         int done = switch (dtype) {
             case F32 -> f32ToFloats(data, index, out, outOff, n);
-            case BF16 -> bf16ToFloats(data, index, out, outOff, n);
+            case BF16 -> PanamaConstants.BITS >= 256 ? bf16ToFloats(data, index, out, outOff, n)
+                    : bf16ToFloatsScalar(data, index, out, outOff, n);
             case F16 -> f16ToFloats(data, index, out, outOff, n);
             default -> throw new IllegalArgumentException("not a float weight type: " + dtype);
         };
@@ -127,6 +128,7 @@ final class HalfFloats {
         return bound;
     }
 
+    /** BF16 through {@link #loadWidened}: at 256 bits and more, where its half-width short vectors compile. */
     private static int bf16ToFloats(MemorySegment data, long index, float[] out, int outOff, int n) {
         int bound = F.loopBound(n);
         long base = index * 2;
@@ -135,6 +137,19 @@ final class HalfFloats {
                     .intoArray(out, outOff + i);
         }
         return bound;
+    }
+
+    /**
+     * BF16 one element at a time, for 128-bit vectors: loadWidened's would be 64-bit short vectors, which C2 does not
+     * compile on x86 without AVX (every vector was boxed, 37 KB allocated per 8-row product). C2 vectorises this loop
+     * itself; at 256 bits it ran prefill of 64 tokens 12-17 % slower than the widened loads, hence the split.
+     */
+    private static int bf16ToFloatsScalar(MemorySegment data, long index, float[] out, int outOff, int n) {
+        long base = index * 2;
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = Float.intBitsToFloat(data.get(WeightReader.I16, base + 2L * i) << 16);
+        }
+        return n;
     }
 
     /**

@@ -117,12 +117,13 @@ final class MatVec {
     }
 
     /**
-     * The sum of an FH vector's lanes in lane order, through {@code lanes}: in a fixed order, as
-     * PanamaConstants.sumF explains, and with fewer vector operations than its tree, which took the BF16 loop past
-     * C2's inlining budget.
+     * The sum of the FH vector that the caller stored at the front of {@code lanes}, in lane order: in a fixed
+     * order, as PanamaConstants.sumF explains, and with fewer vector operations than its tree, which took the BF16
+     * loop past C2's inlining budget. The caller stores the vector itself (intoArray is one of the Vector API's own
+     * methods, which C2 always inlines): near its node budget C2 declines to inline helpers such as this one, and a
+     * vector passed to a helper that is not inlined is boxed (seen with 128-bit vectors after a prefill).
      */
-    private static float sumH(FloatVector v, float[] lanes) {
-        v.intoArray(lanes, 0);
+    private static float sumStored(float[] lanes) {
         float s = 0;
         for (int i = 0; i < HALF_LANES; i++) {
             s += lanes[i];
@@ -130,7 +131,7 @@ final class MatVec {
         return s;
     }
 
-    /** Room for one FH vector's lanes, one array per thread (see sumH). */
+    /** Room for one FH vector's lanes, one array per thread (see sumStored). */
     private static final ThreadLocal<float[]> LANES_H = ThreadLocal.withInitial(() -> new float[HALF_LANES]);
 
     /** s plus the products of columns from {@code from} on, one by one (F32 row at byte b). */
@@ -194,8 +195,10 @@ final class MatVec {
                 e1 = fmaH(HalfFloats.bf16Low(p1), xe, e1);
                 o1 = fmaH(HalfFloats.bf16High(p1), xo, o1);
             }
-            y[y0 + r] = sumH(e0.add(o0), lanes);
-            y[y1 + r] = sumH(e1.add(o1), lanes);
+            e0.add(o0).intoArray(lanes, 0);
+            y[y0 + r] = sumStored(lanes);
+            e1.add(o1).intoArray(lanes, 0);
+            y[y1 + r] = sumStored(lanes);
         }
     }
 
@@ -284,8 +287,10 @@ final class MatVec {
                 e1 = fmaH(HalfFloats.f16LowRaised(p1, mask, raise), xe, e1);
                 o1 = fmaH(HalfFloats.f16HighRaised(p1, mask, raise), xo, o1);
             }
-            y[y0 + r] = sumH(e0.add(o0), lanes) * F16_SUM_SCALE;
-            y[y1 + r] = sumH(e1.add(o1), lanes) * F16_SUM_SCALE;
+            e0.add(o0).intoArray(lanes, 0);
+            y[y0 + r] = sumStored(lanes) * F16_SUM_SCALE;
+            e1.add(o1).intoArray(lanes, 0);
+            y[y1 + r] = sumStored(lanes) * F16_SUM_SCALE;
         }
         touchSink = touched;
     }

@@ -47,16 +47,6 @@ final class HalfFloats {
     private HalfFloats() {
     }
 
-    /** BF16 in the low half of each lane (the even elements of a pair load). */
-    static FloatVector bf16Low(IntVector pairs) {
-        return pairs.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-    }
-
-    /** BF16 in the high half of each lane (the odd elements of a pair load). */
-    static FloatVector bf16High(IntVector pairs) {
-        return pairs.lanewise(VectorOperators.AND, 0xFFFF_0000).reinterpretAsFloats();
-    }
-
     /**
      * {@link #F16_POSITIONED} in every lane, for the F16 decoders below; a loop makes it once. An AND with a vector
      * costs C2 fewer nodes than an AND with a scalar (which broadcasts it each time), and the F16 loops stay well

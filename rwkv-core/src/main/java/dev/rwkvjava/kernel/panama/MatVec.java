@@ -11,7 +11,6 @@ import dev.rwkvjava.tensor.WeightReader;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -58,8 +57,7 @@ final class MatVec {
     }
 
     /** The F32 loops' loads: half as wide as {@link PanamaConstants#F} (F itself at 128 bits). */
-    private static final VectorSpecies<Float> FS = BITS >= 256
-            ? VectorSpecies.of(float.class, VectorShape.forBitSize(BITS / 2)) : F;
+    private static final VectorSpecies<Float> FS = PanamaConstants.HALF_F;
     private static final int SPLIT_LANES = FS.length();
 
     /**

@@ -5,10 +5,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
-import dev.rwkvjava.tensor.WeightReader;
+import dev.rwkvjava.testutil.TestMatrices;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 
 /** Seeded data, weight matrices of each type, and float comparisons that report the worst element. */
@@ -52,17 +51,7 @@ final class KernelTestSupport {
 
     /** A rows × cols matrix of the given type with values uniform in [-1, 1), off-heap in arena. */
     static Matrix matrix(Arena arena, SplittableRandom rnd, DType dtype, int rows, int cols) {
-        MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes(), 64);
-        for (long i = 0; i < (long) rows * cols; i++) {
-            float v = (float) (2 * rnd.nextDouble() - 1);
-            switch (dtype) {
-                case F32 -> seg.set(WeightReader.F32, 4 * i, v);
-                case F16 -> seg.set(WeightReader.I16, 2 * i, Float.floatToFloat16(v));
-                case BF16 -> seg.set(WeightReader.I16, 2 * i, WeightReader.floatToBf16(v));
-                default -> throw new IllegalArgumentException(dtype.toString());
-            }
-        }
-        return new Matrix("w" + rows + "x" + cols + dtype, seg, dtype, rows, cols);
+        return TestMatrices.of(arena, dtype, rows, cols, () -> 2 * rnd.nextDouble() - 1);
     }
 
     /** Σ |w[r, c] · x[c]|: the scale of the rounding error of the dot product of row r with x. */

@@ -7,10 +7,9 @@ import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
-import dev.rwkvjava.tensor.WeightReader;
+import dev.rwkvjava.testutil.TestMatrices;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -33,7 +32,7 @@ class ProjectionsTest {
             for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16}) {
                 Matrix[] w = new Matrix[SHAPES.length];
                 for (int j = 0; j < w.length; j++) {
-                    w[j] = matrix(arena, rnd, dtype, SHAPES[j][0], SHAPES[j][1]);
+                    w[j] = TestMatrices.of(arena, dtype, SHAPES[j][0], SHAPES[j][1], () -> rnd.nextGaussian() * 0.05);
                 }
                 for (int n : new int[] {1, 5}) {
                     Projections batch = new Projections(kernels, pool, 3000);
@@ -63,19 +62,5 @@ class ProjectionsTest {
                 }
             }
         }
-    }
-
-    private static Matrix matrix(Arena arena, SplittableRandom rnd, DType dtype, int rows, int cols) {
-        MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes(), 64);
-        for (long i = 0; i < (long) rows * cols; i++) {
-            float v = (float) (rnd.nextGaussian() * 0.05);
-            switch (dtype) {
-                case F32 -> seg.set(WeightReader.F32, 4 * i, v);
-                case F16 -> seg.set(WeightReader.I16, 2 * i, Float.floatToFloat16(v));
-                case BF16 -> seg.set(WeightReader.I16, 2 * i, WeightReader.floatToBf16(v));
-                default -> throw new IllegalArgumentException(dtype.toString());
-            }
-        }
-        return new Matrix("w", seg, dtype, rows, cols);
     }
 }

@@ -45,12 +45,21 @@ public final class RwkvModel implements AutoCloseable {
     public record Options(int threads, int maxChunk, LoadMode loadMode) {
         public Options {
             Objects.requireNonNull(loadMode, "loadMode");
-            if (threads < 1) {
-                throw new IllegalArgumentException("threads must be >= 1, got " + threads);
+            if (threads < 1 || threads > maxThreads()) {
+                throw new IllegalArgumentException("threads must be between 1 and " + maxThreads() + " ("
+                        + THREADS_PER_PROCESSOR + " per processor), got " + threads);
             }
             if (maxChunk < 1) {
                 throw new IllegalArgumentException("maxChunk must be >= 1, got " + maxChunk);
             }
+        }
+
+        /** Workers allowed per available processor: more only slow the products down (and each is a thread). */
+        public static final int THREADS_PER_PROCESSOR = 8;
+
+        /** The most worker threads a model accepts on this machine. */
+        public static int maxThreads() {
+            return THREADS_PER_PROCESSOR * Runtime.getRuntime().availableProcessors();
         }
 
         public static Options defaults() {

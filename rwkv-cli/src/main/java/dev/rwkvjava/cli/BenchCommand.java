@@ -71,9 +71,6 @@ final class BenchCommand implements Callable<Integer> {
             description = "Prompt length for the prefill measurement (default ${DEFAULT-VALUE}).")
     int prompt;
 
-    @Option(names = {"-t", "--threads"}, paramLabel = "N", description = "Worker threads (default: all processors).")
-    Integer threads;
-
     @Mixin
     LoadOptions loading = new LoadOptions();
 
@@ -90,15 +87,12 @@ final class BenchCommand implements Callable<Integer> {
         if (tokens < 1 || prompt < 1) {
             throw new IllegalArgumentException("--tokens and --prompt must be at least 1");
         }
-        int nThreads = threads != null ? threads : Runtime.getRuntime().availableProcessors();
-        if (nThreads < 1) {
-            throw new IllegalArgumentException("--threads must be at least 1");
-        }
+        RwkvModel.Options options = loading.options();
         if (source.model != null) {
             if (dtypes != null) {
                 throw new IllegalArgumentException("--dtype applies to synthetic models only; a model file has its own types");
             }
-            run(source.model, source.model.getFileName().toString(), "file", nThreads);
+            run(source.model, source.model.getFileName().toString(), "file", options);
             return 0;
         }
         String name = source.synthetic != null ? source.synthetic : "v4-169m";
@@ -112,28 +106,48 @@ final class BenchCommand implements Callable<Integer> {
             types.add(t);
         }
         Path dir = Files.createTempDirectory("rwkv-bench");
+        // The generated models take hundreds of MB: removed when the bench ends, also when it is stopped (Ctrl-C).
+        Thread cleanUp = new Thread(() -> deleteTree(dir), "rwkv-bench-clean-up");
+        Runtime.getRuntime().addShutdownHook(cleanUp);
         try {
             for (DType t : types) {
                 Path file = dir.resolve(spec.name() + "-" + t.name().toLowerCase(Locale.ROOT) + ".safetensors");
                 progress("generating synthetic " + spec.name() + " (" + t + ") ...");
                 SyntheticModels.write(spec, t, seed, file);
                 try {
-                    run(file, spec.name(), t.name().toLowerCase(Locale.ROOT), nThreads);
+                    run(file, spec.name(), t.name().toLowerCase(Locale.ROOT), options);
                 } finally {
                     Files.deleteIfExists(file);
                 }
             }
         } finally {
-            Files.deleteIfExists(dir);
+            deleteTree(dir);
+            try {
+                Runtime.getRuntime().removeShutdownHook(cleanUp);
+            } catch (IllegalStateException shuttingDown) {
+                // The hook is running or about to: nothing left to do here.
+            }
         }
         return 0;
     }
 
-    private void run(Path file, String label, String dtypeLabel, int nThreads) throws IOException {
+    /** Deletes dir and what is in it (one level: the generated models and any partly written one). */
+    private static void deleteTree(Path dir) {
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            // Already gone, or not ours to delete: nothing to report at exit.
+        }
+    }
+
+    private void run(Path file, String label, String dtypeLabel, RwkvModel.Options options) throws IOException {
         MemoryStats.resetPeak();
         long t0 = System.nanoTime();
-        LoadMode loadMode = loading.loadMode();
-        RwkvModel.Options options = RwkvModel.Options.defaults().withThreads(nThreads).withLoadMode(loadMode);
+        LoadMode loadMode = options.loadMode();
+        int nThreads = options.threads();
         try (RwkvModel model = RwkvModel.load(file, options)) {
             double loadS = (System.nanoTime() - t0) / 1e9;
             ModelInfo info = model.info();

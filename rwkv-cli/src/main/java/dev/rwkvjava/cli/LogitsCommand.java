@@ -33,9 +33,6 @@ final class LogitsCommand implements Callable<Integer> {
             description = "token (one forward call per token) or sequence (one call for all). Default: ${DEFAULT-VALUE}.")
     Mode mode;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all processors).")
-    Integer threads;
-
     @Mixin
     LoadOptions loading = new LoadOptions();
 
@@ -44,10 +41,7 @@ final class LogitsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        RwkvModel.Options opts = RwkvModel.Options.defaults().withLoadMode(loading.loadMode());
-        if (threads != null) {
-            opts = opts.withThreads(threads);
-        }
+        RwkvModel.Options opts = loading.options();
         int[] tokens = tokenList.ids();
         try (RwkvModel m = RwkvModel.load(model, opts)) {
             int v = m.vocabSize();

@@ -26,9 +26,6 @@ final class ModelOptions {
                     + "vocabulary-256 models.")
     String tokenizer;
 
-    @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all processors).")
-    Integer threads;
-
     @Mixin
     LoadOptions loading = new LoadOptions();
 
@@ -48,13 +45,6 @@ final class ModelOptions {
     }
 
     TextGenerator load() {
-        RwkvModel.Options opts = RwkvModel.Options.defaults().withLoadMode(loading.loadMode());
-        if (threads != null) {
-            if (threads < 1) {
-                throw new IllegalArgumentException("--threads must be at least 1, got " + threads);
-            }
-            opts = opts.withThreads(threads);
-        }
-        return TextGenerator.load(model, tokenizer, hub(), opts, ProgressBar.stderr());
+        return TextGenerator.load(model, tokenizer, hub(), loading.options(), ProgressBar.stderr());
     }
 }

@@ -4,6 +4,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Makes {@code java -jar rwkv.jar} fast without flags: when the Vector API module is missing, the jar starts
@@ -16,6 +17,20 @@ final class Relauncher {
     private Relauncher() {
     }
 
+    /**
+     * Whether the JVM options open a listening socket (a debugger agent, a JMX port): a second JVM with the same
+     * options would fail to bind it, so such a JVM stays put and runs the scalar kernels (with the notice).
+     */
+    static boolean bindsASocket(List<String> jvmOptions) {
+        for (String o : jvmOptions) {
+            if (o.startsWith("-agentlib:jdwp") || o.startsWith("-Xrunjdwp")
+                    || o.startsWith("-Dcom.sun.management.jmxremote.port=")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Returns true when a child JVM ran the command (the caller must then exit with its code, done here). */
     static boolean relaunchWithVectorModuleIfNeeded(String[] args) {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
@@ -25,17 +40,16 @@ final class Relauncher {
             return false;
         }
         String classPath = System.getProperty("java.class.path");
-        if (classPath == null || classPath.isEmpty()) {
+        List<String> jvmOptions = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        if (classPath == null || classPath.isEmpty() || bindsASocket(jvmOptions)) {
             return false;
         }
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> cmd = new ArrayList<>();
         cmd.add(java.toString());
         cmd.add("--add-modules=jdk.incubator.vector");
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            // The launcher's own agent or module flags stay; a second --add-modules is harmless.
-            cmd.add(a);
-        }
+        // The user's options carry over (a second --add-modules is harmless).
+        cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(classPath);
         cmd.add(Main.class.getName());
@@ -44,7 +58,15 @@ final class Relauncher {
         pb.environment().put(GUARD, "1");
         try {
             Process p = pb.start();
-            Runtime.getRuntime().addShutdownHook(new Thread(p::destroy));
+            // Stopped (Ctrl-C), the child is stopped too, and waited for: its own clean-up ends before this JVM.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                p.destroy();
+                try {
+                    p.waitFor(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }));
             int code = p.waitFor();
             System.exit(code);
             return true;

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -119,6 +120,25 @@ class CliTest {
     }
 
     @Test
+    void threadCountsOutOfRangeAreRefusedBeforeLoading() {
+        Path model = data("models/tiny-rwkv-4v0-660K.f32.safetensors");
+        for (String n : new String[] {"0", "100000"}) {
+            for (String[] cmd : new String[][] {
+                    {"logits", "--model", model.toString(), "--tokens", "1", "--out", dir.resolve("o").toString()},
+                    {"bench", "--synthetic", "v4-tiny", "--tokens", "1", "--prompt", "1"},
+                    {"generate", "--model", model.toString(), "--prompt-ids", "1", "-n", "1"}}) {
+                List<String> args = new ArrayList<>(List.of(cmd));
+                args.addAll(List.of("--threads", n));
+                Result r = run(args.toArray(String[]::new));
+                assertThat(r.code()).as(cmd[0] + " --threads " + n).isEqualTo(1);
+                assertThat(r.err()).as(cmd[0]).contains("--threads must be between 1 and ").contains("got " + n)
+                        .doesNotContain("Exception");
+            }
+        }
+        assertThat(Files.exists(dir.resolve("o"))).isFalse();
+    }
+
+    @Test
     void benchJsonOnATinySyntheticModel() throws IOException {
         Result r = run("bench", "--synthetic", "v4-tiny", "--dtype", "f32,bf16", "--tokens", "4", "--prompt", "8",
                 "--threads", "2", "--json");
@@ -174,5 +194,62 @@ class CliTest {
         assertThat(p.exitValue()).as(err).isZero();
         assertThat(new ObjectMapper().readTree(out).get("n_layer").asInt()).isEqualTo(4);
         assertThat(err).contains("--add-modules jdk.incubator.vector");
+    }
+
+    @Test
+    void aDebuggerAgentStaysInTheFirstJvm() throws Exception {
+        // A relaunched JVM would try to bind the debugger's port a second time and fail.
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder pb = new ProcessBuilder(java.toString(),
+                "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,quiet=y,address=127.0.0.1:" + port,
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "info", "--json", "--model",
+                data("models/tiny-rwkv-4v0-660K.f32.safetensors").toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(err).isZero();
+        assertThat(new ObjectMapper().readTree(out).get("n_layer").asInt()).isEqualTo(4);
+        assertThat(err).contains("--add-modules jdk.incubator.vector");
+    }
+
+    @Test
+    void aStoppedBenchLeavesNoGeneratedModelBehind() throws Exception {
+        // Started without the module flag, so the stop goes through the relaunching JVM to the one that works.
+        Path tmp = Files.createDirectory(dir.resolve("tmp"));
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(java.toString(), "-Djava.io.tmpdir=" + tmp, "-cp",
+                System.getProperty("java.class.path"), Main.class.getName(), "bench", "--synthetic", "v4-169m",
+                "--dtype", "bf16", "--tokens", "1000000").redirectErrorStream(true)
+                .redirectOutput(dir.resolve("bench.log").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+        boolean generated = false;
+        while (!generated && p.isAlive() && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+            try (var dirs = Files.list(tmp)) {
+                for (Path d : dirs.toList()) {
+                    try (var files = Files.list(d)) {
+                        generated |= files.findAny().isPresent();
+                    }
+                }
+            }
+        }
+        assertThat(generated).as(Files.readString(dir.resolve("bench.log"))).isTrue();
+        p.destroy();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        try (var left = Files.list(tmp)) {
+            assertThat(left.toList()).as("left in java.io.tmpdir").isEmpty();
+        }
+    }
+
+    @Test
+    void socketOptionsAreRecognised() {
+        assertThat(Relauncher.bindsASocket(List.of("-Xmx1g", "-agentlib:jdwp=transport=dt_socket,server=y"))).isTrue();
+        assertThat(Relauncher.bindsASocket(List.of("-Dcom.sun.management.jmxremote.port=9010"))).isTrue();
+        assertThat(Relauncher.bindsASocket(List.of("-Xmx1g", "-XX:+UseParallelGC", "-javaagent:x.jar"))).isFalse();
     }
 }

@@ -18,6 +18,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Supplier;
 
 /**
@@ -118,7 +119,11 @@ public final class SafetensorsWriter {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            tmp = Files.createTempFile(parent, "." + path.getFileName() + ".", ".part");
+            // Created with the default permissions (the umask's), as any file the user writes; a temporary file
+            // would keep createTempFile's owner-only mode after the move.
+            tmp = parent.resolve("." + path.getFileName() + "."
+                    + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".part");
+            Files.createFile(tmp);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer head = ByteBuffer.allocate(8 + padded).order(ByteOrder.LITTLE_ENDIAN);
                 head.putLong(padded).put(json);

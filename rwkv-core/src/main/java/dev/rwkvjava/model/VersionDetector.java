@@ -27,6 +27,14 @@ public final class VersionDetector {
         }
         int vocab = toInt(t, emb, emb.dim(0));
         int c = toInt(t, emb, emb.dim(1));
+        // n_embd is read from the embedding; a second source catches a mis-shaped embedding here, where it can be
+        // named (otherwise every tensor sized by n_embd would be reported as wrong instead).
+        TensorInfo lnOut = t.find("ln_out.weight");
+        if (lnOut != null && lnOut.rank() == 1 && lnOut.dim(0) != c) {
+            throw new ModelFileException(t.path(), emb.name(), "shape " + emb.shapeString()
+                    + " where [vocab, n_embd] was expected, with n_embd = " + lnOut.dim(0) + " (the length of "
+                    + lnOut.name() + ")");
+        }
         int layers = countLayers(t);
         RwkvVersion version = classify(t);
         List<String> problems = new ArrayList<>();

@@ -18,6 +18,7 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 class SafetensorsFileTest {
     @TempDir
@@ -100,6 +101,35 @@ class SafetensorsFileTest {
         Path p = file("{\"a\": {\"dtype\": \"F32\", ", 0);
         assertThatThrownBy(() -> SafetensorsFile.open(p)).isInstanceOf(ModelFileException.class)
                 .hasMessageContaining("not valid JSON");
+    }
+
+    @Test
+    void textAfterTheHeaderObject() throws IOException {
+        Path p = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}} xyz", 4);
+        assertThatThrownBy(() -> SafetensorsFile.open(p)).isInstanceOf(ModelFileException.class)
+                .hasMessageContaining("not valid JSON").hasMessageContaining("xyz");
+    }
+
+    @Test
+    void spacesAfterTheHeaderObjectArePadding() throws IOException {
+        Path p = file("{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}     ", 4);
+        try (SafetensorsFile f = SafetensorsFile.open(p)) {
+            assertThat(f.find("a").shape()).containsExactly(1);
+        }
+    }
+
+    @Test
+    void writtenFilesTakeTheDefaultPermissions() throws IOException {
+        Path p = dir.resolve("perm.safetensors");
+        SafetensorsWriter.write(p, List.of(SafetensorsWriter.Entry.floats("a", new long[] {1}, new float[1])),
+                Map.of());
+        Path plain = Files.createFile(dir.resolve("plain"));
+        assumeTrue(Files.getFileStore(p).supportsFileAttributeView("posix"), "POSIX permissions");
+        assertThat(Files.getPosixFilePermissions(p)).isEqualTo(Files.getPosixFilePermissions(plain));
+        try (var names = Files.list(dir)) {
+            assertThat(names.map(n -> n.getFileName().toString())).containsExactlyInAnyOrder("perm.safetensors",
+                    "plain");
+        }
     }
 
     @Test

@@ -11,6 +11,8 @@ import dev.rwkvjava.testutil.Close;
 import dev.rwkvjava.testutil.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -93,12 +95,15 @@ class ModelLoadingTest {
                 .hasMessageContaining("blocks.1.att.key.weight").hasMessageContaining("missing");
     }
 
-    @Test
-    void wrongShapeIsNamed() throws IOException {
+    /** The transposed tensor, and it alone, is named (the embedding is where the dimensions are read from). */
+    @ParameterizedTest
+    @ValueSource(strings = {"blocks.2.ffn.value.weight", "emb.weight", "head.weight"})
+    void wrongShapeIsNamed(String tensor) throws IOException {
         Path broken = dir.resolve("shape.safetensors");
-        rewrite(TestData.modelOf(RANDOM), broken, UnaryOperator.identity(), "blocks.2.ffn.value.weight");
+        rewrite(TestData.modelOf(RANDOM), broken, UnaryOperator.identity(), tensor);
         assertThatThrownBy(() -> RwkvModel.load(broken)).isInstanceOf(ModelFileException.class)
-                .hasMessageContaining("blocks.2.ffn.value.weight").hasMessageContaining("shape");
+                .hasMessageContaining("'" + tensor + "'").hasMessageContaining("shape")
+                .hasMessageNotContaining("ln1.weight");
     }
 
     @Test

@@ -48,7 +48,7 @@ final class HalfFloats {
     }
 
     /**
-     * {@link #F16_POSITIONED} in every lane, for the F16 decoders below; a loop makes it once. An AND with a vector
+     * {@link #F16_POSITIONED} in every lane, for the F16 decoding in MatVec; a loop makes it once. An AND with a vector
      * costs C2 fewer nodes than an AND with a scalar (which broadcasts it each time), and the F16 loops stay well
      * within C2's inlining budget (past it, vector operations become calls on boxed vectors, 50x slower).
      */
@@ -56,21 +56,9 @@ final class HalfFloats {
         return IntVector.broadcast(species, F16_POSITIONED);
     }
 
-    /** {@link #F16_RAISE} in every lane, for the F16 decoders below; a loop makes it once. */
+    /** {@link #F16_RAISE} in every lane, for the F16 decoding in MatVec; a loop makes it once. */
     static IntVector f16Raise(VectorSpecies<Integer> species) {
         return IntVector.broadcast(species, F16_RAISE);
-    }
-
-    /** The low halves of each lane, raised (see the class comment); {@code mask} and {@code raise} as made above. */
-    static FloatVector f16LowRaised(IntVector pairs, IntVector mask, IntVector raise) {
-        // Shift the half to the top, then arithmetic-shift back by 3 so the sign stays in bit 31.
-        return pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 3).and(mask).or(raise)
-                .reinterpretAsFloats();
-    }
-
-    /** {@link #f16LowRaised} for the high halves. */
-    static FloatVector f16HighRaised(IntVector pairs, IntVector mask, IntVector raise) {
-        return pairs.lanewise(VectorOperators.ASHR, 3).and(mask).or(raise).reinterpretAsFloats();
     }
 
     /**

@@ -3,6 +3,8 @@ package dev.rwkvjava.kernel.panama;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.BITS;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.F;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 
 import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
@@ -22,8 +24,9 @@ import java.nio.ByteOrder;
  * weight bytes flowing: a whole 64-byte line of each row per step where C2's inlining budget allows (F32 and
  * BF16; F16, whose decoding costs more operations, takes half a line), and as few vector operations per loaded
  * byte as possible (each one waiting on a load holds a scheduler slot, and fewer loads then stay in flight).
- * Every type takes its range of rows as two halves side by side, so that a product reads its matrix as two long
- * sequential streams that share each load of x (see f32Pairs), on vectors of at most 256 bits.
+ * Every type takes its range of rows as parts side by side, so that a product reads its matrix as a few long
+ * sequential streams that share each load of x: two halves for F32 and BF16 (see f32Pairs), four quarters for
+ * F16, whose decoding takes more operations per byte (see f16QuartersRaised); on vectors of at most 256 bits.
  */
 final class MatVec {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -232,9 +235,7 @@ final class MatVec {
         // maxAbs is NaN when x holds a NaN, and the comparison then fails.
         if (zeroExponent != null && maxAbs(x, xOff, bound) < F16_X_LIMIT) {
             float[] xp = permute(x, xOff, bound, F16_X_SCALE);
-            int half = (rowEnd - rowStart + 1) / 2;
-            f16PairsRaised(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), 2L * cols, xp, bound, y,
-                    yOff + rowStart, yOff + rowEnd - half, half);
+            f16QuartersRaised(w.data(), 2L * cols, rowStart, rowEnd, xp, bound, y, yOff);
             correctZeroExponentHalves(zeroExponent, x, xOff, y, yOff, rowStart, rowEnd, bound);
         } else {
             f16Converted(w, x, xOff, y, yOff, rowStart, rowEnd, bound);
@@ -249,51 +250,89 @@ final class MatVec {
     private static final float F16_X_LIMIT = 0x1p60f;
 
     /**
-     * The two halves of {@link #f32Pairs} for F16 read raised, against x·2^64; the sums are scaled back. Half a
-     * line of each row per step: a whole line, as in bf16Pairs, takes C2 past its node count for inlining
-     * helpers such as fmaH (it then calls them on boxed vectors), and written out without helpers, so that it
-     * compiles, it streamed no faster (one thread, 9.2-9.9 GB/s against 9.5-10.2; the byte touched ahead, below,
-     * does for F16 what the whole line did for BF16).
+     * F16 rows read raised, against x·2^64; the sums are scaled back. The range is taken as four quarters side by
+     * side, four sequential streams that share each load of x (f32Pairs takes two halves): the decoding takes
+     * several operations per loaded vector, and while those wait on their load they fill the core's scheduler, so
+     * that a step's loads alone do not keep enough lines in flight; two more streams do. Measured in two JMH runs
+     * (Intel server core, 11 GB/s read bandwidth on one thread, 21 on two), 768-column rows: two halves streamed at
+     * 0.74-0.92 of read bandwidth (0.69-0.82 with AVX2 alone), four quarters at 0.83-0.95 (0.83-0.97); longer rows
+     * went from 0.90-1.02 to 1.05-1.13 (0.86-0.93 to 1.04-1.10). A range that four does not divide has overlapping
+     * quarters (a few rows computed twice, with the same sums); one of fewer than four rows, each of its rows up to
+     * four times.
      *
-     * <p>Each step also reads one byte {@link #AHEAD} bytes further along each stream. The decoding takes several
-     * operations per loaded vector, and while those wait on their load they fill the core's scheduler, so fewer
-     * loads are in flight than the memory latency needs; a plain byte load ahead, on which nothing waits, starts
-     * the line's transfer early. On an Intel server core (13 GB/s read bandwidth on one thread) this took 768-column
-     * rows from 0.71 to 0.82 of read bandwidth on one thread and from 0.62 to 0.74 on two, 3072 x 768 on two threads
-     * from 0.69 to 0.88. The BF16 loop, with fewer operations per load, measured no gain from it.
+     * <p>Half a line of each row per step: the step's operations are written out in the loop, the decoding
+     * included (see bf16Pairs for why), and longer steps would take C2 past its node budget. Each step also reads
+     * one byte {@link #AHEAD} bytes further along each stream: a plain load on which nothing waits, which starts
+     * the line's transfer early (with two streams it took 768-column rows from 0.62 to 0.74 of read bandwidth on
+     * two threads; the BF16 loop, with fewer operations per load, measured no gain from it).
      */
-    private static void f16PairsRaised(MemorySegment data, long b0, long b1, long rowBytes, float[] xp, int bound,
-                                       float[] y, int y0, int y1, int count) {
+    private static void f16QuartersRaised(MemorySegment data, long rowBytes, int rowStart, int rowEnd, float[] xp,
+                                          int bound, float[] y, int yOff) {
+        int count = (rowEnd - rowStart + 3) / 4;
+        int r1 = Math.min(rowStart + count, rowEnd - count);
+        int r2 = Math.min(rowStart + 2 * count, rowEnd - count);
+        int r3 = rowEnd - count;
+        long b0 = rowStart * rowBytes;
+        long b1 = r1 * rowBytes;
+        long b2 = r2 * rowBytes;
+        long b3 = r3 * rowBytes;
         IntVector mask = HalfFloats.f16Mask(IH);
         IntVector raise = HalfFloats.f16Raise(IH);
         float[] lanes = LANES_H.get();
         // Where each row's touching starts, capped so that the row's last touch (under 2 * bound bytes further)
         // stays inside the segment: near its end the touches fall on bytes already read, which costs nothing.
-        // Capped once per row, not per touch: two operations fewer per step, and each step's operations are
-        // what limits how many lines are in flight (see above): 768 x 768 on one thread, 9.0-9.4 -> 9.7-9.8 GB/s.
+        // Capped once per row, not per touch: fewer operations per step (with two streams, 768 x 768 on one
+        // thread went from 9.0-9.4 to 9.7-9.8 GB/s).
         long lastStart = data.byteSize() - 2L * bound;
         int touched = 0;
-        for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
+        for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes, b2 += rowBytes, b3 += rowBytes) {
             FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
             FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
+            FloatVector e2 = FloatVector.zero(FH), o2 = FloatVector.zero(FH);
+            FloatVector e3 = FloatVector.zero(FH), o3 = FloatVector.zero(FH);
             long t0 = Math.min(b0 + AHEAD, lastStart);
             long t1 = Math.min(b1 + AHEAD, lastStart);
+            long t2 = Math.min(b2 + AHEAD, lastStart);
+            long t3 = Math.min(b3 + AHEAD, lastStart);
             for (int c = 0; c < bound; c += PAIR_STEP) {
                 touched += data.get(ValueLayout.JAVA_BYTE, t0 + 2L * c);
                 touched += data.get(ValueLayout.JAVA_BYTE, t1 + 2L * c);
+                touched += data.get(ValueLayout.JAVA_BYTE, t2 + 2L * c);
+                touched += data.get(ValueLayout.JAVA_BYTE, t3 + 2L * c);
                 FloatVector xe = FloatVector.fromArray(FH, xp, c);
                 FloatVector xo = FloatVector.fromArray(FH, xp, c + HALF_LANES);
+                // Low halves: shifted to the top, then arithmetically back by 3 so that the sign stays in bit 31;
+                // high halves: only the arithmetic shift. Then the mask and the raise (see HalfFloats). The fused
+                // multiply-add is written out too: C2 refused to inline fmaH here (NodeCountInliningCutoff).
                 IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
                 IntVector p1 = IntVector.fromMemorySegment(IH, data, b1 + 2L * c, LE);
-                e0 = fmaH(HalfFloats.f16LowRaised(p0, mask, raise), xe, e0);
-                o0 = fmaH(HalfFloats.f16HighRaised(p0, mask, raise), xo, o0);
-                e1 = fmaH(HalfFloats.f16LowRaised(p1, mask, raise), xe, e1);
-                o1 = fmaH(HalfFloats.f16HighRaised(p1, mask, raise), xo, o1);
+                IntVector p2 = IntVector.fromMemorySegment(IH, data, b2 + 2L * c, LE);
+                IntVector p3 = IntVector.fromMemorySegment(IH, data, b3 + 2L * c, LE);
+                FloatVector w = p0.lanewise(LSHL, 16).lanewise(ASHR, 3).and(mask).or(raise).reinterpretAsFloats();
+                e0 = PanamaConstants.FMA ? w.lanewise(VectorOperators.FMA, xe, e0) : w.mul(xe).add(e0);
+                w = p0.lanewise(ASHR, 3).and(mask).or(raise).reinterpretAsFloats();
+                o0 = PanamaConstants.FMA ? w.lanewise(VectorOperators.FMA, xo, o0) : w.mul(xo).add(o0);
+                w = p1.lanewise(LSHL, 16).lanewise(ASHR, 3).and(mask).or(raise).reinterpretAsFloats();
+                e1 = PanamaConstants.FMA ? w.lanewise(VectorOperators.FMA, xe, e1) : w.mul(xe).add(e1);
+                w = p1.lanewise(ASHR, 3).and(mask).or(raise).reinterpretAsFloats();
+                o1 = PanamaConstants.FMA ? w.lanewise(VectorOperators.FMA, xo, o1) : w.mul(xo).add(o1);
+                w = p2.lanewise(LSHL, 16).lanewise(ASHR, 3).and(mask).or(raise).reinterpretAsFloats();
+                e2 = PanamaConstants.FMA ? w.lanewise(VectorOperators.FMA, xe, e2) : w.mul(xe).add(e2);
+                w = p2.lanewise(ASHR, 3).and(mask).or(raise).reinterpretAsFloats();
+                o2 = PanamaConstants.FMA ? w.lanewise(VectorOperators.FMA, xo, o2) : w.mul(xo).add(o2);
+                w = p3.lanewise(LSHL, 16).lanewise(ASHR, 3).and(mask).or(raise).reinterpretAsFloats();
+                e3 = PanamaConstants.FMA ? w.lanewise(VectorOperators.FMA, xe, e3) : w.mul(xe).add(e3);
+                w = p3.lanewise(ASHR, 3).and(mask).or(raise).reinterpretAsFloats();
+                o3 = PanamaConstants.FMA ? w.lanewise(VectorOperators.FMA, xo, o3) : w.mul(xo).add(o3);
             }
             e0.add(o0).intoArray(lanes, 0);
-            y[y0 + r] = sumStored(lanes) * F16_SUM_SCALE;
+            y[yOff + rowStart + r] = sumStored(lanes) * F16_SUM_SCALE;
             e1.add(o1).intoArray(lanes, 0);
-            y[y1 + r] = sumStored(lanes) * F16_SUM_SCALE;
+            y[yOff + r1 + r] = sumStored(lanes) * F16_SUM_SCALE;
+            e2.add(o2).intoArray(lanes, 0);
+            y[yOff + r2 + r] = sumStored(lanes) * F16_SUM_SCALE;
+            e3.add(o3).intoArray(lanes, 0);
+            y[yOff + r3 + r] = sumStored(lanes) * F16_SUM_SCALE;
         }
         touchSink = touched;
     }

@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -172,28 +173,9 @@ class CliTest {
     @Test
     void runsWithoutTheVectorModuleFlag() throws Exception {
         // A JVM started without --add-modules: the command must still work, relaunching itself with the flag.
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        List<String> cmd = new ArrayList<>(List.of(java.toString(), "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "info", "--json", "--model",
-                data("models/tiny-rwkv-4v0-660K.f32.safetensors").toString()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(false);
-        Process p = pb.start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(err).isZero();
-        assertThat(new ObjectMapper().readTree(out).get("n_layer").asInt()).isEqualTo(4);
-
+        forkedInfo(Map.of());
         // With relaunching turned off it runs on the scalar kernels and says so in one line.
-        pb = new ProcessBuilder(cmd);
-        pb.environment().put("RWKV_NO_RELAUNCH", "1");
-        p = pb.start();
-        out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(p.exitValue()).as(err).isZero();
-        assertThat(new ObjectMapper().readTree(out).get("n_layer").asInt()).isEqualTo(4);
-        assertThat(err).contains("--add-modules jdk.incubator.vector");
+        assertThat(forkedInfo(Map.of("RWKV_NO_RELAUNCH", "1"))).contains("--add-modules jdk.incubator.vector");
     }
 
     @Test
@@ -203,18 +185,30 @@ class CliTest {
         try (ServerSocket s = new ServerSocket(0)) {
             port = s.getLocalPort();
         }
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder pb = new ProcessBuilder(java.toString(),
-                "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,quiet=y,address=127.0.0.1:" + port,
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), "info", "--json", "--model",
-                data("models/tiny-rwkv-4v0-660K.f32.safetensors").toString());
+        String err = forkedInfo(Map.of(),
+                "-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,quiet=y,address=127.0.0.1:" + port);
+        assertThat(err).contains("--add-modules jdk.incubator.vector");
+    }
+
+    /**
+     * Runs {@code info --json} on the tiny model in a new JVM with the given options (and no module flag), checks
+     * that it succeeded with the right answer, and returns what it wrote to stderr.
+     */
+    private static String forkedInfo(Map<String, String> env, String... jvmOptions) throws Exception {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(List.of(jvmOptions));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "info", "--json",
+                "--model", data("models/tiny-rwkv-4v0-660K.f32.safetensors").toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd);
+        pb.environment().putAll(env);
         Process p = pb.start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(err).isZero();
         assertThat(new ObjectMapper().readTree(out).get("n_layer").asInt()).isEqualTo(4);
-        assertThat(err).contains("--add-modules jdk.incubator.vector");
+        return err;
     }
 
     @Test

@@ -55,7 +55,7 @@ public final class RwkvModel implements AutoCloseable {
         }
 
         /** Workers allowed per available processor: more only slow the products down (and each is a thread). */
-        public static final int THREADS_PER_PROCESSOR = 8;
+        private static final int THREADS_PER_PROCESSOR = 8;
 
         /** The most worker threads a model accepts on this machine. */
         public static int maxThreads() {

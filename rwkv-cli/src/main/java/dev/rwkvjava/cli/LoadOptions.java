@@ -19,16 +19,16 @@ final class LoadOptions {
         return noMmap ? LoadMode.READ : LoadMode.MAP;
     }
 
-    /** The model's load options, with --threads checked against the range the engine accepts. */
+    /** The model's load options; a thread count the engine refuses is reported as the --threads option's. */
     RwkvModel.Options options() {
         RwkvModel.Options opts = RwkvModel.Options.defaults().withLoadMode(loadMode());
         if (threads == null) {
             return opts;
         }
-        if (threads < 1 || threads > RwkvModel.Options.maxThreads()) {
-            throw new IllegalArgumentException("--threads must be between 1 and " + RwkvModel.Options.maxThreads()
-                    + " (" + RwkvModel.Options.THREADS_PER_PROCESSOR + " per processor), got " + threads);
+        try {
+            return opts.withThreads(threads);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--threads: " + e.getMessage(), e);
         }
-        return opts.withThreads(threads);
     }
 }

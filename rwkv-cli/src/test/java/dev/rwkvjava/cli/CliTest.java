@@ -132,7 +132,7 @@ class CliTest {
                 args.addAll(List.of("--threads", n));
                 Result r = run(args.toArray(String[]::new));
                 assertThat(r.code()).as(cmd[0] + " --threads " + n).isEqualTo(1);
-                assertThat(r.err()).as(cmd[0]).contains("--threads must be between 1 and ").contains("got " + n)
+                assertThat(r.err()).as(cmd[0]).contains("--threads: threads must be between 1 and ").contains("got " + n)
                         .doesNotContain("Exception");
             }
         }

@@ -101,6 +101,11 @@ class GenerateCommandTest {
             expected = readInts(f, "generated");
             modelFile = f.metadata().get("model");
         }
+        String format = CliTestData.formatOf(CliTestData.file(modelFile));
+        if (CliTestData.FORMATS_NOT_YET_READ.contains(format)) {
+            SKIPPED.add(folder + " (" + format + " format)");
+            Assumptions.abort(modelFile + ": the " + format + " format is not read yet");
+        }
         CliTest.Result r = run("generate", "--model", model(modelFile), "--prompt-ids", csv(prompt), "--ignore-eos",
                 "-n", Integer.toString(expected.length), "--json", "--threads", "2");
         Matcher m = UNSUPPORTED.matcher(r.err());
@@ -121,7 +126,7 @@ class GenerateCommandTest {
     @AfterAll
     static void listSkipped() {
         if (!SKIPPED.isEmpty()) {
-            System.out.println("GenerateCommandTest: skipped (RWKV version not supported yet): " + SKIPPED);
+            System.out.println("GenerateCommandTest: skipped (version or format not supported yet): " + SKIPPED);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.rwkvjava;
 
 import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.io.ModelFiles;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
 import dev.rwkvjava.kernel.KernelProvider;
@@ -10,6 +11,7 @@ import dev.rwkvjava.model.ForwardPass;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelLoader;
 import dev.rwkvjava.model.ModelTensors;
+import dev.rwkvjava.model.naming.CanonicalTensor;
 import dev.rwkvjava.state.State;
 
 import java.nio.file.Path;
@@ -83,36 +85,50 @@ public final class RwkvModel implements AutoCloseable {
     private final WorkerPool pool;
     private final ForwardPass pass;
     private final ModelInfo info;
+    private final List<CanonicalTensor> canonical;
     private final int vocab;
     /** Token mode's one-element input, reused so that decoding allocates nothing. */
     private final int[] oneToken = new int[1];
     private boolean closed;
 
-    private RwkvModel(TensorStore store, WorkerPool pool, ForwardPass pass, ModelInfo info) {
+    private RwkvModel(TensorStore store, WorkerPool pool, ForwardPass pass, List<CanonicalTensor> canonical,
+                      ModelInfo info) {
         this.store = store;
+        this.canonical = canonical;
         this.pool = pool;
         this.pass = pass;
         this.info = info;
         this.vocab = info.vocabSize();
     }
 
-    /** Loads a model file (or a directory holding one) with default options. */
+    /**
+     * Loads a model with default options: a weights file (safetensors, PyTorch {@code .pth} or
+     * {@code pytorch_model.bin}, GGUF, rwkv.cpp {@code .bin}; the format is read from the content) or a model folder
+     * (see {@link ModelFiles}).
+     */
     public static RwkvModel load(Path path) {
         return load(path, Options.defaults());
     }
 
+    /** Loads a weights file or a model folder. */
     public static RwkvModel load(Path path, Options options) {
         Objects.requireNonNull(path, "path");
+        return load(ModelFiles.of(path), options);
+    }
+
+    /** Loads a model whose files are already resolved. */
+    public static RwkvModel load(ModelFiles files, Options options) {
+        Objects.requireNonNull(files, "files");
         Objects.requireNonNull(options, "options");
-        Path file = ModelLoader.weightsFile(path);
-        TensorStore store = ModelLoader.openStore(file, options.loadMode());
+        TensorStore store = files.open(options.loadMode());
         WorkerPool pool = null;
         try {
             Kernels kernels = KernelProvider.get();
             pool = new WorkerPool(options.threads());
             ModelTensors tensors = new ModelTensors(store);
-            ForwardPass pass = ModelLoader.build(tensors, kernels, pool, options.maxChunk());
-            return new RwkvModel(store, pool, pass, describe(file, store, tensors, pass.config(), kernels, options));
+            ForwardPass pass = ModelLoader.build(tensors, files, kernels, pool, options.maxChunk());
+            return new RwkvModel(store, pool, pass, List.copyOf(tensors.tensors()),
+                    describe(files.weights(), store, tensors, pass.config(), kernels, options));
         } catch (RuntimeException | Error e) {
             if (pool != null) {
                 pool.close();
@@ -130,7 +146,7 @@ public final class RwkvModel implements AutoCloseable {
             dtypes.merge(t.dtype().name(), 1, Integer::sum);
             params += t.elementCount();
         }
-        return new ModelInfo(file, cfg.version(), tensors.naming(), cfg.nEmbd(), cfg.nLayer(), cfg.heads(),
+        return new ModelInfo(file, store.format().label(), cfg.version(), tensors.naming().label(), cfg.nEmbd(), cfg.nLayer(), cfg.heads(),
                 cfg.headSize(), cfg.vocabSize(), cfg.ffnSize(), Map.copyOf(dtypes), params, store.fileSize(),
                 kernels.name(), options.threads());
     }
@@ -143,9 +159,14 @@ public final class RwkvModel implements AutoCloseable {
         return vocab;
     }
 
-    /** Names, types and shapes of the file's tensors, in file order (for fingerprints and tools). */
+    /** Names, types and shapes of the file's tensors, in file order (for tools). */
     public List<TensorInfo> tensors() {
         return List.copyOf(store.tensors());
+    }
+
+    /** The model's tensors under their canonical (BlinkDL) names and shapes, whatever the file calls them. */
+    public List<CanonicalTensor> canonicalTensors() {
+        return canonical;
     }
 
     /** Wall time spent in matrix products since load; with a stopwatch around forward calls it tells how much

@@ -32,7 +32,8 @@ final class InfoCommand implements Callable<Integer> {
                 ObjectNode o = om.createObjectNode();
                 o.put("file", i.path().toString());
                 o.put("version", i.version().label());
-                o.put("naming", i.naming().label());
+                o.put("format", i.format());
+                o.put("naming", i.naming());
                 o.put("n_embd", i.nEmbd());
                 o.put("n_layer", i.nLayer());
                 o.put("n_head", i.heads());
@@ -47,7 +48,8 @@ final class InfoCommand implements Callable<Integer> {
             } else {
                 System.out.printf("file          %s%n", i.path());
                 System.out.printf("version       RWKV %s%n", i.version().label());
-                System.out.printf("naming        %s%n", i.naming().label());
+                System.out.printf("format        %s%n", i.format());
+                System.out.printf("naming        %s%n", i.naming());
                 System.out.printf("n_embd        %d%n", i.nEmbd());
                 System.out.printf("n_layer       %d%n", i.nLayer());
                 System.out.printf("heads         %s%n", i.heads() == 0 ? "none (RWKV-4 attention is per channel)"

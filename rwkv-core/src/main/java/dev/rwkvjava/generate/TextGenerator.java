@@ -48,12 +48,12 @@ public final class TextGenerator implements AutoCloseable {
     public static TextGenerator load(String model, String tokenizer, HubConfig hub, RwkvModel.Options options,
                                      DownloadProgress progress) {
         ResolvedModel r = ModelResolver.resolve(model, hub, progress != null ? progress : DownloadProgress.none());
-        RwkvModel m = RwkvModel.load(r.weights(), options);
+        RwkvModel m = RwkvModel.load(r.files(), options);
         try {
             if (tokenizer != null) {
                 return new TextGenerator(m, TokenizerLoader.load(tokenizer, m.vocabSize()), r, null);
             }
-            TokenizerLoader.Choice c = TokenizerLoader.forModel(r.directory() != null ? r.directory() : r.weights(),
+            TokenizerLoader.Choice c = TokenizerLoader.forModel(r.files().tokenizerSearchPath(),
                     m.vocabSize());
             return new TextGenerator(m, c.tokenizer(), r, c.problem());
         } catch (RuntimeException e) {

@@ -1,7 +1,7 @@
 package dev.rwkvjava.hub;
 
 import dev.rwkvjava.io.ModelFileException;
-import dev.rwkvjava.model.ModelLoader;
+import dev.rwkvjava.io.ModelFiles;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * Turns what a user passes as {@code --model} into files: a weights file, a folder in Hugging Face layout
@@ -32,10 +31,10 @@ public final class ModelResolver {
         }
         Path path = asPath(spec);
         if (path != null && Files.exists(path)) {
-            if (Files.isDirectory(path)) {
-                return fromDirectory(spec, path, null);
-            }
-            return new ResolvedModel(spec, path, null, null);
+            return new ResolvedModel(spec, ModelFiles.of(path), null);
+        }
+        if (path != null && looksLikeAPath(spec)) {
+            throw new ModelFileException(path, null, "no such file or directory");
         }
         String repo = spec;
         String revision = HubConfig.DEFAULT_REVISION;
@@ -66,29 +65,24 @@ public final class ModelResolver {
     }
 
     private static ResolvedModel fromDirectory(String spec, Path dir, String repo) {
-        Path weights;
-        try {
-            weights = ModelLoader.weightsFile(dir);
-        } catch (ModelFileException e) {
-            Path other = otherWeights(dir);
-            if (other != null) {
-                throw new ModelFileException(other, null, "this engine reads .safetensors weights; convert "
-                        + other.getFileName() + " to safetensors first");
-            }
-            throw e;
-        }
-        return new ResolvedModel(spec, weights, dir, repo);
+        return new ResolvedModel(spec, ModelFiles.of(dir), repo);
     }
 
-    private static Path otherWeights(Path dir) {
-        try (Stream<Path> s = Files.list(dir)) {
-            return s.filter(p -> {
-                String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-                return n.endsWith(".pth") || n.endsWith(".bin") || n.endsWith(".pt");
-            }).sorted().findFirst().orElse(null);
-        } catch (IOException e) {
-            return null;
+    /**
+     * Whether a name that is not on disk was meant as a local path rather than a hub id: it has a weights file's
+     * extension, starts like a path, or has more than one separator. Such a name is never sent to the network.
+     */
+    static boolean looksLikeAPath(String spec) {
+        String s = spec.toLowerCase(Locale.ROOT);
+        for (String ext : new String[] {".safetensors", ".pth", ".pt", ".bin", ".gguf", ".json"}) {
+            if (s.endsWith(ext)) {
+                return true;
+            }
         }
+        int at = s.indexOf('@');
+        String name = at >= 0 ? s.substring(0, at) : s;
+        return name.startsWith("/") || name.startsWith("./") || name.startsWith("../") || name.startsWith("~")
+                || name.endsWith("/") || name.chars().filter(ch -> ch == '/').count() > 1 || name.contains("\\");
     }
 
     private static Path asPath(String spec) {

@@ -272,6 +272,11 @@ public final class SafetensorsFile implements TensorStore {
     }
 
     @Override
+    public ModelFormat format() {
+        return ModelFormat.SAFETENSORS;
+    }
+
+    @Override
     public Path path() {
         return path;
     }

@@ -13,6 +13,9 @@ public interface TensorStore extends AutoCloseable {
 
     Path path();
 
+    /** The file format the tensors come from. */
+    ModelFormat format();
+
     /** All tensors, in file order. */
     Collection<TensorInfo> tensors();
 

@@ -3,39 +3,53 @@ package dev.rwkvjava.model;
 import dev.rwkvjava.io.ModelFileException;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
+import dev.rwkvjava.model.naming.CanonicalTensor;
+import dev.rwkvjava.model.naming.Layout;
+import dev.rwkvjava.model.naming.NamingFamily;
 import dev.rwkvjava.tensor.Matrix;
 import dev.rwkvjava.tensor.WeightReader;
 
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * A model file's tensors under their BlinkDL names, with typed getters that check shapes and fail with a
- * {@link ModelFileException} naming the tensor.
+ * A model file's tensors under their canonical BlinkDL names and shapes (through the file's {@link NamingFamily}),
+ * with typed getters that check shapes and fail with a {@link ModelFileException} naming the tensor. Matrices are
+ * used in place wherever the file's layout allows; the few tensors a family stores otherwise are converted at load.
  */
 public final class ModelTensors {
     private final TensorStore store;
-    private final Naming naming;
-    private final Map<String, TensorInfo> byName;
+    private final NamingFamily naming;
+    private final Map<String, CanonicalTensor> byName;
 
     public ModelTensors(TensorStore store) {
         this.store = store;
-        Map<String, TensorInfo> all = new LinkedHashMap<>();
-        for (TensorInfo t : store.tensors()) {
-            all.put(t.name(), t);
-        }
-        this.naming = Naming.of(all.keySet());
-        Map<String, TensorInfo> m = new LinkedHashMap<>();
-        for (TensorInfo t : all.values()) {
-            String c = naming.canonical(t.name());
-            if (c != null) {
-                m.put(c, t);
+        this.naming = NamingFamily.of(store);
+        Map<String, CanonicalTensor> m = new LinkedHashMap<>();
+        for (CanonicalTensor t : naming.canonical(store)) {
+            checkElementCount(t);
+            CanonicalTensor before = m.putIfAbsent(t.name(), t);
+            if (before != null) {
+                throw new ModelFileException(store.path(), t.stored().name(), "holds '" + t.name()
+                        + "', which '" + before.stored().name() + "' holds too");
             }
         }
         this.byName = Collections.unmodifiableMap(m);
+    }
+
+    private void checkElementCount(CanonicalTensor t) {
+        long stored = t.stored().elementCount();
+        long expected = t.layout() instanceof Layout.Part p ? stored / p.count() : stored;
+        if (t.elementCount() != expected || (t.layout() instanceof Layout.Part p2 && stored % p2.count() != 0)) {
+            throw new ModelFileException(store.path(), t.stored().name(), "shape " + t.stored().shapeString()
+                    + " cannot hold '" + t.name() + "' of shape " + t.shapeString());
+        }
     }
 
     public TensorStore store() {
@@ -46,13 +60,18 @@ public final class ModelTensors {
         return store.path();
     }
 
-    public Naming naming() {
+    public NamingFamily naming() {
         return naming;
     }
 
-    /** BlinkDL names of all tensors. */
+    /** Canonical names of all tensors. */
     public Set<String> names() {
         return byName.keySet();
+    }
+
+    /** All canonical tensors. */
+    public Collection<CanonicalTensor> tensors() {
+        return byName.values();
     }
 
     public boolean has(String name) {
@@ -60,30 +79,66 @@ public final class ModelTensors {
     }
 
     /** The tensor, or null. */
-    public TensorInfo find(String name) {
+    public CanonicalTensor find(String name) {
         return byName.get(name);
     }
 
     /** The tensor, or an error naming it as missing. */
-    public TensorInfo require(String name) {
-        TensorInfo t = byName.get(name);
+    public CanonicalTensor require(String name) {
+        CanonicalTensor t = byName.get(name);
         if (t == null) {
             throw new ModelFileException(store.path(), fileName(name), "required tensor is missing");
         }
-        if (!t.dtype().isWeightType()) {
-            throw new ModelFileException(store.path(), t.name(), "dtype " + t.dtype()
-                    + " is not supported for weights (F32, F16 or BF16)");
+        if (!t.stored().dtype().isWeightType()) {
+            throw new ModelFileException(store.path(), t.stored().name(), "dtype " + t.stored().dtype()
+                    + " is not supported for weights");
         }
         return t;
     }
 
-    /** A [rows, cols] weight matrix, read in place. */
+    /** A [rows, cols] weight matrix (W·x with x of length cols), in place where the file's layout allows. */
     public Matrix matrix(String name, long rows, long cols) {
-        TensorInfo t = require(name);
+        CanonicalTensor t = require(name);
         if (!t.hasShape(rows, cols)) {
             throw shapeError(t, "[" + rows + ", " + cols + "]");
         }
-        return new Matrix(t.name(), store.data(t), t.dtype(), (int) rows, (int) cols);
+        TensorInfo s = t.stored();
+        return switch (t.layout()) {
+            case Layout.Same same -> new Matrix(t.describe(), store.data(s), s.dtype(), (int) rows, (int) cols);
+            case Layout.Part p -> {
+                MemorySegment all = store.data(s);
+                long part = all.byteSize() / p.count();
+                yield new Matrix(t.describe(), all.asSlice(p.index() * part, part), s.dtype(), (int) rows, (int) cols);
+            }
+            // Small tensors only (no family stores a large matrix transposed): a one-time float copy.
+            default -> Matrix.ofFloats(t.describe(), values(t), (int) rows, (int) cols);
+        };
+    }
+
+    /**
+     * The matrix [cols, rows] that multiplies x of length rows, for a canonical tensor [rows, cols] that a
+     * model applies as {@code x @ W} (the low-rank factors). Files that store the factor transposed give it in
+     * place; otherwise it is transposed once into a float copy.
+     */
+    public Matrix transposedMatrix(String name, long rows, long cols) {
+        CanonicalTensor t = require(name);
+        if (!t.hasShape(rows, cols)) {
+            throw shapeError(t, "[" + rows + ", " + cols + "]");
+        }
+        if (t.layout() instanceof Layout.Transposed && t.stored().rank() == 2) {
+            TensorInfo s = t.stored();
+            return new Matrix(t.describe() + "ᵀ", store.data(s), s.dtype(), (int) cols, (int) rows);
+        }
+        float[] src = values(t);
+        float[] dst = new float[src.length];
+        int r = (int) rows;
+        int c = (int) cols;
+        for (int i = 0; i < r; i++) {
+            for (int j = 0; j < c; j++) {
+                dst[j * r + i] = src[i * c + j];
+            }
+        }
+        return Matrix.ofFloats(t.describe() + "ᵀ", dst, c, r);
     }
 
     /**
@@ -91,34 +146,68 @@ public final class ModelTensors {
      * (for example [C] or the time-mix form [1, 1, C]).
      */
     public float[] vector(String name, long n) {
-        TensorInfo t = require(name);
-        long[] shape = t.shape();
+        CanonicalTensor t = require(name);
         boolean ok = t.elementCount() == n;
-        for (long d : shape) {
+        for (long d : t.shape()) {
             ok &= d == n || d == 1;
         }
         if (!ok) {
             throw shapeError(t, "[" + n + "] (or [1, 1, " + n + "])");
         }
-        return WeightReader.toFloatArray(store.data(t), t.dtype());
+        return values(t);
     }
 
     /** A tensor of exactly the given shape, converted to float32 row-major. */
     public float[] floats(String name, long... shape) {
-        TensorInfo t = require(name);
+        CanonicalTensor t = require(name);
         if (!t.hasShape(shape)) {
-            throw shapeError(t, java.util.Arrays.toString(shape));
+            throw shapeError(t, Arrays.toString(shape));
         }
-        return WeightReader.toFloatArray(store.data(t), t.dtype());
+        return values(t);
     }
 
-    private ModelFileException shapeError(TensorInfo t, String expected) {
-        return new ModelFileException(store.path(), t.name(), "shape " + t.shapeString() + " where "
+    /** The canonical tensor's values, row-major, undoing the file's layout. */
+    private float[] values(CanonicalTensor t) {
+        TensorInfo s = t.stored();
+        MemorySegment data = store.data(s);
+        return switch (t.layout()) {
+            case Layout.Same same -> WeightReader.toFloatArray(data, s.dtype());
+            case Layout.Part p -> {
+                long part = data.byteSize() / p.count();
+                yield WeightReader.toFloatArray(data.asSlice(p.index() * part, part), s.dtype());
+            }
+            case Layout.Transposed tr -> {
+                float[] src = WeightReader.toFloatArray(data, s.dtype());
+                long[] shape = s.shape();
+                int a = (int) shape[shape.length - 2];
+                int b = (int) shape[shape.length - 1];
+                float[] dst = new float[src.length];
+                for (int base = 0; base < src.length; base += a * b) {
+                    for (int i = 0; i < a; i++) {
+                        for (int j = 0; j < b; j++) {
+                            dst[base + j * a + i] = src[base + i * b + j];
+                        }
+                    }
+                }
+                yield dst;
+            }
+            case Layout.Stored st -> {
+                float[] v = WeightReader.toFloatArray(data, s.dtype());
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = (float) st.form().invert(v[i]);
+                }
+                yield v;
+            }
+        };
+    }
+
+    private ModelFileException shapeError(CanonicalTensor t, String expected) {
+        return new ModelFileException(store.path(), t.describe(), "shape " + t.shapeString() + " where "
                 + expected + " was expected");
     }
 
     /** The name a canonical tensor has in the file (for messages). */
     private String fileName(String canonical) {
-        return naming == Naming.BLINKDL ? canonical : canonical + " (in " + naming.label() + " naming)";
+        return naming.label().equals("blinkdl") ? canonical : canonical + " (in " + naming.label() + " naming)";
     }
 }

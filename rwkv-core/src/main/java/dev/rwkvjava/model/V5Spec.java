@@ -1,6 +1,6 @@
 package dev.rwkvjava.model;
 
-import dev.rwkvjava.io.TensorInfo;
+import dev.rwkvjava.model.naming.CanonicalTensor;
 
 import java.util.List;
 
@@ -23,7 +23,7 @@ final class V5Spec {
     static Dims check(ModelTensors t, RwkvVersion version, int layers, int c, int vocab, List<String> problems) {
         VersionDetector.common(t, c, vocab, layers, problems);
         int ffn = ffnSize(t, problems);
-        TensorInfo decay = first(t, layers, "att.time_decay");
+        CanonicalTensor decay = first(t, layers, "att.time_decay");
         if (decay == null) {
             problems.add("tensor 'blocks.0.att.time_decay' is missing");
             return Dims.UNKNOWN;
@@ -90,7 +90,7 @@ final class V5Spec {
 
     /** The FFN width, from layer 0's key matrix [F, C]; 0 (and a problem) when that is missing. */
     static int ffnSize(ModelTensors t, List<String> problems) {
-        TensorInfo k = t.find("blocks.0.ffn.key.weight");
+        CanonicalTensor k = t.find("blocks.0.ffn.key.weight");
         if (k == null || k.rank() != 2) {
             problems.add(k == null ? "tensor 'blocks.0.ffn.key.weight' is missing"
                     : "tensor 'blocks.0.ffn.key.weight' has shape " + k.shapeString() + ", expected [F, C]");
@@ -100,9 +100,9 @@ final class V5Spec {
     }
 
     /** The tensor {@code blocks.i.<suffix>} of the first layer that has it, or null. */
-    static TensorInfo first(ModelTensors t, int layers, String suffix) {
+    static CanonicalTensor first(ModelTensors t, int layers, String suffix) {
         for (int i = 0; i < layers; i++) {
-            TensorInfo info = t.find("blocks." + i + "." + suffix);
+            CanonicalTensor info = t.find("blocks." + i + "." + suffix);
             if (info != null) {
                 return info;
             }

@@ -1,6 +1,6 @@
 package dev.rwkvjava.model;
 
-import dev.rwkvjava.io.TensorInfo;
+import dev.rwkvjava.model.naming.CanonicalTensor;
 
 import java.util.List;
 
@@ -20,9 +20,9 @@ final class V6Spec {
     static V5Spec.Dims check(ModelTensors t, int layers, int c, int vocab, List<String> problems) {
         VersionDetector.common(t, c, vocab, layers, problems);
         int ffn = V5Spec.ffnSize(t, problems);
-        TensorInfo bonus = V5Spec.first(t, layers, "att.time_faaaa");
-        TensorInfo maaW1 = t.find("blocks.0.att.time_maa_w1");
-        TensorInfo decayW1 = t.find("blocks.0.att.time_decay_w1");
+        CanonicalTensor bonus = V5Spec.first(t, layers, "att.time_faaaa");
+        CanonicalTensor maaW1 = t.find("blocks.0.att.time_maa_w1");
+        CanonicalTensor decayW1 = t.find("blocks.0.att.time_decay_w1");
         if (bonus == null || bonus.rank() != 2 || bonus.dim(0) * bonus.dim(1) != c) {
             problems.add(bonus == null ? "tensor 'blocks.0.att.time_faaaa' is missing" : "tensor '" + bonus.name()
                     + "' has shape " + bonus.shapeString() + ", expected [H, N] with H·N = " + c);

@@ -1,6 +1,6 @@
 package dev.rwkvjava.model;
 
-import dev.rwkvjava.io.TensorInfo;
+import dev.rwkvjava.model.naming.CanonicalTensor;
 
 import java.util.List;
 
@@ -40,13 +40,13 @@ public final class V7Spec {
     /** Checks every tensor of the version, appending a problem per missing or mis-shaped one. */
     static Dims check(ModelTensors t, RwkvVersion version, int layers, int c, int vocab, List<String> problems) {
         VersionDetector.common(t, c, vocab, layers, problems);
-        TensorInfo key = t.find("blocks.0.ffn.key.weight");
+        CanonicalTensor key = t.find("blocks.0.ffn.key.weight");
         int ffn = key == null || key.rank() != 2 ? 0 : (int) key.dim(0);
         if (ffn <= 0) {
             problems.add("tensor 'blocks.0.ffn.key.weight' is missing or not [ffn, " + c + "]");
         }
         Dims d = new Dims(ffn, 0, 0);
-        TensorInfo rk = t.find("blocks.0.att.r_k");
+        CanonicalTensor rk = t.find("blocks.0.att.r_k");
         if (rk == null) {
             problems.add("tensor 'blocks.0.att.r_k' is missing");
         } else if (rk.rank() != 2 || rk.dim(0) * rk.dim(1) != c) {
@@ -91,7 +91,7 @@ public final class V7Spec {
 
     /** A low-rank pair {@code prefix1} [C, D] and {@code prefix2} [D, C], D read from the first. */
     private static void lora(ModelTensors t, String prefix, int c, List<String> problems) {
-        TensorInfo down = t.find(prefix + "1");
+        CanonicalTensor down = t.find(prefix + "1");
         if (down == null || down.rank() != 2 || down.dim(0) != c) {
             problems.add("tensor '" + prefix + "1' is " + (down == null ? "missing" : "of shape " + down.shapeString())
                     + ", expected [" + c + ", rank]");

@@ -1,7 +1,7 @@
 package dev.rwkvjava.model;
 
 import dev.rwkvjava.io.ModelFileException;
-import dev.rwkvjava.io.TensorInfo;
+import dev.rwkvjava.model.naming.CanonicalTensor;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,7 +21,7 @@ public final class VersionDetector {
 
     /** Detects the version and dimensions, or throws naming what is missing or mis-shaped. */
     public static ModelConfig detect(ModelTensors t, float layerNormEps) {
-        TensorInfo emb = t.require("emb.weight");
+        CanonicalTensor emb = t.require("emb.weight");
         if (emb.rank() != 2) {
             throw new ModelFileException(t.path(), emb.name(), "shape " + emb.shapeString() + " where [vocab, n_embd] was expected");
         }
@@ -29,7 +29,7 @@ public final class VersionDetector {
         int c = toInt(t, emb, emb.dim(1));
         // n_embd is read from the embedding; a second source catches a mis-shaped embedding here, where it can be
         // named (otherwise every tensor sized by n_embd would be reported as wrong instead).
-        TensorInfo lnOut = t.find("ln_out.weight");
+        CanonicalTensor lnOut = t.find("ln_out.weight");
         if (lnOut != null && lnOut.rank() == 1 && lnOut.dim(0) != c) {
             throw new ModelFileException(t.path(), emb.name(), "shape " + emb.shapeString()
                     + " where [vocab, n_embd] was expected, with n_embd = " + lnOut.dim(0) + " (the length of "
@@ -43,7 +43,7 @@ public final class VersionDetector {
         int headSize = 0;
         switch (version) {
             case V4 -> {
-                TensorInfo k = t.find("blocks.0.ffn.key.weight");
+                CanonicalTensor k = t.find("blocks.0.ffn.key.weight");
                 ffn = k == null ? 0 : (int) k.dim(0);
                 V4Spec.check(t, layers, c, vocab, ffn, problems);
             }
@@ -126,7 +126,7 @@ public final class VersionDetector {
         return max + 1;
     }
 
-    static int toInt(ModelTensors t, TensorInfo info, long v) {
+    static int toInt(ModelTensors t, CanonicalTensor info, long v) {
         if (v <= 0 || v > Integer.MAX_VALUE / 16) {
             throw new ModelFileException(t.path(), info.name(), "dimension " + v + " is out of range");
         }
@@ -135,7 +135,7 @@ public final class VersionDetector {
 
     /** Appends a problem when the tensor is missing or has another shape. */
     static void expect(ModelTensors t, String name, List<String> problems, long... shape) {
-        TensorInfo info = t.find(name);
+        CanonicalTensor info = t.find(name);
         if (info == null) {
             problems.add("tensor '" + name + "' is missing");
         } else if (!shapeMatches(info, shape)) {
@@ -145,7 +145,7 @@ public final class VersionDetector {
     }
 
     /** Vectors may be stored flat [n] or as [1, 1, n]. */
-    private static boolean shapeMatches(TensorInfo info, long[] shape) {
+    private static boolean shapeMatches(CanonicalTensor info, long[] shape) {
         if (info.hasShape(shape)) {
             return true;
         }

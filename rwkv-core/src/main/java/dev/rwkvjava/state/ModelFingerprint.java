@@ -2,7 +2,7 @@ package dev.rwkvjava.state;
 
 import dev.rwkvjava.ModelInfo;
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.TensorInfo;
+import dev.rwkvjava.model.naming.CanonicalTensor;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -30,16 +30,13 @@ public record ModelFingerprint(String version, int nEmbd, int nLayer, int heads,
     public static ModelFingerprint of(RwkvModel model) {
         ModelInfo info = model.info();
         return new ModelFingerprint(info.version().label(), info.nEmbd(), info.nLayer(), info.heads(),
-                info.headSize(), info.vocabSize(), hash(info, model.tensors()));
+                info.headSize(), info.vocabSize(), hash(model.canonicalTensors()));
     }
 
-    private static String hash(ModelInfo info, List<TensorInfo> tensors) {
+    private static String hash(List<CanonicalTensor> tensors) {
         TreeMap<String, String> lines = new TreeMap<>();
-        for (TensorInfo t : tensors) {
-            String name = info.naming().canonical(t.name());
-            if (name == null) {
-                continue;
-            }
+        for (CanonicalTensor t : tensors) {
+            String name = t.name();
             StringBuilder shape = new StringBuilder();
             for (long d : t.shape()) {
                 if (d != 1) {

@@ -32,7 +32,7 @@ final class DeepEmbedGate {
             int c = cfg.nEmbd();
             int f = cfg.ffnSize();
             return new Weights(t.matrix(p + "s_emb.weight", cfg.vocabSize(), RR), t.matrix(p + "s_emb_x.weight", RR, c),
-                    V7Weights.transposed(t, p + "s1", c, R), V7Weights.transposed(t, p + "s2", R, f),
+                    t.transposedMatrix(p + "s1", c, R), t.transposedMatrix(p + "s2", R, f),
                     t.vector(p + "s0", f));
         }
     }

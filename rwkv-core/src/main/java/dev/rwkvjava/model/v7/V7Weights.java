@@ -9,9 +9,9 @@ import dev.rwkvjava.model.RwkvVersion;
 import dev.rwkvjava.tensor.Matrix;
 
 /**
- * The tensors of an RWKV-7 model, typed and shape-checked. Large matrices stay in the mapped file; the small
- * low-rank ones, stored [in, out] in the file, are transposed once into heap matrices [out, in] so that every
- * product is an ordinary W·x.
+ * The tensors of an RWKV-7 model, typed and shape-checked. Matrices stay in the mapped file; the small low-rank
+ * ones, [in, out] in BlinkDL's layout, are used as W·x matrices [out, in]: in place when the file stores them so,
+ * else transposed once at load.
  */
 record V7Weights(Embedding embedding, Layer[] layers, OutputHead head) {
 
@@ -68,21 +68,9 @@ record V7Weights(Embedding embedding, Layer[] layers, OutputHead head) {
         return m;
     }
 
-    /** {@code prefix1} [C, D] and {@code prefix2} [D, C] from the file, as W·x matrices [D, C] and [C, D]. */
+    /** {@code prefix1} [C, D] and {@code prefix2} [D, C] (applied as x·W), as W·x matrices [D, C] and [C, D]. */
     private static Lora lora(ModelTensors t, String prefix, int c) {
         int d = (int) t.require(prefix + "1").dim(1);
-        return new Lora(transposed(t, prefix + "1", c, d), transposed(t, prefix + "2", d, c));
-    }
-
-    /** A [rows, cols] tensor of the file as a heap matrix [cols, rows]. */
-    static Matrix transposed(ModelTensors t, String name, int rows, int cols) {
-        float[] src = t.floats(name, rows, cols);
-        float[] dst = new float[src.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                dst[c * rows + r] = src[r * cols + c];
-            }
-        }
-        return Matrix.ofFloats(name + " (transposed)", dst, cols, rows);
+        return new Lora(t.transposedMatrix(prefix + "1", c, d), t.transposedMatrix(prefix + "2", d, c));
     }
 }

@@ -29,8 +29,8 @@ class GreedyReferenceTest {
     static Stream<Arguments> cases() throws IOException {
         Path root = TestData.root();
         List<Arguments> out = new ArrayList<>();
-        for (String model : ReferenceParityTest.MODELS) {
-            try (Stream<Path> s = Files.list(root.resolve("reference").resolve(model))) {
+        for (TestData.ModelReference model : TestData.modelReferences()) {
+            try (Stream<Path> s = Files.list(root.resolve(model.reference()))) {
                 for (Path p : s.sorted().toList()) {
                     if (p.getFileName().toString().startsWith("greedy_")) {
                         out.add(Arguments.of(model, p.getFileName().toString().replace(".safetensors", "")));
@@ -43,8 +43,8 @@ class GreedyReferenceTest {
 
     @ParameterizedTest(name = "{0} {1}")
     @MethodSource("cases")
-    void reproducesReferenceIds(String modelStem, String caseName) {
-        Path file = TestData.file("reference/" + modelStem + "/" + caseName + ".safetensors");
+    void reproducesReferenceIds(TestData.ModelReference modelRef, String caseName) {
+        Path file = TestData.file(modelRef.reference() + "/" + caseName + ".safetensors");
         int[] prompt;
         int[] expected;
         float[][] first8;
@@ -53,7 +53,7 @@ class GreedyReferenceTest {
             expected = ReferenceCase.ints(f, "generated");
             first8 = ReferenceCase.rows(f, "logits_first8");
         }
-        try (RwkvModel model = RwkvModel.load(TestData.modelOf(modelStem))) {
+        try (RwkvModel model = RwkvModel.load(modelRef.model())) {
             State state = model.newState();
             float[] logits = model.forward(prompt, state);
             int[] generated = new int[expected.length];
@@ -66,7 +66,7 @@ class GreedyReferenceTest {
                     model.forward(generated[s], state, logits);
                 }
             }
-            assertThat(generated).as("greedy ids of %s/%s", modelStem, caseName).containsExactly(expected);
+            assertThat(generated).as("greedy ids of %s/%s", modelRef, caseName).containsExactly(expected);
         }
     }
 

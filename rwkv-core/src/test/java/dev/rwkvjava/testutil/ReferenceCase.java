@@ -13,7 +13,8 @@ import java.util.Map;
 
 /** One reference case file (tokens, logits rows, states) read fully into arrays. */
 public record ReferenceCase(String name, Path file, int[] tokens, float[][] logits, int[] positions,
-                            List<float[]> state, List<float[]> initState, Map<String, String> metadata) {
+                            List<float[]> state, List<float[]> initState, Map<String, String> metadata,
+                            float[][] logitsFp64) {
 
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -34,7 +35,7 @@ public record ReferenceCase(String name, Path file, int[] tokens, float[][] logi
             }
             String n = file.getFileName().toString().replace(".safetensors", "");
             return new ReferenceCase(n, file, tokens, logits, positions, list(f, "state."), list(f, "init_state."),
-                    f.metadata());
+                    f.metadata(), rows(f, "logits_fp64"));
         }
     }
 

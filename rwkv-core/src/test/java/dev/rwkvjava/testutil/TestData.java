@@ -61,7 +61,7 @@ public final class TestData {
      * Model file formats the engine does not read yet. Cases whose model is in one of them are skipped (and listed)
      * by the tests that discover cases from the data; a format leaves this list when its reader lands.
      */
-    public static final java.util.Set<String> FORMATS_NOT_YET_READ = java.util.Set.of("gguf");
+    public static final java.util.Set<String> FORMATS_NOT_YET_READ = java.util.Set.of("gguf", "pytorch", "rwkv.cpp");
 
     /** A model file's format by its first bytes: "gguf", "rwkv.cpp", "pytorch" (a zip) or "safetensors". */
     public static String formatOf(Path model) {
@@ -77,6 +77,63 @@ public final class TestData {
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * A model of the data and the folder of reference cases computed for its weights.
+     *
+     * @param id        the model's file under the data root, e.g. {@code models/gguf/tiny-rwkv-7v0-834K-Q8_0.gguf}
+     * @param model     what to load: the file, or its folder when it comes with a {@code config.json}
+     * @param reference the reference folder under the data root, e.g. {@code reference/tiny-rwkv-7v0-834K.f32}
+     * @param format    the file's format (see {@link #formatOf})
+     */
+    public record ModelReference(String id, Path model, String reference, String format) {
+        /** A short name for test listings: the file name. */
+        @Override
+        public String toString() {
+            return id.substring(id.lastIndexOf('/') + 1);
+        }
+    }
+
+    /**
+     * Every model listed in {@code index.json} with the reference folder of its weights: its own folder
+     * ({@code reference/<path under models/ without extension>}, without {@code .f32} for the random models), the
+     * one {@code index.json} names, or, for
+     * rwkv.cpp's FP32 files (the same weights as the {@code .f32} models, data README 8.2), the {@code .f32}
+     * model's. Models in a format the engine does not read yet are left out.
+     */
+    public static java.util.List<ModelReference> modelReferences() {
+        Path root = root();
+        java.util.List<ModelReference> out = new java.util.ArrayList<>();
+        try {
+            com.fasterxml.jackson.databind.JsonNode index = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(root.resolve("index.json").toFile());
+            for (com.fasterxml.jackson.databind.JsonNode m : index.get("models")) {
+                String id = m.get("file").asText();
+                Path file = file(id);
+                String format = formatOf(file);
+                if (FORMATS_NOT_YET_READ.contains(format)) {
+                    continue;
+                }
+                String stem = id.substring("models/".length()).replaceFirst("\\.(safetensors|bin|pth|gguf)$", "");
+                String ref = m.has("reference") ? m.get("reference").asText() : "reference/" + stem;
+                if (!Files.isDirectory(root.resolve(ref)) && stem.endsWith(".f32")) {
+                    ref = "reference/" + stem.substring(0, stem.length() - ".f32".length()); // the random models
+                }
+                if (!Files.isDirectory(root.resolve(ref)) && stem.startsWith("rwkv.cpp/") && stem.endsWith("-FP32")) {
+                    String base = stem.substring("rwkv.cpp/".length(), stem.length() - "-FP32".length());
+                    ref = "reference/" + base + ".f32";
+                }
+                if (!Files.isDirectory(root.resolve(ref))) {
+                    throw new AssertionError("no reference folder for " + id + " (looked for " + ref + ")");
+                }
+                Path model = m.has("config_file") ? file.getParent() : file;
+                out.add(new ModelReference(id, model, ref, format));
+            }
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        return out;
     }
 
     private static Path locate() {

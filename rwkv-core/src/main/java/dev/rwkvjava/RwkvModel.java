@@ -19,6 +19,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * An RWKV model loaded from a weights file, memory-mapped and read in place. The recurrent {@link State} belongs
@@ -32,8 +35,10 @@ import java.util.TreeMap;
  * }
  * }</pre>
  *
- * Calls on one model are serialised (it owns the scratch buffers and worker threads); use a model per thread for
- * parallel sequences. Close it to unmap the file and stop its threads.
+ * The loaded weights are immutable and shared: any number of threads may call {@code forward} on one model at once,
+ * each with its own {@link State}; each concurrent call gets scratch buffers of its own (created on first need and
+ * reused), and the matrix products of concurrent calls take turns on the model's worker threads. Close the model,
+ * once no call is running, to unmap the file and stop its threads.
  */
 public final class RwkvModel implements AutoCloseable {
 
@@ -83,13 +88,27 @@ public final class RwkvModel implements AutoCloseable {
 
     private final TensorStore store;
     private final WorkerPool pool;
+    /** The first workspace; its config and layout describe every other. */
     private final ForwardPass pass;
+    /** Workspaces not in use by a call, and every workspace made (for the product timer). */
+    private final ConcurrentLinkedDeque<Workspace> idle = new ConcurrentLinkedDeque<>();
+    private final List<Workspace> made = new CopyOnWriteArrayList<>();
+    /** Calls hold the read side; closing takes the write side, so it waits for running calls. */
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
     private final ModelInfo info;
     private final List<CanonicalTensor> canonical;
     private final int vocab;
-    /** Token mode's one-element input, reused so that decoding allocates nothing. */
-    private final int[] oneToken = new int[1];
-    private boolean closed;
+    private volatile boolean closed;
+
+    /** A forward pass with scratch of its own, and token mode's one-element input (so decoding allocates nothing). */
+    private static final class Workspace {
+        final ForwardPass pass;
+        final int[] oneToken = new int[1];
+
+        Workspace(ForwardPass pass) {
+            this.pass = pass;
+        }
+    }
 
     private RwkvModel(TensorStore store, WorkerPool pool, ForwardPass pass, List<CanonicalTensor> canonical,
                       ModelInfo info) {
@@ -99,6 +118,23 @@ public final class RwkvModel implements AutoCloseable {
         this.pass = pass;
         this.info = info;
         this.vocab = info.vocabSize();
+        Workspace first = new Workspace(pass);
+        made.add(first);
+        idle.push(first);
+    }
+
+    /** An idle workspace, or a new one over the same weights. */
+    private Workspace acquire() {
+        Workspace w = idle.poll();
+        if (w == null) {
+            w = new Workspace(pass.newWorkspace());
+            made.add(w);
+        }
+        return w;
+    }
+
+    private void release(Workspace w) {
+        idle.push(w);
     }
 
     /**
@@ -171,8 +207,12 @@ public final class RwkvModel implements AutoCloseable {
 
     /** Wall time spent in matrix products since load; with a stopwatch around forward calls it tells how much
      * of the time goes to the weights and how much to the per-token vector work. */
-    public synchronized long matrixProductNanos() {
-        return pass.matrixProductNanos();
+    public long matrixProductNanos() {
+        long n = 0;
+        for (Workspace w : made) {
+            n += w.pass.matrixProductNanos();
+        }
+        return n;
     }
 
     /** A fresh zero state for this model. */
@@ -188,16 +228,26 @@ public final class RwkvModel implements AutoCloseable {
     }
 
     /** Token mode without allocation: feeds one token and writes its logits into {@code logits} [V]. */
-    public synchronized void forward(int token, State state, float[] logits) {
-        checkOpen();
+    public void forward(int token, State state, float[] logits) {
         checkState(state);
         checkToken(token, 0);
         if (logits != null && logits.length < vocab) {
             throw new IllegalArgumentException("logits array has " + logits.length + " floats, needs " + vocab);
         }
-        oneToken[0] = token;
-        pass.forward(oneToken, 0, 1, state.data(), logits, 0, false);
-        state.advance(1);
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            Workspace w = acquire();
+            try {
+                w.oneToken[0] = token;
+                w.pass.forward(w.oneToken, 0, 1, state.data(), logits, 0, false);
+            } finally {
+                release(w);
+            }
+            state.advance(1);
+        } finally {
+            lifecycle.readLock().unlock();
+        }
     }
 
     /** Sequence mode: feeds all tokens (in chunks) and returns the logits of the last one [V]. */
@@ -219,8 +269,7 @@ public final class RwkvModel implements AutoCloseable {
         feed(tokens, state, null, false);
     }
 
-    private synchronized void feed(int[] tokens, State state, float[] logits, boolean allRows) {
-        checkOpen();
+    private void feed(int[] tokens, State state, float[] logits, boolean allRows) {
         Objects.requireNonNull(tokens, "tokens");
         checkState(state);
         if (tokens.length == 0) {
@@ -229,16 +278,27 @@ public final class RwkvModel implements AutoCloseable {
         for (int i = 0; i < tokens.length; i++) {
             checkToken(tokens[i], i);
         }
-        int chunk = pass.maxChunk();
-        for (int off = 0; off < tokens.length; off += chunk) {
-            int n = Math.min(chunk, tokens.length - off);
-            boolean last = off + n == tokens.length;
-            if (allRows) {
-                pass.forward(tokens, off, n, state.data(), logits, off * vocab, true);
-            } else {
-                pass.forward(tokens, off, n, state.data(), last ? logits : null, 0, false);
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            Workspace w = acquire();
+            try {
+                int chunk = pass.maxChunk();
+                for (int off = 0; off < tokens.length; off += chunk) {
+                    int n = Math.min(chunk, tokens.length - off);
+                    boolean last = off + n == tokens.length;
+                    if (allRows) {
+                        w.pass.forward(tokens, off, n, state.data(), logits, off * vocab, true);
+                    } else {
+                        w.pass.forward(tokens, off, n, state.data(), last ? logits : null, 0, false);
+                    }
+                    state.advance(n);
+                }
+            } finally {
+                release(w);
             }
-            state.advance(n);
+        } finally {
+            lifecycle.readLock().unlock();
         }
     }
 
@@ -264,12 +324,19 @@ public final class RwkvModel implements AutoCloseable {
     }
 
     @Override
-    public synchronized void close() {
-        if (!closed) {
-            closed = true;
-            pass.close();
-            pool.close();
-            store.close();
+    public void close() {
+        lifecycle.writeLock().lock();
+        try {
+            if (!closed) {
+                closed = true;
+                for (Workspace w : made) {
+                    w.pass.close();
+                }
+                pool.close();
+                store.close();
+            }
+        } finally {
+            lifecycle.writeLock().unlock();
         }
     }
 }

@@ -5,13 +5,17 @@ import dev.rwkvjava.state.StateLayout;
 /**
  * One RWKV version's forward pass over a chunk of tokens. A chunk of one token is token mode; a longer chunk is
  * sequence mode (every projection as a matrix × matrix product, only the recurrence token by token).
- * Implementations keep their scratch buffers, so one pass runs at a time per instance.
+ * An instance holds the loaded weights (immutable, shared) and scratch buffers of its own, so one call runs at a time
+ * per instance; {@link #newWorkspace()} gives another instance over the same weights for another thread.
  */
 public interface ForwardPass extends AutoCloseable {
 
     ModelConfig config();
 
     StateLayout stateLayout();
+
+    /** A pass over the same weights with scratch buffers of its own (the weights are not copied). */
+    ForwardPass newWorkspace();
 
     /** Largest chunk {@link #forward} accepts. */
     int maxChunk();

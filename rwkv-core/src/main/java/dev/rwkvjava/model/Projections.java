@@ -46,6 +46,11 @@ public final class Projections implements WorkerPool.Task {
         this.scratch = new float[pool.threads()][kernels.matMatScratchSize(maxCols)];
     }
 
+    /** The pool the products run on. */
+    public WorkerPool pool() {
+        return pool;
+    }
+
     /** Queues y = W·x (row by row over the chunk). */
     public Projections add(Matrix weights, float[] in, float[] out) {
         return add(weights, in, 0, out, 0, weights.rows());

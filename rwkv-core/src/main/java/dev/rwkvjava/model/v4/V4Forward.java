@@ -3,6 +3,7 @@ package dev.rwkvjava.model.v4;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.ChannelMix;
+import dev.rwkvjava.model.ForwardPass;
 import dev.rwkvjava.model.LayeredForward;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
@@ -32,7 +33,11 @@ public final class V4Forward extends LayeredForward {
     private final float[] xx, xk, xv, xr, r, kk, vv, wkv, out;
 
     public V4Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
-        V4Weights w = V4Weights.load(t, cfg);
+        this(V4Weights.load(t, cfg), cfg, kernels, pool, maxChunk);
+    }
+
+    /** A pass over already loaded weights, with scratch of its own. */
+    private V4Forward(V4Weights w, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
         this.w = w;
         int c = cfg.nEmbd();
         super(cfg, kernels, new Projections(kernels, pool, Math.max(c, cfg.ffnSize())), maxChunk,
@@ -58,6 +63,11 @@ public final class V4Forward extends LayeredForward {
         vv = new float[tc];
         wkv = new float[tc];
         out = new float[tc];
+    }
+
+    @Override
+    public ForwardPass newWorkspace() {
+        return new V4Forward(w, cfg, k, proj.pool(), maxChunk);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.rwkvjava.model.v5;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.ChannelMix;
+import dev.rwkvjava.model.ForwardPass;
 import dev.rwkvjava.model.LayeredForward;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
@@ -35,7 +36,11 @@ public final class V5Forward extends LayeredForward {
     private final float[] xx, xk, xv, xr, xg, r, kk, vv, g, wkv, out;
 
     public V5Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
-        V5Weights w = V5Weights.load(t, cfg);
+        this(V5Weights.load(t, cfg), cfg, kernels, pool, maxChunk);
+    }
+
+    /** A pass over already loaded weights, with scratch of its own. */
+    private V5Forward(V5Weights w, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
         this.w = w;
         int c = cfg.nEmbd();
         super(cfg, kernels, new Projections(kernels, pool, Math.max(c, cfg.ffnSize())), maxChunk,
@@ -57,6 +62,11 @@ public final class V5Forward extends LayeredForward {
         g = new float[tc];
         wkv = new float[tc];
         out = new float[tc];
+    }
+
+    @Override
+    public ForwardPass newWorkspace() {
+        return new V5Forward(w, cfg, k, proj.pool(), maxChunk);
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.rwkvjava.model.v6;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.ChannelMix;
+import dev.rwkvjava.model.ForwardPass;
 import dev.rwkvjava.model.LayeredForward;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
@@ -50,7 +51,11 @@ public final class V6Forward extends LayeredForward {
     private final float[] decayLow;
 
     public V6Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
-        V6Weights w = V6Weights.load(t, cfg);
+        this(V6Weights.load(t, cfg), cfg, kernels, pool, maxChunk);
+    }
+
+    /** A pass over already loaded weights, with scratch of its own. */
+    private V6Forward(V6Weights w, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
         this.w = w;
         int c = cfg.nEmbd();
         int maxCols = Math.max(Math.max(c, cfg.ffnSize()), Math.max(w.mixRank(), w.decayRank()));
@@ -74,6 +79,11 @@ public final class V6Forward extends LayeredForward {
         mixLow = new float[MIXES * maxChunk * w.mixRank()];
         mixed = new float[MIXES * tc];
         decayLow = new float[maxChunk * w.decayRank()];
+    }
+
+    @Override
+    public ForwardPass newWorkspace() {
+        return new V6Forward(w, cfg, k, proj.pool(), maxChunk);
     }
 
     @Override

@@ -2,6 +2,7 @@ package dev.rwkvjava.model.v7;
 
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
+import dev.rwkvjava.model.ForwardPass;
 import dev.rwkvjava.model.LayeredForward;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
@@ -44,7 +45,11 @@ public final class V7Forward extends LayeredForward {
     private final float[] lowW, lowA, lowV, lowG, hidden;
 
     public V7Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
-        V7Weights w = V7Weights.load(t, cfg);
+        this(V7Weights.load(t, cfg), cfg, kernels, pool, maxChunk);
+    }
+
+    /** A pass over already loaded weights, with scratch of its own. */
+    private V7Forward(V7Weights w, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
         this.w = w;
         int c = cfg.nEmbd();
         int h = cfg.heads();
@@ -87,6 +92,11 @@ public final class V7Forward extends LayeredForward {
         lowV = new float[maxChunk * lora];
         lowG = new float[maxChunk * lora];
         hidden = new float[maxChunk * cfg.ffnSize()];
+    }
+
+    @Override
+    public ForwardPass newWorkspace() {
+        return new V7Forward(w, cfg, k, proj.pool(), maxChunk);
     }
 
     @Override

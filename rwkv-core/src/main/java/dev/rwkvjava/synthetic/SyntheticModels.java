@@ -2,10 +2,15 @@ package dev.rwkvjava.synthetic;
 
 import dev.rwkvjava.io.SafetensorsWriter;
 import dev.rwkvjava.io.SafetensorsWriter.Entry;
+import dev.rwkvjava.model.RwkvVersion;
+import dev.rwkvjava.model.TensorSpec;
+import dev.rwkvjava.model.VersionDetector;
 import dev.rwkvjava.tensor.DType;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -69,96 +74,58 @@ public final class SyntheticModels {
         if (!dtype.isWeightType()) {
             throw new IllegalArgumentException("weights must be F32, F16 or BF16, not " + dtype);
         }
-        List<Entry> entries = switch (spec.version()) {
-            case "4" -> v4(spec, dtype, seed);
-            case "7" -> v7(spec, dtype, seed);
-            default -> throw new IllegalArgumentException("no generator for RWKV " + spec.version());
-        };
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("format", "pt");
         meta.put("rwkv_version", spec.version());
         meta.put("source", "synthetic " + spec.name() + " seed " + seed);
-        SafetensorsWriter.write(file, entries, meta);
+        SafetensorsWriter.write(file, entries(spec, dtype, seed), meta);
     }
 
-    private static List<Entry> v4(Spec s, DType dt, long seed) {
+    /**
+     * Every tensor of the spec's version schema, in its order: the tensors outside the blocks that come first,
+     * then each layer's, then the rest. Values are drawn as the schema's {@link TensorSpec.Init} says.
+     */
+    static List<Entry> entries(Spec s, DType dt, long seed) {
+        RwkvVersion version = Arrays.stream(RwkvVersion.values()).filter(v -> v.label().equals(s.version()))
+                .findFirst().orElseThrow(() -> new IllegalArgumentException("no RWKV version " + s.version()));
+        List<TensorSpec> tensors = VersionDetector.schema(version).tensors();
+        Map<String, Integer> dims = dims(s);
         Gen g = new Gen(dt, seed);
-        int c = s.nEmbd();
-        int f = s.ffn();
         List<Entry> e = new ArrayList<>();
-        e.add(g.normal("emb.weight", 0.1, 0, s.vocab(), c));
-        for (int i = 0; i < s.nLayer(); i++) {
-            String p = "blocks." + i + ".";
-            if (i == 0) {
-                g.layerNorm(e, p + "ln0", c);
-            }
-            g.layerNorm(e, p + "ln1", c);
-            g.layerNorm(e, p + "ln2", c);
-            e.add(g.uniform(p + "att.time_decay", -5, 3, c));
-            e.add(g.normal(p + "att.time_first", 0.5, 0, c));
-            for (String m : new String[] {"att.time_mix_k", "att.time_mix_v", "att.time_mix_r"}) {
-                e.add(g.uniform(p + m, 0, 1, 1, 1, c));
-            }
-            for (String m : new String[] {"att.key", "att.value", "att.receptance", "att.output"}) {
-                e.add(g.linear(p + m + ".weight", c, c));
-            }
-            e.add(g.uniform(p + "ffn.time_mix_k", 0, 1, 1, 1, c));
-            e.add(g.uniform(p + "ffn.time_mix_r", 0, 1, 1, 1, c));
-            e.add(g.linear(p + "ffn.key.weight", f, c));
-            e.add(g.linear(p + "ffn.receptance.weight", c, c));
-            e.add(g.linear(p + "ffn.value.weight", c, f));
+        int firstLayered = 0;
+        while (tensors.get(firstLayered).scope() == TensorSpec.Scope.GLOBAL) {
+            firstLayered++;
         }
-        g.layerNorm(e, "ln_out", c);
-        e.add(g.normal("head.weight", 3.0 / Math.sqrt(c), 0, s.vocab(), c));
+        for (TensorSpec t : tensors.subList(0, firstLayered)) {
+            e.add(g.draw(t.name(), t.init(), t.shape(dims)));
+        }
+        for (int i = 0; i < s.nLayer(); i++) {
+            for (TensorSpec t : tensors.subList(firstLayered, tensors.size())) {
+                if (t.scope().in(i)) {
+                    e.add(g.draw(t.nameIn(i), t.init(), t.shape(dims)));
+                }
+            }
+        }
+        for (TensorSpec t : tensors.subList(firstLayered, tensors.size())) {
+            if (t.scope() == TensorSpec.Scope.GLOBAL) {
+                e.add(g.draw(t.name(), t.init(), t.shape(dims)));
+            }
+        }
         return e;
     }
 
-    private static List<Entry> v7(Spec s, DType dt, long seed) {
-        Gen g = new Gen(dt, seed);
-        int c = s.nEmbd();
-        int f = s.ffn();
-        int heads = c / s.headSize();
-        List<Entry> e = new ArrayList<>();
-        e.add(g.normal("emb.weight", 0.1, 0, s.vocab(), c));
-        for (int i = 0; i < s.nLayer(); i++) {
-            String p = "blocks." + i + ".";
-            if (i == 0) {
-                g.layerNorm(e, p + "ln0", c);
-            }
-            g.layerNorm(e, p + "ln1", c);
-            g.layerNorm(e, p + "ln2", c);
-            for (String m : new String[] {"x_r", "x_w", "x_k", "x_v", "x_a", "x_g"}) {
-                e.add(g.uniform(p + "att." + m, 0, 1, 1, 1, c));
-            }
-            e.add(g.uniform(p + "att.w0", -6.5, -1.5, 1, 1, c));
-            lowRank(g, e, p + "att.w", c, s.rankW());
-            e.add(g.normal(p + "att.a0", 0.3, 0, 1, 1, c));
-            lowRank(g, e, p + "att.a", c, s.rankA());
-            if (i > 0) {
-                e.add(g.normal(p + "att.v0", 0.3, 1, 1, 1, c));
-                lowRank(g, e, p + "att.v", c, s.rankV());
-            }
-            lowRank(g, e, p + "att.g", c, s.rankG());
-            e.add(g.normal(p + "att.k_k", 0.1, 0.85, 1, 1, c));
-            e.add(g.normal(p + "att.k_a", 0.1, 1, 1, 1, c));
-            e.add(g.normal(p + "att.r_k", 0.3, 0, heads, s.headSize()));
-            for (String m : new String[] {"receptance", "key", "value", "output"}) {
-                e.add(g.linear(p + "att." + m + ".weight", c, c));
-            }
-            g.layerNorm(e, p + "att.ln_x", c);
-            e.add(g.uniform(p + "ffn.x_k", 0, 1, 1, 1, c));
-            e.add(g.linear(p + "ffn.key.weight", f, c));
-            e.add(g.linear(p + "ffn.value.weight", c, f));
+    /** The schema's dimensions for a spec. */
+    private static Map<String, Integer> dims(Spec s) {
+        Map<String, Integer> d = new HashMap<>(Map.of("C", s.nEmbd(), "V", s.vocab(), "F", s.ffn()));
+        if (s.headSize() > 0) {
+            d.put("N", s.headSize());
+            d.put("H", s.nEmbd() / s.headSize());
+            d.put("DW", s.rankW());
+            d.put("DA", s.rankA());
+            d.put("DV", s.rankV());
+            d.put("DG", s.rankG());
         }
-        g.layerNorm(e, "ln_out", c);
-        e.add(g.normal("head.weight", 3.0 / Math.sqrt(c), 0, s.vocab(), c));
-        return e;
-    }
-
-    /** A low-rank pair {@code prefix1} [C, D] and {@code prefix2} [D, C]. */
-    private static void lowRank(Gen g, List<Entry> e, String prefix, int c, int rank) {
-        e.add(g.normal(prefix + "1", 1.0 / Math.sqrt(c), 0, c, rank));
-        e.add(g.normal(prefix + "2", 0.1 / Math.sqrt(rank), 0, rank, c));
+        return d;
     }
 
     /**
@@ -175,14 +142,10 @@ public final class SyntheticModels {
             this.seed = seed;
         }
 
-        /** Matrix [out, in] with standard deviation 1/sqrt(in). */
-        Entry linear(String name, int out, int in) {
-            return normal(name, 1.0 / Math.sqrt(in), 0, out, in);
-        }
-
-        void layerNorm(List<Entry> e, String prefix, int c) {
-            e.add(normal(prefix + ".weight", 0.1, 1, c));
-            e.add(normal(prefix + ".bias", 0.05, 0, c));
+        /** A tensor drawn as {@code init} says. */
+        Entry draw(String name, TensorSpec.Init init, long[] shape) {
+            return init.kind() == TensorSpec.Init.Kind.UNIFORM ? uniform(name, init.scale(), init.shift(), shape)
+                    : normal(name, init.std(shape), init.shift(), shape);
         }
 
         /** Approximately normal values (sum of uniforms), fast enough for hundreds of millions of draws. */

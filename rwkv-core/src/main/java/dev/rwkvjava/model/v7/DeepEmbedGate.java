@@ -4,7 +4,7 @@ import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
-import dev.rwkvjava.model.V7Spec;
+
 import dev.rwkvjava.tensor.Matrix;
 
 import java.util.Arrays;
@@ -19,7 +19,7 @@ import java.util.Arrays;
  * rather than folding s_emb_x into the table at load, which would copy V × R² floats per layer.
  */
 final class DeepEmbedGate {
-    private static final int R = V7Spec.DEEPEMBED_RANK;
+    private static final int R = V7Schema.DEEPEMBED_RANK;
     private static final int RR = R * R;
 
     /**

@@ -8,7 +8,7 @@ import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
 import dev.rwkvjava.model.RwkvVersion;
-import dev.rwkvjava.model.V7Spec;
+
 import dev.rwkvjava.state.StateLayout;
 
 /**
@@ -56,7 +56,7 @@ public final class V7Forward extends LayeredForward {
         int n = cfg.headSize();
         int lora = w.maxLoraRank();
         super(cfg, kernels, new Projections(kernels, pool,
-                Math.max(Math.max(c, cfg.ffnSize()), Math.max(lora, V7Spec.DEEPEMBED_RANK))), maxChunk, w.embedding(), w.head());
+                Math.max(Math.max(c, cfg.ffnSize()), Math.max(lora, V7Schema.DEEPEMBED_RANK))), maxChunk, w.embedding(), w.head());
         StateLayout.Builder lb = StateLayout.builder("RWKV-" + cfg.version().label() + " C=" + c + " L="
                 + cfg.nLayer() + " H=" + h);
         stateOffsets = new int[cfg.nLayer()][PARTS];

@@ -180,9 +180,9 @@ final class StateDict {
             long expect = 1;
             for (int i = size.length - 1; i >= 0; i--) {
                 if (size[i] != 1 && stride[i] != expect) {
-                    throw new ModelFileException(path, name, "is not contiguous (size " + Arrays.toString(size)
-                            + ", stride " + Arrays.toString(stride) + "); only row-major contiguous tensors are read"
-                            + " in place: save it after .contiguous()");
+                    throw new ModelFileException(path, name, "not row-major contiguous (size "
+                            + Arrays.toString(size) + ", stride " + Arrays.toString(stride) + "); only contiguous"
+                            + " tensors are read in place: save it after .contiguous()");
                 }
                 expect = multiply(name, expect, size[i]);
             }

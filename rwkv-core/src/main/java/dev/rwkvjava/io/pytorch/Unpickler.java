@@ -18,13 +18,17 @@ import java.util.Map;
  * A pickle reader that understands only what {@code torch.save} writes for a state dict, and builds plain values
  * ({@link Py}) instead of objects. Globals are tags from a fixed allow-list: a pickle naming any other global is
  * refused the moment the name is read, so nothing a pickle names is ever looked up, loaded or called. Every size is
- * bounded (stack, marks, memo, strings, objects), and a pickle must end with STOP and nothing after it.
+ * bounded (stack, marks, memo, strings, values pushed), and a pickle must end with STOP and nothing after it.
  */
 final class Unpickler {
     static final int MAX_STACK = 1 << 20;
     static final int MAX_MARK_DEPTH = 4096;
     static final int MAX_MEMO = 1 << 20;
-    static final long MAX_OBJECTS = 2_000_000;
+    /**
+     * Values pushed in all (made, or fetched from the memo); every reference a container holds was pushed once, so
+     * this bounds both the objects and the container slots a pickle can make.
+     */
+    static final long MAX_VALUES = 4_000_000;
     static final int MAX_STRING_BYTES = 16 << 20;
     static final int MAX_GLOBAL_NAME = 256;
     /** PyTorch allows at most 64 dimensions. */
@@ -56,8 +60,10 @@ final class Unpickler {
     private int sp;
     private int[] marks = new int[16];
     private int markCount;
-    private final HashMap<Integer, Object> memo = new HashMap<>();
-    private long objects;
+    /** Indexed by memo key; torch's pickler numbers its memo entries 0, 1, 2, ... */
+    private Object[] memo = new Object[256];
+    private int memoCount;
+    private long values;
     private int protocol;
 
     private Unpickler(Path path, String entry, byte[] data) {
@@ -135,6 +141,18 @@ final class Unpickler {
     }
 
     private String utf8(long n, int op) {
+        if (n <= 64 && n <= b.length - pos) {
+            int len = (int) n;
+            boolean ascii = true;
+            for (int i = 0; i < len && ascii; i++) {
+                ascii = b[pos + i] >= 0;
+            }
+            if (ascii) {
+                String s = new String(b, pos, len, StandardCharsets.ISO_8859_1);
+                pos += len;
+                return s;
+            }
+        }
         byte[] raw = bytes(n, op);
         try {
             return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
@@ -169,6 +187,9 @@ final class Unpickler {
     }
 
     private void push(Object v) {
+        if (++values > MAX_VALUES) {
+            throw fail("the pickle pushes more than " + MAX_VALUES + " values");
+        }
         if (sp == stack.length) {
             if (sp >= MAX_STACK) {
                 throw fail("the pickle stack exceeds " + MAX_STACK + " entries");
@@ -176,14 +197,6 @@ final class Unpickler {
             stack = Arrays.copyOf(stack, Math.min(MAX_STACK, sp * 2));
         }
         stack[sp++] = v;
-    }
-
-    /** Pushes a value the pickle made (as opposed to one fetched from the memo), counting it against the bound. */
-    private void pushNew(Object v) {
-        if (++objects > MAX_OBJECTS) {
-            throw fail("the pickle makes more than " + MAX_OBJECTS + " objects");
-        }
-        push(v);
     }
 
     private Object pop(int op) {
@@ -214,15 +227,21 @@ final class Unpickler {
     }
 
     private void memoPut(long index, Object v) {
-        Integer key = (int) index;
-        if (!memo.containsKey(key) && memo.size() >= MAX_MEMO) {
-            throw fail("the pickle memo exceeds " + MAX_MEMO + " entries");
+        if (index >= MAX_MEMO) {
+            throw fail("memo index " + index + " exceeds the limit of " + MAX_MEMO + " entries");
         }
-        memo.put(key, v);
+        int i = (int) index;
+        if (i >= memo.length) {
+            memo = Arrays.copyOf(memo, (int) Math.min(MAX_MEMO, Math.max(2L * memo.length, i + 1L)));
+        }
+        if (memo[i] == null) {
+            memoCount++;
+        }
+        memo[i] = v;
     }
 
     private Object memoGet(long index) {
-        Object v = memo.get((int) index);
+        Object v = index < memo.length ? memo[(int) index] : null;
         if (v == null) {
             throw fail("memo entry " + index + " is read before it is written (malformed pickle)");
         }
@@ -286,37 +305,37 @@ final class Unpickler {
                 case NONE -> push(Py.NONE);
                 case NEWTRUE -> push(Boolean.TRUE);
                 case NEWFALSE -> push(Boolean.FALSE);
-                case BININT -> pushNew((long) i32(op));
-                case BININT1 -> pushNew((long) u8(op));
-                case BININT2 -> pushNew((long) u16(op));
-                case LONG1 -> pushNew(long1(op));
+                case BININT -> push((long) i32(op));
+                case BININT1 -> push((long) u8(op));
+                case BININT2 -> push((long) u16(op));
+                case LONG1 -> push(long1(op));
                 case BINFLOAT -> {
                     need(8, op);
                     double d = ByteBuffer.wrap(b, pos, 8).getDouble();
                     pos += 8;
-                    pushNew(d);
+                    push(d);
                 }
-                case BINUNICODE -> pushNew(utf8(u32(op), op));
-                case SHORT_BINUNICODE -> pushNew(utf8(u8(op), op));
-                case BINUNICODE8 -> pushNew(utf8(u64(op), op));
-                case BINBYTES -> pushNew(bytes(u32(op), op));
-                case SHORT_BINBYTES -> pushNew(bytes(u8(op), op));
-                case BINBYTES8 -> pushNew(bytes(u64(op), op));
-                case EMPTY_DICT -> pushNew(new Py.Dict(false));
-                case EMPTY_LIST -> pushNew(new Py.PyList());
-                case EMPTY_TUPLE -> pushNew(new Py.Tuple(List.of()));
-                case TUPLE -> pushNew(new Py.Tuple(popMark(op)));
+                case BINUNICODE -> push(utf8(u32(op), op));
+                case SHORT_BINUNICODE -> push(utf8(u8(op), op));
+                case BINUNICODE8 -> push(utf8(u64(op), op));
+                case BINBYTES -> push(bytes(u32(op), op));
+                case SHORT_BINBYTES -> push(bytes(u8(op), op));
+                case BINBYTES8 -> push(bytes(u64(op), op));
+                case EMPTY_DICT -> push(new Py.Dict(false));
+                case EMPTY_LIST -> push(new Py.PyList());
+                case EMPTY_TUPLE -> push(new Py.Tuple(List.of()));
+                case TUPLE -> push(new Py.Tuple(popMark(op)));
                 case TUPLE1, TUPLE2, TUPLE3 -> {
                     int n = op - TUPLE1 + 1;
                     Object[] items = new Object[n];
                     for (int i = n - 1; i >= 0; i--) {
                         items[i] = pop(op);
                     }
-                    pushNew(new Py.Tuple(Arrays.asList(items)));
+                    push(new Py.Tuple(Arrays.asList(items)));
                 }
                 case BINPUT -> memoPut(u8(op), peek(op));
                 case LONG_BINPUT -> memoPut(u32(op), peek(op));
-                case MEMOIZE -> memoPut(memo.size(), peek(op));
+                case MEMOIZE -> memoPut(memoCount, peek(op));
                 case BINGET -> push(memoGet(u8(op)));
                 case LONG_BINGET -> push(memoGet(u32(op)));
                 case APPEND -> {
@@ -345,7 +364,7 @@ final class Unpickler {
                 case GLOBAL -> {
                     String module = line(op);
                     String name = line(op);
-                    pushNew(global(module, name));
+                    push(global(module, name));
                 }
                 case STACK_GLOBAL -> {
                     Object name = pop(op);
@@ -354,18 +373,18 @@ final class Unpickler {
                         throw fail("STACK_GLOBAL needs two strings, got " + Py.typeName(module) + " and "
                                 + Py.typeName(name));
                     }
-                    pushNew(global(m, n));
+                    push(global(m, n));
                 }
                 case REDUCE -> {
                     Object args = pop(op);
                     Object callable = pop(op);
-                    pushNew(reduce(callable, args));
+                    push(reduce(callable, args));
                 }
                 case BUILD -> {
                     Object state = pop(op);
                     build(peek(op), state);
                 }
-                case BINPERSID -> pushNew(persistentLoad(pop(op)));
+                case BINPERSID -> push(persistentLoad(pop(op)));
                 default -> throw fail(refusal(op));
             }
         }

@@ -29,7 +29,7 @@ import java.util.Map;
  * {@code data/<key>} per storage (raw little-endian elements), {@code version}, and in newer files
  * {@code byteorder}, {@code .data/version} and {@code .data/serialization_id}. Entries must be stored uncompressed;
  * ZIP64 archives (over 4 GB) are read. {@code data.pkl} is read by a restricted unpickler that builds data only and
- * refuses every global outside a short allow-list (see {@link Unpickler}); the tensors it names are views
+ * refuses every global outside a short allow-list; the tensors it names are views
  * {@code (storage, offset, size, stride)} of those storages, and must be row-major contiguous. Several tensors may
  * view one storage, at any offset inside it.
  *

@@ -48,7 +48,7 @@ public final class PyTorchCheckpoint implements TensorStore {
     public static final String META_ARCHIVE = "pytorch.archive";
     /** Metadata key: the archive format version record ({@code 3} for torch.save). */
     public static final String META_VERSION = "pytorch.version";
-    /** Metadata key: the byte order record ({@code little}), present in files of PyTorch 2.1 and later. */
+    /** Metadata key: the byte order record ({@code little}), written by newer PyTorch versions. */
     public static final String META_BYTEORDER = "pytorch.byteorder";
     /** Metadata key: the pickle protocol of {@code data.pkl}. */
     public static final String META_PICKLE_PROTOCOL = "pytorch.pickle_protocol";

@@ -87,7 +87,8 @@ public enum ModelFormat {
     public TensorStore open(Path file, LoadMode mode) {
         return switch (this) {
             case SAFETENSORS -> SafetensorsFile.open(file, mode);
-            case PYTORCH, GGUF, RWKV_CPP -> throw new ModelFileException(file, null, "a " + label
+            case PYTORCH -> dev.rwkvjava.io.pytorch.PyTorchCheckpoint.open(file, mode);
+            case GGUF, RWKV_CPP -> throw new ModelFileException(file, null, "a " + label
                     + " file: this format is recognised, but not read yet");
         };
     }

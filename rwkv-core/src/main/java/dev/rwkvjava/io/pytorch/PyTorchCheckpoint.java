@@ -2,6 +2,7 @@ package dev.rwkvjava.io.pytorch;
 
 import dev.rwkvjava.io.LoadMode;
 import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.io.ModelFormat;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
 
@@ -232,6 +233,11 @@ public final class PyTorchCheckpoint implements TensorStore {
         for (ZipArchive.Entry e : storageEntries) {
             ZipArchive.checkCrc(path, file, e);
         }
+    }
+
+    @Override
+    public ModelFormat format() {
+        return ModelFormat.PYTORCH;
     }
 
     @Override

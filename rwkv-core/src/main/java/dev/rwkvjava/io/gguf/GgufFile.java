@@ -165,18 +165,9 @@ public final class GgufFile implements TensorStore {
             }
             throw c.error("unsupported GGUF version " + version + " (versions 2 and 3 are read)");
         }
-        long tensorCount = c.i64("tensor count");
-        if (tensorCount < 0 || tensorCount > MAX_TENSORS || tensorCount > c.remaining() / MIN_TENSOR_INFO_BYTES) {
-            throw c.error("tensor count " + Long.toUnsignedString(tensorCount) + " is out of range (at most "
-                    + MAX_TENSORS + ", and " + MIN_TENSOR_INFO_BYTES + " bytes each must fit in the file): "
-                    + "file truncated or corrupt");
-        }
-        long entryCount = c.i64("metadata count");
-        if (entryCount < 0 || entryCount > MAX_METADATA_ENTRIES || entryCount > c.remaining() / MIN_ENTRY_BYTES) {
-            throw c.error("metadata count " + Long.toUnsignedString(entryCount) + " is out of range (at most "
-                    + MAX_METADATA_ENTRIES + ", and " + MIN_ENTRY_BYTES + " bytes each must fit in the file): "
-                    + "file truncated or corrupt");
-        }
+        long tensorCount = checkCount(c, c.i64("tensor count"), "tensor count", MAX_TENSORS, MIN_TENSOR_INFO_BYTES);
+        long entryCount = checkCount(c, c.i64("metadata count"), "metadata count", MAX_METADATA_ENTRIES,
+                MIN_ENTRY_BYTES);
 
         Map<String, Entry> entries = new LinkedHashMap<>();
         for (long i = 0; i < entryCount; i++) {
@@ -245,6 +236,18 @@ public final class GgufFile implements TensorStore {
         checkNoOverlap(path, tensors.values());
         return new Header((int) version, alignment, dataStart, Collections.unmodifiableMap(entries),
                 Collections.unmodifiableMap(tensors));
+    }
+
+    private static long checkCount(Cursor c, long count, String what, long max, int minBytes) {
+        if (count < 0 || count > max) {
+            throw c.error(what + " " + Long.toUnsignedString(count) + " is out of range (at most " + max
+                    + "): file corrupt");
+        }
+        if (count > c.remaining() / minBytes) {
+            throw c.error(what + " " + count + " needs at least " + count * minBytes + " bytes, but only "
+                    + c.remaining() + " remain: file truncated or corrupt");
+        }
+        return count;
     }
 
     private static Entry readEntry(Cursor c, String key, GgufValueType type) {

@@ -4,12 +4,7 @@ import dev.rwkvjava.io.ModelFileException;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CharsetDecoder;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -28,7 +23,6 @@ final class Cursor {
     private final MemorySegment seg;
     private final long end;
     private long pos;
-    private final Decoder decoder = new Decoder();
     /** The tensor being read, named in errors (null while reading metadata). */
     String tensor;
 
@@ -124,7 +118,7 @@ final class Cursor {
             throw error(what + " at byte " + (pos - 8) + " is " + len + " bytes long, more than the " + maxBytes
                     + " accepted");
         }
-        String s = utf8(seg, pos, len, decoder);
+        String s = utf8(seg, pos, len);
         if (s == null) {
             throw error(what + " at byte " + pos + " is not valid UTF-8");
         }
@@ -148,47 +142,70 @@ final class Cursor {
         return true;
     }
 
-    /** A reusable strict UTF-8 decoder with its byte buffer. */
-    static final class Decoder {
-        private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
-        private byte[] buf = new byte[64];
-
-        byte[] buffer(int n) {
-            if (buf.length < n) {
-                buf = new byte[Math.max(n, buf.length * 2)];
-            }
-            return buf;
-        }
-
-        String decode(byte[] b, int n) {
-            boolean ascii = true;
-            for (int i = 0; i < n; i++) {
-                if (b[i] < 0) {
-                    ascii = false;
-                    break;
-                }
-            }
-            if (ascii) {
-                return new String(b, 0, n, StandardCharsets.ISO_8859_1);
-            }
-            try {
-                CharBuffer cb = decoder.reset().decode(ByteBuffer.wrap(b, 0, n));
-                return cb.toString();
-            } catch (CharacterCodingException e) {
-                return null;
-            }
-        }
-    }
-
     /** The UTF-8 text of {@code len} bytes at {@code offset}, or null when they are not valid UTF-8. */
-    static String utf8(MemorySegment seg, long offset, long len, Decoder decoder) {
+    static String utf8(MemorySegment seg, long offset, long len) {
         if (len > Integer.MAX_VALUE - 8) {
             return null;
         }
-        int n = (int) len;
-        byte[] b = decoder.buffer(n);
-        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, offset, b, 0, n);
-        return decoder.decode(b, n);
+        byte[] b = new byte[(int) len];
+        MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, offset, b, 0, b.length);
+        return utf8(b, 0, b.length);
+    }
+
+    /** The UTF-8 text of {@code b[off, off + len)}, or null when it is not valid UTF-8. */
+    static String utf8(byte[] b, int off, int len) {
+        return isUtf8(b, off, len) ? new String(b, off, len, StandardCharsets.UTF_8) : null;
+    }
+
+    /**
+     * Whether the bytes are well-formed UTF-8 (Unicode's table 3-7: shortest forms only, no surrogates, nothing
+     * above U+10FFFF), checked here because decoding would silently replace what is not.
+     */
+    static boolean isUtf8(byte[] b, int off, int len) {
+        int i = off;
+        int end = off + len;
+        while (i < end) {
+            int c = b[i] & 0xFF;
+            if (c < 0x80) {
+                i++;
+                continue;
+            }
+            int n;
+            int lo = 0x80;
+            int hi = 0xBF;
+            if (c >= 0xC2 && c <= 0xDF) {
+                n = 1;
+            } else if (c >= 0xE0 && c <= 0xEF) {
+                n = 2;
+                if (c == 0xE0) {
+                    lo = 0xA0;
+                } else if (c == 0xED) {
+                    hi = 0x9F;
+                }
+            } else if (c >= 0xF0 && c <= 0xF4) {
+                n = 3;
+                if (c == 0xF0) {
+                    lo = 0x90;
+                } else if (c == 0xF4) {
+                    hi = 0x8F;
+                }
+            } else {
+                return false;
+            }
+            if (end - i <= n) {
+                return false;
+            }
+            int c1 = b[i + 1] & 0xFF;
+            if (c1 < lo || c1 > hi) {
+                return false;
+            }
+            for (int k = 2; k <= n; k++) {
+                if ((b[i + k] & 0xC0) != 0x80) {
+                    return false;
+                }
+            }
+            i += n + 1;
+        }
+        return true;
     }
 }

@@ -574,23 +574,37 @@ public final class GgufFile implements TensorStore {
     public List<String> strings(String key) {
         Entry e = requireArray(key, GgufValueType.STRING, "an ARRAY of STRING");
         int n = javaLength(key, e.count);
+        if (e.end - e.offset > Integer.MAX_VALUE - 8) {
+            throw new ModelFileException(path, null, "metadata '" + key + "' takes " + (e.end - e.offset)
+                    + " bytes, more than one Java array holds");
+        }
+        // One copy of the whole array, then plain array reads: fast even before the JIT has compiled anything.
+        byte[] b = new byte[(int) (e.end - e.offset)];
+        MemorySegment.copy(file, ValueLayout.JAVA_BYTE, e.offset, b, 0, b.length);
         String[] out = new String[n];
-        Cursor.Decoder decoder = new Cursor.Decoder();
-        long pos = e.offset;
+        int pos = 0;
         for (int i = 0; i < n; i++) {
-            long len = pos + 8 <= e.end ? file.get(Cursor.I64, pos) : -1;
-            if (len < 0 || len > e.end - pos - 8 || len > MAX_STRING_BYTES) {
+            long len = b.length - pos >= 8 ? littleEndianLong(b, pos) : -1;
+            if (len < 0 || len > b.length - pos - 8) {
                 throw new ModelFileException(path, null, "element " + i + " of metadata '" + key
                         + "' runs past the end of the array (file changed?)");
             }
-            out[i] = Cursor.utf8(file, pos + 8, len, decoder);
+            out[i] = Cursor.utf8(b, pos + 8, (int) len);
             if (out[i] == null) {
                 throw new ModelFileException(path, null, "element " + i + " of metadata '" + key
                         + "' is not valid UTF-8");
             }
-            pos += 8 + len;
+            pos += 8 + (int) len;
         }
         return List.of(out);
+    }
+
+    private static long littleEndianLong(byte[] b, int at) {
+        long v = 0;
+        for (int i = 7; i >= 0; i--) {
+            v = (v << 8) | (b[at + i] & 0xFF);
+        }
+        return v;
     }
 
     /**

@@ -166,6 +166,46 @@ class GgufFormatTest {
         }
     }
 
+    /** A vocabulary of the size real RWKV world models have, with scores and token types. */
+    @Test
+    void largeTokenizerArrays() throws IOException {
+        int n = 65536;
+        String[] tokens = new String[n];
+        for (int i = 0; i < n; i++) {
+            tokens[i] = i % 7 == 0 ? "é" + i + "東" : "t" + Integer.toHexString(i);
+        }
+        byte[] bytes = new GgufBuilder()
+                .kv("tokenizer.ggml.tokens", ARRAY.id(), le -> {
+                    le.u32(STRING.id()).u64(n);
+                    for (String t : tokens) {
+                        le.str(t);
+                    }
+                })
+                .kv("tokenizer.ggml.scores", ARRAY.id(), le -> {
+                    le.u32(FLOAT32.id()).u64(n);
+                    for (int i = 0; i < n; i++) {
+                        le.f32(-i / 2f);
+                    }
+                })
+                .kv("tokenizer.ggml.token_type", ARRAY.id(), le -> {
+                    le.u32(INT32.id()).u64(n);
+                    for (int i = 0; i < n; i++) {
+                        le.u32(i % 3);
+                    }
+                })
+                .build(0);
+        try (GgufFile f = GgufFile.open(write("vocab.gguf", bytes))) {
+            List<String> read = f.strings("tokenizer.ggml.tokens");
+            assertThat(read).containsExactly(tokens);
+            float[] scores = f.floats("tokenizer.ggml.scores");
+            int[] types = f.ints("tokenizer.ggml.token_type");
+            for (int i = 0; i < n; i++) {
+                assertThat(scores[i]).isEqualTo(-i / 2f);
+                assertThat(types[i]).isEqualTo(i % 3);
+            }
+        }
+    }
+
     @Test
     void versionTwoAndACustomAlignment() throws IOException {
         GgufBuilder b = new GgufBuilder().u32("general.alignment", 64)

@@ -101,10 +101,10 @@ class GenerateCommandTest {
             expected = readInts(f, "generated");
             modelFile = f.metadata().get("model");
         }
-        String format = CliTestData.formatOf(CliTestData.file(modelFile));
-        if (CliTestData.FORMATS_NOT_YET_READ.contains(format)) {
-            SKIPPED.add(folder + " (" + format + " format)");
-            Assumptions.abort(modelFile + ": the " + format + " format is not read yet");
+        String reason = CliTestData.notYetRun(CliTestData.file(modelFile));
+        if (reason != null) {
+            SKIPPED.add(folder + " (" + reason + ")");
+            Assumptions.abort(modelFile + ": " + reason + " is not run yet");
         }
         CliTest.Result r = run("generate", "--model", model(modelFile), "--prompt-ids", csv(prompt), "--ignore-eos",
                 "-n", Integer.toString(expected.length), "--json", "--threads", "2");

@@ -88,8 +88,8 @@ public enum ModelFormat {
         return switch (this) {
             case SAFETENSORS -> SafetensorsFile.open(file, mode);
             case PYTORCH -> dev.rwkvjava.io.pytorch.PyTorchCheckpoint.open(file, mode);
-            case GGUF, RWKV_CPP -> throw new ModelFileException(file, null, "a " + label
-                    + " file: this format is recognised, but not read yet");
+            case GGUF -> dev.rwkvjava.io.gguf.GgufFile.open(file, mode);
+            case RWKV_CPP -> dev.rwkvjava.io.rwkvcpp.RwkvCppFile.open(file, mode);
         };
     }
 }

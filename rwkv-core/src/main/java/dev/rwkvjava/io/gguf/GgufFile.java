@@ -3,6 +3,7 @@ package dev.rwkvjava.io.gguf;
 import dev.rwkvjava.io.FileSegments;
 import dev.rwkvjava.io.LoadMode;
 import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.io.ModelFormat;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
 import dev.rwkvjava.tensor.DType;
@@ -711,6 +712,11 @@ public final class GgufFile implements TensorStore {
     }
 
     // ---------------------------------------------------------------- TensorStore
+
+    @Override
+    public ModelFormat format() {
+        return ModelFormat.GGUF;
+    }
 
     @Override
     public Path path() {

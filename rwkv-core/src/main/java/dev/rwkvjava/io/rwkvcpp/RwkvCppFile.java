@@ -3,6 +3,7 @@ package dev.rwkvjava.io.rwkvcpp;
 import dev.rwkvjava.io.FileSegments;
 import dev.rwkvjava.io.LoadMode;
 import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.io.ModelFormat;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
 import dev.rwkvjava.tensor.DType;
@@ -309,6 +310,11 @@ public final class RwkvCppFile implements TensorStore {
     }
 
     // ---------------------------------------------------------------- TensorStore
+
+    @Override
+    public ModelFormat format() {
+        return ModelFormat.RWKV_CPP;
+    }
 
     @Override
     public Path path() {

@@ -53,6 +53,13 @@ public final class TextGenerator implements AutoCloseable {
             if (tokenizer != null) {
                 return new TextGenerator(m, TokenizerLoader.load(tokenizer, m.vocabSize()), r, null);
             }
+            if (r.files().format() == dev.rwkvjava.io.ModelFormat.GGUF) {
+                // A GGUF file carries its own vocabulary: the model's, whatever lies beside the file.
+                var embedded = TokenizerLoader.fromGguf(r.weights());
+                if (embedded.isPresent() && embedded.get().vocabSize() <= m.vocabSize()) {
+                    return new TextGenerator(m, embedded.get(), r, null);
+                }
+            }
             TokenizerLoader.Choice c = TokenizerLoader.forModel(r.files().tokenizerSearchPath(),
                     m.vocabSize());
             return new TextGenerator(m, c.tokenizer(), r, c.problem());

@@ -60,4 +60,62 @@ public final class TokenizerLoader {
             throw e;
         }
     }
+
+    /**
+     * The vocabulary a GGUF file embeds, when it is llama.cpp's RWKV one ({@code tokenizer.ggml.model} "rwkv":
+     * the RWKV World trie tokenizer, each token written as Python writes a bytes literal, without the quotes).
+     */
+    public static java.util.Optional<Tokenizer> fromGguf(Path file) {
+        try (dev.rwkvjava.io.gguf.GgufFile gguf = dev.rwkvjava.io.gguf.GgufFile.open(file)) {
+            if (!gguf.keys().contains("tokenizer.ggml.model") || !gguf.keys().contains("tokenizer.ggml.tokens")
+                    || !"rwkv".equals(gguf.string("tokenizer.ggml.model"))) {
+                return java.util.Optional.empty();
+            }
+            java.util.List<String> tokens = gguf.strings("tokenizer.ggml.tokens");
+            byte[][] bytes = new byte[tokens.size()][];
+            for (int id = 1; id < bytes.length; id++) {
+                bytes[id] = unescape(tokens.get(id), file, id);
+            }
+            return java.util.Optional.of(dev.rwkvjava.tokenizer.world.WorldTokenizer.fromTokens(bytes,
+                    file + " (tokenizer.ggml.tokens)"));
+        }
+    }
+
+    /** A token as llama.cpp's converter writes it: Python's bytes repr without b'...': \\, \t, \n, \r, \', \xNN. */
+    static byte[] unescape(String token, Path file, int id) {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream(token.length());
+        for (int i = 0; i < token.length(); i++) {
+            char ch = token.charAt(i);
+            if (ch != '\\') {
+                byte[] utf8 = String.valueOf(ch).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                out.write(utf8, 0, utf8.length);
+                continue;
+            }
+            if (i + 1 >= token.length()) {
+                throw new dev.rwkvjava.io.ModelFileException(file, null, "token " + id + " ends with a lone backslash");
+            }
+            char e = token.charAt(++i);
+            switch (e) {
+                case 't' -> out.write('\t');
+                case 'n' -> out.write('\n');
+                case 'r' -> out.write('\r');
+                case '\\', '\'', '"' -> out.write(e);
+                case 'x' -> {
+                    if (i + 2 >= token.length()) {
+                        throw new dev.rwkvjava.io.ModelFileException(file, null, "token " + id + ": \\x without two hex digits");
+                    }
+                    int hi = Character.digit(token.charAt(i + 1), 16);
+                    int lo = Character.digit(token.charAt(i + 2), 16);
+                    if (hi < 0 || lo < 0) {
+                        throw new dev.rwkvjava.io.ModelFileException(file, null, "token " + id + ": \\x without two hex digits");
+                    }
+                    out.write(hi << 4 | lo);
+                    i += 2;
+                }
+                default -> throw new dev.rwkvjava.io.ModelFileException(file, null, "token " + id
+                        + ": unknown escape \\" + e);
+            }
+        }
+        return out.toByteArray();
+    }
 }

@@ -59,6 +59,39 @@ public final class WorldTokenizer implements Tokenizer {
         return new WorldTokenizer(trie, table.build(), source);
     }
 
+    /**
+     * A vocabulary given as the bytes of each token, indexed by id ({@code tokens[0]}, end of text, is ignored), as
+     * model files that embed their vocabulary carry it.
+     *
+     * @throws TokenizerFormatException naming {@code source} when two ids have the same bytes or a token is empty
+     */
+    public static WorldTokenizer fromTokens(byte[][] tokens, String source) {
+        TokenTable.Builder table = new TokenTable.Builder(tokens.length);
+        int[] ids = new int[Math.max(0, tokens.length - 1)];
+        for (int id = 1; id < tokens.length; id++) {
+            if (tokens[id] == null || tokens[id].length == 0) {
+                throw new TokenizerFormatException(source + ": token " + id + " is empty");
+            }
+            table.put(id, tokens[id]);
+            ids[id - 1] = id;
+        }
+        int[] starts = new int[ids.length];
+        int[] lengths = new int[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            starts[i] = table.start(ids[i]);
+            lengths[i] = table.length(ids[i]);
+        }
+        ByteTrie trie;
+        try {
+            trie = ByteTrie.build(table.pool(), starts, lengths, ids);
+        } catch (ByteTrie.DuplicateKey e) {
+            throw new TokenizerFormatException(source + ": token " + ids[e.second] + " has the same bytes as token "
+                    + ids[e.first]);
+        }
+        table.put(END_OF_TEXT, new byte[0]);
+        return new WorldTokenizer(trie, table.build(), source);
+    }
+
     @Override
     public int vocabSize() {
         return table.size();

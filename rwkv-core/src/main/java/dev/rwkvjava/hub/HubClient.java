@@ -43,8 +43,8 @@ import java.util.regex.Pattern;
  * <p>Redirects are followed by hand so the token is never sent to another host (the hub sends large files from a
  * CDN).
  *
- * <p>What a server sends is bounded: a request without an answer for the stall timeout fails (as does a transfer
- * that stops delivering), the listing is read up to {@value #MAX_LISTING_BYTES} bytes, and a download stops at the
+ * <p>What a server sends is bounded: a request without an answer for a minute fails (as does a transfer that
+ * stops delivering for a minute), the listing is read up to {@value #MAX_LISTING_BYTES} bytes, and a download stops at the
  * listed size. A file is downloaded only when its size (from the listing, or a HEAD request) and a checksum
  * (SHA-256 or git blob id from the listing, or an ETag that is a SHA-256) are known: anything else could not be
  * verified, and is refused. Listed names must be relative paths of printable characters, each part at most
@@ -71,13 +71,24 @@ public final class HubClient {
     private final HubConfig config;
     private final HttpClient http;
     private final Duration stallTimeout;
+    private final Duration answerTimeout;
 
+    /**
+     * A client with the default time bounds: a request unanswered for 60 s ({@code rwkv.hub.answerTimeoutSeconds})
+     * or a transfer without data for 60 s ({@code rwkv.hub.stallTimeoutSeconds}) fails.
+     */
     public HubClient(HubConfig config) {
-        this(config, Duration.ofSeconds(Long.getLong("rwkv.hub.stallTimeoutSeconds", DEFAULT_STALL_TIMEOUT.toSeconds())));
+        this(config, Duration.ofSeconds(Long.getLong("rwkv.hub.stallTimeoutSeconds", DEFAULT_STALL_TIMEOUT.toSeconds())),
+                Duration.ofSeconds(Long.getLong("rwkv.hub.answerTimeoutSeconds", DEFAULT_STALL_TIMEOUT.toSeconds())));
     }
 
-    HubClient(HubConfig config, Duration stallTimeout) {
+    HubClient(HubConfig config, Duration timeout) {
+        this(config, timeout, timeout);
+    }
+
+    HubClient(HubConfig config, Duration stallTimeout, Duration answerTimeout) {
         this.stallTimeout = stallTimeout;
+        this.answerTimeout = answerTimeout;
         this.config = Objects.requireNonNull(config, "config");
         this.http = HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -318,7 +329,7 @@ public final class HubClient {
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
             // The timeout bounds the wait for the answer's headers; the body has its own watchdog.
             HttpRequest.Builder b = HttpRequest.newBuilder(current).method(method, HttpRequest.BodyPublishers.noBody())
-                    .header("User-Agent", "rwkv-java").timeout(stallTimeout);
+                    .header("User-Agent", "rwkv-java").timeout(answerTimeout);
             if (range != null) {
                 b.header("Range", range);
             }
@@ -370,7 +381,7 @@ public final class HubClient {
                 throw h;
             }
             if (cause instanceof java.net.http.HttpTimeoutException) {
-                throw new IOException(origin + ": no answer within " + stallTimeout.toSeconds() + " s", cause);
+                throw new IOException(origin + ": no answer within " + answerTimeout.toSeconds() + " s", cause);
             }
             throw new IOException(origin + ": " + (cause != null && cause.getMessage() != null ? cause.getMessage()
                     : String.valueOf(cause)), cause);

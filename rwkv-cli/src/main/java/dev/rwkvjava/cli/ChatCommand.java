@@ -81,6 +81,7 @@ final class ChatCommand implements Callable<Integer> {
     private boolean first = true;
     private boolean failed;
     private PrintStream out;
+    private ProtectedFiles inputs;
 
     @Override
     public Integer call() throws IOException {
@@ -89,7 +90,9 @@ final class ChatCommand implements Callable<Integer> {
         }
         boolean interactive = Terminal.interactive();
         out = Terminal.stdout();
+        inputs = modelOptions.protectedFiles();
         try (TextGenerator gen = modelOptions.load()) {
+            ModelOptions.addLoaded(inputs, gen);
             if (gen.tokenizer() == null) {
                 throw new IllegalArgumentException("chat needs a tokenizer and the model " + modelOptions.model
                         + " has none: " + gen.tokenizerProblem());
@@ -116,8 +119,8 @@ final class ChatCommand implements Callable<Integer> {
                     out.flush();
                 }
                 String line = in.readLine();
-                if (line == null) {
-                    break;
+                if (line == null || out.checkError()) {
+                    break; // end of input, or nobody reads the replies any more
                 }
                 String msg = line.strip();
                 if (msg.isEmpty()) {
@@ -178,6 +181,7 @@ final class ChatCommand implements Callable<Integer> {
             }
             case "/save" -> {
                 requireArg(arg, "/save FILE");
+                inputs.checkOutput("/save", Path.of(arg));
                 session.save(Path.of(arg), Map.of("chat.template", chat.label(),
                         "chat.last_stop", lastStop == null ? "" : lastStop, "chat.first", Boolean.toString(first)));
                 notice("saved to " + arg);
@@ -267,6 +271,11 @@ final class ChatCommand implements Callable<Integer> {
                 out.print(t);
                 out.flush();
             }
+        }
+
+        @Override
+        public boolean stopRequested() {
+            return out.checkError();
         }
     }
 }

@@ -19,7 +19,8 @@ final class DetokenizeCommand implements Callable<Integer> {
     java.nio.file.Path tokenizerFile;
 
     @Option(names = "--ids", required = true, paramLabel = "IDS",
-            description = "Token ids separated by commas, e.g. 1,2,3 (the JSON array printed by tokenize works too).")
+            description = "Token ids separated by commas or spaces, e.g. 1,2,3 or \"1 2 3\" (the JSON array printed by "
+                    + "tokenize and the ids printed by generate work too).")
     String ids;
 
     @CommandLine.Spec
@@ -44,7 +45,7 @@ final class DetokenizeCommand implements Callable<Integer> {
         if (s.isEmpty()) {
             return new int[0];
         }
-        String[] parts = s.split("\\s*,\\s*");
+        String[] parts = s.split("[\\s,]+");
         int[] out = new int[parts.length];
         for (int i = 0; i < parts.length; i++) {
             try {

@@ -17,8 +17,6 @@ import picocli.CommandLine.Option;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,7 +38,7 @@ final class GenerateCommand implements Callable<Integer> {
         @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "The prompt text.")
         String text;
 
-        @Option(names = "--prompt-file", paramLabel = "FILE", description = "Read the prompt from a UTF-8 file.")
+        @Option(names = "--prompt-file", paramLabel = "FILE", description = "Read the prompt from a UTF-8 file (- reads standard input).")
         Path file;
 
         @Option(names = "--prompt-ids", paramLabel = "IDS", converter = TokenList.Converter.class,
@@ -99,16 +97,28 @@ final class GenerateCommand implements Callable<Integer> {
             throw new IllegalArgumentException("give a prompt: --prompt TEXT, --prompt-file FILE or --prompt-ids IDS "
                     + "(or --state-in FILE to continue a saved state)");
         }
+        // Everything the user can get wrong about files is checked before the model loads and the work starts.
+        ProtectedFiles inputs = modelOptions.protectedFiles();
+        if (prompt != null && prompt.file != null && !CliFiles.isStdin(prompt.file)) {
+            inputs.file(prompt.file, "the prompt file");
+        }
+        if (stateOut != null) {
+            inputs.checkOutput("--state-out", stateOut);
+        }
+        String promptText = promptText();
         List<String> stops = escape ? stop.stream().map(GenerateCommand::unescape).toList() : stop;
         GenerationConfig config = new GenerationConfig(maxTokens, sampling.apply(SamplerConfig.greedy()), stopIds,
                 stops, ignoreEos);
         PrintStream out = Terminal.stdout();
         try (TextGenerator gen = modelOptions.load()) {
+            if (stateOut != null) {
+                ModelOptions.addLoaded(inputs, gen).checkOutput("--state-out", stateOut);
+            }
             Session session = gen.newSession();
             if (stateIn != null) {
                 session.load(stateIn);
             }
-            int[] promptIds = promptIds(session, gen);
+            int[] promptIds = promptIds(session, gen, promptText);
             if (!stop.isEmpty() && gen.tokenizer() == null) {
                 throw new IllegalArgumentException("--stop needs a tokenizer to see text; this model has none (use "
                         + "--stop-id, or give --tokenizer)");
@@ -128,25 +138,37 @@ final class GenerateCommand implements Callable<Integer> {
             } else {
                 out.println();
                 out.flush();
+            }
+            if (out.checkError()) {
+                // A closed pipe (| head) or a full disk: nobody reads the rest, so generation stopped.
+                System.err.println("rwkv generate: standard output was closed or failed; stopped after "
+                        + r.generatedIds().length + " tokens");
+                return 1;
+            }
+            if (!json) {
                 printStats(System.err, r.stats());
             }
         }
         return 0;
     }
 
-    private int[] promptIds(Session session, TextGenerator gen) throws IOException {
+    /** The prompt text of --prompt or --prompt-file (read before the model loads), or null for --prompt-ids. */
+    private String promptText() throws IOException {
+        if (prompt == null || prompt.ids != null) {
+            return null;
+        }
+        if (prompt.file != null) {
+            return CliFiles.readUtf8("--prompt-file", prompt.file);
+        }
+        return escape ? unescape(prompt.text) : prompt.text;
+    }
+
+    private int[] promptIds(Session session, TextGenerator gen, String text) {
         if (prompt == null) {
             return new int[0];
         }
         if (prompt.ids != null) {
             return prompt.ids.ids();
-        }
-        String text = escape && prompt.text != null ? unescape(prompt.text) : prompt.text;
-        if (prompt.file != null) {
-            if (!Files.isRegularFile(prompt.file)) {
-                throw new IllegalArgumentException("--prompt-file " + prompt.file + ": no such file");
-            }
-            text = Files.readString(prompt.file, StandardCharsets.UTF_8);
         }
         if (session.tokenizer() == null) {
             throw new IllegalArgumentException("the model " + modelOptions.model + " has no tokenizer ("
@@ -177,6 +199,11 @@ final class GenerateCommand implements Callable<Integer> {
             public void onText(String piece) {
                 out.print(piece);
                 out.flush();
+            }
+
+            @Override
+            public boolean stopRequested() {
+                return out.checkError();
             }
         };
     }

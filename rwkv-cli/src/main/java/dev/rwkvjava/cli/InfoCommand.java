@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
@@ -46,19 +47,19 @@ final class InfoCommand implements Callable<Integer> {
                 o.put("file_bytes", i.fileSize());
                 System.out.println(om.writeValueAsString(o));
             } else {
-                System.out.printf("file          %s%n", i.path());
-                System.out.printf("version       RWKV %s%n", i.version().label());
-                System.out.printf("format        %s%n", i.format());
-                System.out.printf("naming        %s%n", i.naming());
-                System.out.printf("n_embd        %d%n", i.nEmbd());
-                System.out.printf("n_layer       %d%n", i.nLayer());
-                System.out.printf("heads         %s%n", i.heads() == 0 ? "none (RWKV-4 attention is per channel)"
+                System.out.printf(Locale.ROOT, "file          %s%n", i.path());
+                System.out.printf(Locale.ROOT, "version       RWKV %s%n", i.version().label());
+                System.out.printf(Locale.ROOT, "format        %s%n", i.format());
+                System.out.printf(Locale.ROOT, "naming        %s%n", i.naming());
+                System.out.printf(Locale.ROOT, "n_embd        %d%n", i.nEmbd());
+                System.out.printf(Locale.ROOT, "n_layer       %d%n", i.nLayer());
+                System.out.printf(Locale.ROOT, "heads         %s%n", i.heads() == 0 ? "none (RWKV-4 attention is per channel)"
                         : i.heads() + " x " + i.headSize());
-                System.out.printf("vocab         %d%n", i.vocabSize());
-                System.out.printf("ffn           %d%n", i.ffnSize());
-                System.out.printf("dtypes        %s%n", formatDtypes(i.dtypes()));
-                System.out.printf("parameters    %,d (%.1f M)%n", i.parameterCount(), i.parameterCount() / 1e6);
-                System.out.printf("file size     %,d bytes (%.1f MiB)%n", i.fileSize(), i.fileSize() / 1048576.0);
+                System.out.printf(Locale.ROOT, "vocab         %d%n", i.vocabSize());
+                System.out.printf(Locale.ROOT, "ffn           %d%n", i.ffnSize());
+                System.out.printf(Locale.ROOT, "dtypes        %s%n", formatDtypes(i.dtypes()));
+                System.out.printf(Locale.ROOT, "parameters    %,d (%.1f M)%n", i.parameterCount(), i.parameterCount() / 1e6);
+                System.out.printf(Locale.ROOT, "file size     %,d bytes (%.1f MiB)%n", i.fileSize(), i.fileSize() / 1048576.0);
             }
         }
         return 0;

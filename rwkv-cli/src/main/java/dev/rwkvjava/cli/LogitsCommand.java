@@ -1,6 +1,7 @@
 package dev.rwkvjava.cli;
 
 import dev.rwkvjava.RwkvModel;
+import dev.rwkvjava.hub.HubConfig;
 import dev.rwkvjava.io.SafetensorsWriter;
 import dev.rwkvjava.state.State;
 import picocli.CommandLine.Command;
@@ -42,6 +43,13 @@ final class LogitsCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         RwkvModel.Options opts = loading.options();
+        Path cache;
+        try {
+            cache = HubConfig.fromEnvironment().cacheDir();
+        } catch (IllegalArgumentException e) {
+            cache = HubConfig.defaultCacheDir(); // a bad HF_ENDPOINT does not matter here
+        }
+        ProtectedFiles.forModel(model.toString(), cache).checkOutput("--out", out);
         int[] tokens = tokenList.ids();
         try (RwkvModel m = RwkvModel.load(model, opts)) {
             int v = m.vocabSize();

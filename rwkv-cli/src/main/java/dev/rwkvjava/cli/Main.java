@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
         description = "Pure-Java CPU inference for RWKV language models.",
+        footer = {"", "Errors are one line on stderr; set RWKV_DEBUG=1 to add the stack trace."},
         subcommands = {
                 CommandLine.HelpCommand.class,
                 InfoCommand.class,
@@ -30,16 +31,50 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
-        if (Relauncher.relaunchWithVectorModuleIfNeeded(args)) {
+        String[] decoded;
+        try {
+            decoded = Arguments.decode(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("rwkv: " + e.getMessage());
+            System.exit(2);
             return;
         }
-        System.exit(execute(args));
+        if (Relauncher.relaunchWithVectorModuleIfNeeded(decoded)) {
+            return;
+        }
+        Relauncher.stopWithTheLaunchingJvm();
+        System.exit(execute(Relauncher.argumentsFromParent(decoded)));
     }
 
-    /** Runs the command line and returns the exit code (for tests). */
+    /**
+     * Runs the command line and returns the exit code (for tests). An Error (out of memory, a stack overflow),
+     * which picocli passes through, is reported in one line like any other failure.
+     */
     public static int execute(String... args) {
         CommandLine cl = new CommandLine(new Main());
-        cl.setExecutionExceptionHandler(new ErrorHandler());
-        return cl.execute(args);
+        ErrorHandler handler = new ErrorHandler();
+        cl.setExecutionExceptionHandler(handler);
+        cl.setParameterExceptionHandler(handler);
+        try {
+            return cl.execute(args);
+        } catch (Error e) {
+            if (ErrorHandler.debug()) {
+                e.printStackTrace();
+            }
+            System.err.println(commandName(cl) + ": error: " + ErrorHandler.describe(e));
+            System.err.flush();
+            return 1;
+        }
+    }
+
+    /** "rwkv" and the subcommand that was running, as far as the arguments were parsed. */
+    private static String commandName(CommandLine cl) {
+        CommandLine.ParseResult r = cl.getParseResult();
+        String name = "rwkv";
+        while (r != null && r.subcommand() != null) {
+            r = r.subcommand();
+            name = r.commandSpec().qualifiedName();
+        }
+        return name;
     }
 }

@@ -47,4 +47,28 @@ final class ModelOptions {
     TextGenerator load() {
         return TextGenerator.load(model, tokenizer, hub(), loading.options(), ProgressBar.stderr());
     }
+
+    /** The files of the model named by --model (and --tokenizer) and the hub cache: outputs must not touch them. */
+    ProtectedFiles protectedFiles() {
+        ProtectedFiles p = ProtectedFiles.forModel(model, hub().cacheDir());
+        if (tokenizer != null && !tokenizer.equals("bytes")) {
+            try {
+                p.file(Path.of(tokenizer), "the tokenizer file");
+            } catch (java.nio.file.InvalidPathException e) {
+                // not a file name: loading the tokenizer reports it
+            }
+        }
+        return p;
+    }
+
+    /** Adds the files a loaded model came from (a hub id resolves to a folder only when loaded). */
+    static ProtectedFiles addLoaded(ProtectedFiles p, TextGenerator gen) {
+        if (gen.source() != null) {
+            p.weights(gen.source().weights());
+            if (gen.source().directory() != null) {
+                p.folder(gen.source().directory(), "the model folder");
+            }
+        }
+        return p;
+    }
 }

@@ -19,7 +19,8 @@ import java.util.concurrent.Callable;
         description = {"Download a model from the Hugging Face hub (the weights, safetensors preferred, plus its config "
                 + "and tokenizer files) into the cache, and print the local folder.",
                 "Interrupted downloads resume; every file is checked against the hub's size and checksum before it "
-                        + "gets its name. HF_ENDPOINT sets another hub, HF_TOKEN a token for private or gated models."})
+                        + "gets its name, and a file the hub gives no size or checksum for is refused. HF_ENDPOINT "
+                        + "sets another hub, HF_TOKEN a token for private or gated models."})
 final class PullCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "REPO_ID", description = "Repository, e.g. RWKV/rwkv-4-169m-pile.")

@@ -10,9 +10,17 @@ import java.util.concurrent.TimeUnit;
  * Makes {@code java -jar rwkv.jar} fast without flags: when the Vector API module is missing, the jar starts
  * itself again with {@code --add-modules jdk.incubator.vector}, keeping the user's JVM options. Set
  * {@code RWKV_NO_RELAUNCH=1} to stay in the first JVM (the scalar kernels then run, with a one-line notice).
+ *
+ * <p>The two JVMs live and die together: a stopped parent (Ctrl-C, SIGTERM) stops the child from a shutdown hook,
+ * and a parent killed outright (SIGKILL, where no hook runs) is noticed by the child, which then exits itself.
+ * Arguments that the locale cannot encode travel to the child in the environment, as UTF-8.
  */
 final class Relauncher {
     static final String GUARD = "RWKV_RELAUNCHED";
+    /** The parent's process id, set for the child. */
+    static final String PARENT_PID = "RWKV_PARENT_PID";
+    /** The arguments as Base64 of their UTF-8, comma-separated, when the locale cannot carry them. */
+    static final String ARGS = "RWKV_ARGS_UTF8";
 
     private Relauncher() {
     }
@@ -56,6 +64,11 @@ final class Relauncher {
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         pb.environment().put(GUARD, "1");
+        pb.environment().put(PARENT_PID, Long.toString(ProcessHandle.current().pid()));
+        pb.environment().remove(ARGS);
+        if (!encodable(args)) {
+            pb.environment().put(ARGS, encodeArgs(args));
+        }
         try {
             Process p = pb.start();
             // Stopped (Ctrl-C), the child is stopped too, and waited for: its own clean-up ends before this JVM.
@@ -74,5 +87,81 @@ final class Relauncher {
             // The first JVM carries on with the scalar kernels.
             return false;
         }
+    }
+
+    /** Whether the platform's argument encoding (the locale's) carries every argument unchanged. */
+    private static boolean encodable(String[] args) {
+        String name = System.getProperty("sun.jnu.encoding");
+        java.nio.charset.Charset cs;
+        try {
+            cs = name == null ? java.nio.charset.Charset.defaultCharset() : java.nio.charset.Charset.forName(name);
+        } catch (RuntimeException e) {
+            return false;
+        }
+        java.nio.charset.CharsetEncoder enc = cs.newEncoder();
+        for (String a : args) {
+            if (!enc.canEncode(a)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    static String encodeArgs(String[] args) {
+        java.util.StringJoiner j = new java.util.StringJoiner(",");
+        for (String a : args) {
+            j.add(java.util.Base64.getEncoder().encodeToString(a.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        }
+        return j.toString();
+    }
+
+    /**
+     * In a relaunched JVM whose parent passed the arguments in the environment, those arguments (the command line's
+     * own were damaged by the locale); otherwise {@code args}.
+     */
+    static String[] argumentsFromParent(String[] args) {
+        String encoded = System.getenv(GUARD) != null ? System.getenv(ARGS) : null;
+        if (encoded == null) {
+            return args;
+        }
+        String[] parts = encoded.isEmpty() ? new String[0] : encoded.split(",", -1);
+        if (parts.length != args.length) {
+            return args; // not the parent's arguments for this command line
+        }
+        String[] out = new String[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            out[i] = new String(java.util.Base64.getDecoder().decode(parts[i]), java.nio.charset.StandardCharsets.UTF_8);
+        }
+        return out;
+    }
+
+    /**
+     * In a relaunched JVM: exits (running its shutdown hooks, so temporary files go) as soon as the parent is gone,
+     * since a parent killed with SIGKILL cannot stop it, and an orphan would run on unseen.
+     */
+    static void stopWithTheLaunchingJvm() {
+        String pid = System.getenv(GUARD) != null ? System.getenv(PARENT_PID) : null;
+        if (pid == null) {
+            return;
+        }
+        long parentPid;
+        try {
+            parentPid = Long.parseLong(pid);
+        } catch (NumberFormatException e) {
+            return;
+        }
+        // The parent recorded at start: if it is already gone, the current parent is whoever adopted us.
+        java.util.Optional<ProcessHandle> parent = ProcessHandle.current().parent()
+                .filter(p -> p.pid() == parentPid && p.isAlive());
+        if (parent.isEmpty()) {
+            parentGone();
+            return;
+        }
+        parent.get().onExit().thenRun(Relauncher::parentGone);
+    }
+
+    private static void parentGone() {
+        System.err.println("rwkv: the launching process ended; stopping");
+        System.exit(143);
     }
 }

@@ -3,7 +3,6 @@ package dev.rwkvjava.cli;
 import dev.rwkvjava.tokenizer.Tokenizer;
 import dev.rwkvjava.tokenizer.Tokenizers;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
@@ -30,7 +29,8 @@ final class TokenizeCommand implements Callable<Integer> {
         String text;
 
         @Option(names = "--input", paramLabel = "FILE",
-                description = "A file whose raw bytes are encoded (the World tokenizer accepts any bytes).")
+                description = "A file whose raw bytes are encoded (the World tokenizer accepts any bytes); - reads "
+                        + "standard input. At most 1 GiB.")
         Path file;
     }
 
@@ -42,16 +42,17 @@ final class TokenizeCommand implements Callable<Integer> {
         Tokenizer tokenizer = Tokenizers.load(CliFiles.requireFile(spec, "--tokenizer", tokenizerFile));
         int[] ids = input.text != null
                 ? tokenizer.encode(input.text)
-                : tokenizer.encode(Files.readAllBytes(CliFiles.requireFile(spec, "--input", input.file)));
-        StringBuilder json = new StringBuilder(ids.length * 6 + 2).append('[');
+                : tokenizer.encode(CliFiles.readInput("--input", input.file));
+        // Written as it is formatted: a large input has more ids than one string can hold as text.
+        PrintWriter out = spec.commandLine().getOut();
+        out.print('[');
         for (int i = 0; i < ids.length; i++) {
             if (i > 0) {
-                json.append(',');
+                out.print(',');
             }
-            json.append(ids[i]);
+            out.print(ids[i]);
         }
-        PrintWriter out = spec.commandLine().getOut();
-        out.println(json.append(']'));
+        out.println(']');
         out.flush();
         return 0;
     }

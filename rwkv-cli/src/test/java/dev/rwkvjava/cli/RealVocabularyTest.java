@@ -76,6 +76,22 @@ class RealVocabularyTest {
         CliTest.Result s = run("generate", "--model", world.toString(), "--prompt", "東京の天気は 🦆", "-n", "40",
                 "--temperature", "1.0", "--top-p", "0.9", "--seed", "5", "--ignore-eos");
         assertThat(s.out()).isEqualTo(o.get("text").asText() + "\n");
+        // The sampling options take effect over the whole 65536-id vocabulary: the seed chooses the draw, and a
+        // top-p small enough to keep only the likeliest token is greedy.
+        int[] drawn = GenerateCommandTest.ints(o.get("generated_ids"));
+        assertThat(generatedIds(world, "--temperature", "1.0", "--top-p", "0.9", "--seed", "6")).isNotEqualTo(drawn);
+        assertThat(generatedIds(world, "--temperature", "1.0", "--top-p", "1e-9", "--seed", "6"))
+                .containsExactly(generatedIds(world));
+    }
+
+    /** The ids generated for a fixed prompt, 40 of them, with the given options (greedy without any). */
+    private static int[] generatedIds(Path model, String... options) throws IOException {
+        java.util.List<String> args = new java.util.ArrayList<>(java.util.List.of("generate", "--model", model.toString(),
+                "--prompt", "東京の天気は 🦆", "-n", "40", "--ignore-eos", "--json"));
+        args.addAll(java.util.List.of(options));
+        CliTest.Result r = run(args.toArray(String[]::new));
+        assertThat(r.code()).as(r.err()).isZero();
+        return GenerateCommandTest.ints(new ObjectMapper().readTree(r.out()).get("generated_ids"));
     }
 
     @Test
@@ -86,12 +102,38 @@ class RealVocabularyTest {
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode o = new ObjectMapper().readTree(r.out());
         assertTextIsTheDecodedIds(neox, o);
-        // The chat default for a tokenizer.json model is the Raven format; replies come one per line.
+        // A presence penalty this large forbids every id already generated, top-k 50 or not.
+        int[] distinct = generatedIds(neox, "--temperature", "0.8", "--top-k", "50", "--presence-penalty", "1000",
+                "--seed", "9");
+        assertThat(java.util.Arrays.stream(distinct).distinct().count()).as(java.util.Arrays.toString(distinct))
+                .isEqualTo(distinct.length);
+        // Top-k 1 keeps only the likeliest token: the same as greedy under the same penalties.
+        assertThat(generatedIds(neox, "--temperature", "0.8", "--top-k", "1", "--presence-penalty", "0.5",
+                "--frequency-penalty", "0.5", "--seed", "9"))
+                .containsExactly(generatedIds(neox, "--presence-penalty", "0.5", "--frequency-penalty", "0.5"));
+        // The chat default for a tokenizer.json model is the Raven format; replies come one per line, the same
+        // for the same seed.
+        Path saved = tmp.resolve("neox-chat.state");
+        String input = "Write a poem\n/save " + saved + "\nAnother\n";
+        CliTest.Result c = chat(input, "--model", neox.toString(), "-n", "8", "--seed", "1");
+        assertThat(c.code()).as(c.err()).isZero();
+        String[] replies = c.out().split("\n", -1);
+        assertThat(replies).as(c.out()).hasSize(3);
+        assertThat(replies[2]).isEmpty();
+        try (var f = dev.rwkvjava.io.SafetensorsFile.open(saved)) {
+            assertThat(f.metadata()).containsEntry("chat.template", "raven");
+        }
+        assertThat(chat(input, "--model", neox.toString(), "-n", "8", "--seed", "1").out()).isEqualTo(c.out());
+    }
+
+    private static CliTest.Result chat(String input, String... args) {
         InputStream old = System.in;
         try {
-            System.setIn(new ByteArrayInputStream("Write a poem\nAnother\n".getBytes(StandardCharsets.UTF_8)));
-            CliTest.Result c = run("chat", "--model", neox.toString(), "-n", "8", "--seed", "1");
-            assertThat(c.code()).as(c.err()).isZero();
+            System.setIn(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)));
+            String[] all = new String[args.length + 1];
+            all[0] = "chat";
+            System.arraycopy(args, 0, all, 1, args.length);
+            return run(all);
         } finally {
             System.setIn(old);
         }

@@ -1,5 +1,7 @@
 package dev.rwkvjava.hub;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -40,11 +42,23 @@ import java.util.regex.Pattern;
  *
  * <p>Redirects are followed by hand so the token is never sent to another host (the hub sends large files from a
  * CDN).
+ *
+ * <p>What a server sends is bounded: a request without an answer for a minute fails (as does a transfer that
+ * stops delivering for a minute), the listing is read up to {@value #MAX_LISTING_BYTES} bytes, and a download stops at the
+ * listed size. A file is downloaded only when its size (from the listing, or a HEAD request) and a checksum
+ * (SHA-256 or git blob id from the listing, or an ETag that is a SHA-256) are known: anything else could not be
+ * verified, and is refused. Listed names must be relative paths of printable characters, each part at most
+ * {@value #MAX_NAME_PART_BYTES} bytes. Network failures are retried; a refusal like these, a redirect loop or a
+ * local file error is not.
  */
 public final class HubClient {
     /** Attempts in a row without progress before a download gives up; each resumes where the last stopped. */
     static final int MAX_ATTEMPTS = 6;
     private static final int MAX_REDIRECTS = 10;
+    /** The largest listing read (a repository of tens of thousands of files). */
+    static final int MAX_LISTING_BYTES = 16 << 20;
+    /** Longest part of a listed file name, in UTF-8 bytes: 255, the usual file system limit, less ".part". */
+    static final int MAX_NAME_PART_BYTES = 250;
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -57,13 +71,24 @@ public final class HubClient {
     private final HubConfig config;
     private final HttpClient http;
     private final Duration stallTimeout;
+    private final Duration answerTimeout;
 
+    /**
+     * A client with the default time bounds: a request unanswered for 60 s ({@code rwkv.hub.answerTimeoutSeconds})
+     * or a transfer without data for 60 s ({@code rwkv.hub.stallTimeoutSeconds}) fails.
+     */
     public HubClient(HubConfig config) {
-        this(config, Duration.ofSeconds(Long.getLong("rwkv.hub.stallTimeoutSeconds", DEFAULT_STALL_TIMEOUT.toSeconds())));
+        this(config, Duration.ofSeconds(Long.getLong("rwkv.hub.stallTimeoutSeconds", DEFAULT_STALL_TIMEOUT.toSeconds())),
+                Duration.ofSeconds(Long.getLong("rwkv.hub.answerTimeoutSeconds", DEFAULT_STALL_TIMEOUT.toSeconds())));
     }
 
-    HubClient(HubConfig config, Duration stallTimeout) {
+    HubClient(HubConfig config, Duration timeout) {
+        this(config, timeout, timeout);
+    }
+
+    HubClient(HubConfig config, Duration stallTimeout, Duration answerTimeout) {
         this.stallTimeout = stallTimeout;
+        this.answerTimeout = answerTimeout;
         this.config = Objects.requireNonNull(config, "config");
         this.http = HttpClient.newBuilder()
                 .followRedirects(HttpClient.Redirect.NEVER)
@@ -82,15 +107,19 @@ public final class HubClient {
         String path = "/api/models/" + repoId + (HubConfig.DEFAULT_REVISION.equals(revision) ? ""
                 : "/revision/" + encodePath(revision)) + "?blobs=true";
         URI uri = URI.create(config.endpoint() + path);
-        HttpResponse<byte[]> r = send(uri, "GET", null, HttpResponse.BodyHandlers.ofByteArray());
+        BoundedBody body = new BoundedBody(MAX_LISTING_BYTES, stallTimeout, "the listing of " + repoId);
+        HttpResponse<byte[]> r = send(uri, "GET", null, body, x -> { }, body.failed());
         if (r.statusCode() != 200) {
             throw statusError(r.statusCode(), repoId, revision, null, uri);
         }
         JsonNode root;
         try {
             root = JSON.readTree(r.body());
-        } catch (IOException e) {
-            throw new HubException(uri + ": the listing is not valid JSON (" + e.getMessage() + ")");
+        } catch (JsonProcessingException e) {
+            JsonLocation at = e.getLocation();
+            throw new HubException(uri + ": the listing is not valid JSON (" + (at == null ? "" : "line "
+                    + at.getLineNr() + ", column " + at.getColumnNr() + ": ") + e.getOriginalMessage()
+                    .replaceAll("\\[Source: [^\\]]*\\]", "") + ")");
         }
         JsonNode siblings = root == null ? null : root.get("siblings");
         if (siblings == null || !siblings.isArray()) {
@@ -130,13 +159,23 @@ public final class HubClient {
         Files.createDirectories(target.toAbsolutePath().getParent());
         long expected = file.size();
         String sha256 = file.sha256();
-        if (expected < 0) {
-            // The listing gave no size: ask for it (and a checksum) without fetching the file.
+        if (expected < 0 || (sha256 == null && file.blobId() == null)) {
+            // The listing gave no size or checksum: ask for them without fetching the file.
             Metadata m = head(uri);
-            expected = m.size();
+            if (expected < 0) {
+                expected = m.size();
+            }
             if (sha256 == null) {
                 sha256 = m.sha256();
             }
+        }
+        if (expected < 0) {
+            throw new HubException(file.name() + ": the hub gives no size for this file, so its download could not "
+                    + "be checked; refusing to download it");
+        }
+        if (sha256 == null && file.blobId() == null) {
+            throw new HubException(file.name() + ": the hub gives no checksum (SHA-256 or git blob id) for this "
+                    + "file, so its download could not be verified; refusing to download it");
         }
         boolean[] started = {false};
         int failures = 0;
@@ -154,7 +193,7 @@ public final class HubClient {
                 break; // complete from an earlier run; verified below
             }
             long[] total = {expected};
-            PartWriter writer = new PartWriter(part, have, progress, stallTimeout, (size, from) -> {
+            PartWriter writer = new PartWriter(part, have, expected, progress, stallTimeout, (size, from) -> {
                 if (total[0] < 0) {
                     total[0] = size;
                 }
@@ -168,8 +207,9 @@ public final class HubClient {
                 r = send(uri, "GET", have > 0 ? "bytes=" + have + "-" : null, writer::subscriber, x -> { },
                         writer.stalled());
             } catch (IOException e) {
-                if (e instanceof InterruptedIOException || Thread.currentThread().isInterrupted()) {
-                    throw e;
+                if (e instanceof InterruptedIOException || e instanceof HubException
+                        || Thread.currentThread().isInterrupted()) {
+                    throw e; // stopped, or refused: trying again would give the same answer
                 }
                 // Count only failures that made no progress: a long download over a flaky line keeps going.
                 long now = Files.exists(part) ? Files.size(part) : 0;
@@ -179,6 +219,10 @@ public final class HubClient {
                     throw new HubException(file.name() + ": download interrupted " + failures + " times without "
                             + "progress (last: " + e.getMessage() + "); " + now + " bytes are kept in " + part
                             + " and the next pull resumes from there");
+                }
+                if (!started[0]) {
+                    started[0] = true;
+                    progress.start(file.name(), expected, now);
                 }
                 progress.retry(now, failures, String.valueOf(e.getMessage()));
                 pause(failures);
@@ -283,8 +327,9 @@ public final class HubClient {
                                      CompletableFuture<Void> abort) throws IOException {
         URI current = uri;
         for (int hop = 0; hop <= MAX_REDIRECTS; hop++) {
+            // The timeout bounds the wait for the answer's headers; the body has its own watchdog.
             HttpRequest.Builder b = HttpRequest.newBuilder(current).method(method, HttpRequest.BodyPublishers.noBody())
-                    .header("User-Agent", "rwkv-java");
+                    .header("User-Agent", "rwkv-java").timeout(answerTimeout);
             if (range != null) {
                 b.header("Range", range);
             }
@@ -300,16 +345,25 @@ public final class HubClient {
                 if (location == null) {
                     throw new HubException(current + ": redirect (" + s + ") without a Location", s);
                 }
-                current = current.resolve(location);
+                URI next;
+                try {
+                    next = current.resolve(location);
+                } catch (IllegalArgumentException e) {
+                    throw new HubException(current + ": redirect (" + s + ") to an invalid address", s);
+                }
+                if (!"http".equals(next.getScheme()) && !"https".equals(next.getScheme()) || next.getHost() == null) {
+                    throw new HubException(current + ": redirect (" + s + ") to a non-HTTP address", s);
+                }
+                current = next;
                 continue;
             }
             return r;
         }
-        throw new HubException(uri + ": more than " + MAX_REDIRECTS + " redirects");
+        throw new HubException(uri + ": more than " + MAX_REDIRECTS + " redirects (a redirect loop?)");
     }
 
-    private static <T> HttpResponse<T> await(CompletableFuture<HttpResponse<T>> cf, CompletableFuture<Void> abort,
-                                             URI target) throws IOException {
+    private <T> HttpResponse<T> await(CompletableFuture<HttpResponse<T>> cf, CompletableFuture<Void> abort,
+                                      URI target) throws IOException {
         String origin = target.getScheme() + "://" + target.getAuthority();
         try {
             if (abort != null) {
@@ -325,6 +379,9 @@ public final class HubClient {
             cf.cancel(true);
             if (cause instanceof HubException h) {
                 throw h;
+            }
+            if (cause instanceof java.net.http.HttpTimeoutException) {
+                throw new IOException(origin + ": no answer within " + answerTimeout.toSeconds() + " s", cause);
             }
             throw new IOException(origin + ": " + (cause != null && cause.getMessage() != null ? cause.getMessage()
                     : String.valueOf(cause)), cause);
@@ -385,15 +442,52 @@ public final class HubClient {
         return u.getScheme() + "://" + u.getAuthority();
     }
 
-    private static void checkFileName(String name, URI source) throws HubException {
-        if (name.isEmpty() || name.startsWith("/") || name.contains("\\") || name.contains("\0")) {
-            throw new HubException(source + ": unsafe file name '" + name + "' in the listing");
+    /**
+     * Refuses listed names that could escape the repository folder, fail on the file system, or be printed as
+     * something else: absolute paths, "." and "..", backslashes, control and formatting characters (terminal
+     * escapes, newlines, direction overrides), and parts longer than {@value #MAX_NAME_PART_BYTES} bytes.
+     */
+    static void checkFileName(String name, URI source) throws HubException {
+        String problem = null;
+        if (name.isEmpty() || name.startsWith("/") || name.contains("\\")) {
+            problem = "not a relative path";
         }
-        for (String seg : name.split("/")) {
-            if (seg.isEmpty() || seg.equals(".") || seg.equals("..")) {
-                throw new HubException(source + ": unsafe file name '" + name + "' in the listing");
+        for (int i = 0; problem == null && i < name.length(); ) {
+            int c = name.codePointAt(i);
+            if (Character.isISOControl(c) || Character.getType(c) == Character.FORMAT
+                    || Character.getType(c) == Character.SURROGATE || c == 0x2028 || c == 0x2029) {
+                problem = "it has a control character";
+            }
+            i += Character.charCount(c);
+        }
+        if (problem == null) {
+            for (String seg : name.split("/", -1)) {
+                if (seg.isEmpty() || seg.equals(".") || seg.equals("..")) {
+                    problem = "not a relative path";
+                } else if (seg.getBytes(StandardCharsets.UTF_8).length > MAX_NAME_PART_BYTES) {
+                    problem = "a part of it is longer than " + MAX_NAME_PART_BYTES + " bytes";
+                }
             }
         }
+        if (problem != null) {
+            throw new HubException(source + ": refusing the listed file name " + printable(name) + " (" + problem
+                    + ")");
+        }
+    }
+
+    /** A name in quotes, with anything not printable as a \\uXXXX escape and cut at 120 characters. */
+    static String printable(String s) {
+        StringBuilder sb = new StringBuilder("'");
+        for (int i = 0; i < s.length() && i < 120; i++) {
+            char c = s.charAt(i);
+            if (c < 0x20 || c == 0x7F || (c >= 0x80 && c < 0xA0) || Character.getType(c) == Character.FORMAT
+                    || Character.isSurrogate(c) || c == 0x2028 || c == 0x2029) {
+                sb.append(String.format("\\u%04X", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.append(s.length() > 120 ? "...'" : "'").toString();
     }
 
     private static String encodePath(String p) {

@@ -88,11 +88,23 @@ public record HubConfig(URI endpoint, String token, Path cacheDir, boolean offli
         return s;
     }
 
-    /** Throws unless {@code r} is a plausible revision (branch, tag or commit). */
+    /**
+     * Throws unless {@code r} is a plausible revision (branch, tag or commit): letters, digits, '.', '_', '-' and
+     * '/' between parts, no part "." or ".." or empty, at most 200 characters. It names a folder of the cache, so
+     * anything that could point elsewhere ("." is the repository's own folder) is refused.
+     */
     public static String checkRevision(String r) {
-        if (r == null || r.isBlank() || r.contains("..") || r.startsWith("/") || r.endsWith("/")
-                || !r.matches("[A-Za-z0-9._/-]+")) {
-            throw new IllegalArgumentException("'" + r + "' is not a valid revision (a branch, tag or commit)");
+        boolean ok = r != null && !r.isEmpty() && r.length() <= 200 && r.matches("[A-Za-z0-9._/-]+");
+        if (ok) {
+            for (String part : r.split("/", -1)) {
+                if (part.isEmpty() || part.equals(".") || part.equals("..") || part.startsWith(".")) {
+                    ok = false;
+                }
+            }
+        }
+        if (!ok) {
+            throw new IllegalArgumentException("'" + r + "' is not a valid revision (a branch, tag or commit name: "
+                    + "letters, digits, '.', '_', '-', parts separated by '/', no part starting with '.')");
         }
         return r;
     }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -22,6 +23,10 @@ import java.util.regex.Pattern;
  *
  * <p>The HTTP client has no read timeout, so a watchdog ends a transfer that receives nothing for a while: it
  * cancels the subscription and fails the body, which the caller treats like a dropped connection.
+ *
+ * <p>The part never grows past the file's listed size: a server that sends more is cut off, the part is deleted,
+ * and the body fails with a {@link HubException} (not retried). Errors writing the part (a full disk, a name the
+ * file system refuses) are {@link HubException}s too: they are not network failures.
  */
 final class PartWriter {
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
@@ -33,14 +38,17 @@ final class PartWriter {
 
     private final Path part;
     private final long have;
+    private final long limit;
     private final DownloadProgress progress;
     private final Duration stallTimeout;
     private final Start start;
     private final CompletableFuture<Void> stalled = new CompletableFuture<>();
 
-    PartWriter(Path part, long have, DownloadProgress progress, Duration stallTimeout, Start start) {
+    /** @param limit the file's size: the part is never written past it */
+    PartWriter(Path part, long have, long limit, DownloadProgress progress, Duration stallTimeout, Start start) {
         this.part = part;
         this.have = have;
+        this.limit = limit;
         this.progress = progress;
         this.stallTimeout = stallTimeout;
         this.start = start;
@@ -101,7 +109,7 @@ final class PartWriter {
                         : FileChannel.open(part, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
             } catch (IOException e) {
                 s.cancel();
-                body.completeExceptionally(e);
+                body.completeExceptionally(writeError(e));
                 return;
             }
             watchdog = Thread.ofVirtual().start(this::watch);
@@ -115,12 +123,22 @@ final class PartWriter {
             }
             try {
                 for (ByteBuffer b : buffers) {
+                    if (done + b.remaining() > limit) {
+                        subscription.cancel();
+                        close();
+                        Files.deleteIfExists(part);
+                        body.completeExceptionally(new HubException(part.getFileName().toString().replaceFirst("\\.part$", "")
+                                + ": the server sent more than "
+                                + "the " + limit + " bytes the hub lists for the file; the download was discarded"));
+                        return;
+                    }
                     while (b.hasRemaining()) {
                         done += out.write(b);
                     }
                 }
             } catch (IOException e) {
-                fail(e);
+                subscription.cancel();
+                fail(writeError(e));
                 return;
             }
             lastData.set(System.nanoTime());
@@ -181,5 +199,12 @@ final class PartWriter {
             out = null;
             return !body.isDone();
         }
+    }
+
+    private HubException writeError(IOException e) {
+        HubException h = new HubException("cannot write " + part + ": " + (e instanceof java.nio.file.FileSystemException f
+                && f.getReason() != null ? f.getReason() : String.valueOf(e.getMessage())));
+        h.initCause(e);
+        return h;
     }
 }

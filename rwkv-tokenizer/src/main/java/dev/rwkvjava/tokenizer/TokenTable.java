@@ -1,5 +1,7 @@
 package dev.rwkvjava.tokenizer;
 
+import it.unimi.dsi.fastutil.ints.Int2LongMap;
+import it.unimi.dsi.fastutil.ints.Int2LongOpenHashMap;
 import java.util.Arrays;
 
 /**
@@ -80,17 +82,26 @@ public final class TokenTable {
                         + ", ids 0.." + (vocabSize - 1) + ")");
     }
 
-    /** Collects tokens by id, in any order, appending their bytes to one growing array. */
+    /**
+     * Collects tokens by id, in any order, appending their bytes to one growing array. Ids are held in a hash map
+     * while collecting, so a file naming a huge id costs nothing until {@link #build()} refuses it: the table is an
+     * array indexed by id, and ids far beyond the number of tokens would make it mostly holes.
+     */
     public static final class Builder {
+        /** How far the highest id may exceed the token count: real vocabularies have few gaps. */
+        static final int MAX_HOLES = 1 << 16;
+
         private byte[] pool;
         private int poolLength;
-        private long[] spans;
-        private int size;
+        /** Id to {@code start << 32 | length} in {@link #pool}. */
+        private final Int2LongOpenHashMap spans;
+        private int maxId = -1;
 
         public Builder(int expectedTokens) {
-            spans = new long[Math.max(expectedTokens, 16)];
-            Arrays.fill(spans, -1);
-            pool = new byte[Math.max(expectedTokens, 16) * 8];
+            int n = Math.max(0, Math.min(expectedTokens, 1 << 20)); // a hint only: never trust it for a size
+            spans = new Int2LongOpenHashMap(Math.max(n, 16));
+            spans.defaultReturnValue(-1);
+            pool = new byte[Math.max(n, 16) * 8];
         }
 
         /** Sets the bytes of {@code id}; returns false if the id already had bytes (the caller reports it). */
@@ -98,21 +109,20 @@ public final class TokenTable {
             if (id < 0) {
                 throw new IllegalArgumentException("negative token id " + id);
             }
-            if (id >= spans.length) {
-                int old = spans.length;
-                spans = Arrays.copyOf(spans, Math.max(id + 1, old * 2));
-                Arrays.fill(spans, old, spans.length, -1);
-            }
-            if (spans[id] >= 0) {
+            if (spans.containsKey(id)) {
                 return false;
             }
+            if (len > Integer.MAX_VALUE - 8 - poolLength) {
+                throw new IllegalArgumentException("the tokens' bytes add up to more than 2 GiB");
+            }
             if (poolLength + len > pool.length) {
-                pool = Arrays.copyOf(pool, Math.max(poolLength + len, pool.length * 2));
+                long grown = Math.max((long) poolLength + len, 2L * pool.length);
+                pool = Arrays.copyOf(pool, (int) Math.min(grown, Integer.MAX_VALUE - 8));
             }
             System.arraycopy(src, off, pool, poolLength, len);
-            spans[id] = ((long) poolLength << 32) | len;
+            spans.put(id, ((long) poolLength << 32) | len);
             poolLength += len;
-            size = Math.max(size, id + 1);
+            maxId = Math.max(maxId, id);
             return true;
         }
 
@@ -121,7 +131,22 @@ public final class TokenTable {
         }
 
         public boolean has(int id) {
-            return id >= 0 && id < size && spans[id] >= 0;
+            return spans.containsKey(id);
+        }
+
+        /** Number of tokens collected so far. */
+        public int count() {
+            return spans.size();
+        }
+
+        /** The highest id the table may have for {@code tokens} tokens: their count plus a bounded number of holes. */
+        public static long maxIdFor(int tokens) {
+            return 2L * tokens + MAX_HOLES;
+        }
+
+        /** The highest id when it is beyond {@link #maxIdFor} the token count, else -1. */
+        public int outlier() {
+            return maxId > maxIdFor(spans.size()) ? maxId : -1;
         }
 
         /** The bytes collected so far (a live view: valid until the next {@link #put}). */
@@ -131,15 +156,37 @@ public final class TokenTable {
 
         /** Where the bytes of {@code id} start in {@link #pool()}. */
         public int start(int id) {
-            return (int) (spans[id] >>> 32);
+            return (int) (span(id) >>> 32);
         }
 
         public int length(int id) {
-            return (int) spans[id];
+            return (int) span(id);
         }
 
+        private long span(int id) {
+            long s = spans.get(id);
+            if (s < 0) {
+                throw new IllegalArgumentException("no token with id " + id);
+            }
+            return s;
+        }
+
+        /**
+         * The table.
+         *
+         * @throws IllegalArgumentException if the ids are too sparse for an array (see {@link #outlier()})
+         */
         public TokenTable build() {
-            return new TokenTable(Arrays.copyOf(pool, poolLength), Arrays.copyOf(spans, size));
+            if (outlier() >= 0) {
+                throw new IllegalArgumentException("token id " + maxId + " is far beyond the " + spans.size()
+                        + " tokens (ids may reach " + maxIdFor(spans.size()) + ")");
+            }
+            long[] dense = new long[maxId + 1];
+            Arrays.fill(dense, -1);
+            for (Int2LongMap.Entry e : spans.int2LongEntrySet()) {
+                dense[e.getIntKey()] = e.getLongValue();
+            }
+            return new TokenTable(Arrays.copyOf(pool, poolLength), dense);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.rwkvjava.tokenizer.bpe;
 
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
@@ -9,16 +10,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rwkvjava.tokenizer.TokenTable;
+import dev.rwkvjava.tokenizer.TokenizerFiles;
 import dev.rwkvjava.tokenizer.TokenizerFormatException;
 import it.unimi.dsi.fastutil.ints.IntArrayList;
 import it.unimi.dsi.fastutil.ints.IntOpenHashSet;
 import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * Reads a Hugging Face {@code tokenizer.json} with Jackson and builds a {@link BpeTokenizer}. Supports what
@@ -37,17 +39,32 @@ final class TokenizerJsonLoader {
     }
 
     static BpeTokenizer load(Path file) throws IOException {
-        return parse(Files.readAllBytes(file), file.toString());
+        return parse(TokenizerFiles.readAll(file), file.toString());
     }
 
     static BpeTokenizer parse(byte[] json, String source) {
         try (JsonParser p = FACTORY.createParser(json)) {
             return new Reader(source).read(p);
         } catch (JsonProcessingException e) {
-            throw new TokenizerFormatException(source + ": not valid JSON: " + e.getOriginalMessage(), e);
+            throw new TokenizerFormatException(source + jsonProblem(e), e);
         } catch (IOException e) {
             throw new TokenizerFormatException(source + ": cannot read JSON: " + e.getMessage(), e);
         }
+    }
+
+    private static final Pattern SOURCE_LOCATION = Pattern.compile(
+            "\\[Source: [^\\]]*?line: (\\d+), column: (\\d+)\\]");
+
+    /**
+     * Where and what the JSON problem is, in the reader's words: " line L, column C: not valid JSON: ...", without
+     * the parser's own source description, which names its settings rather than the file.
+     */
+    static String jsonProblem(JsonProcessingException e) {
+        String msg = String.valueOf(e.getOriginalMessage());
+        msg = SOURCE_LOCATION.matcher(msg).replaceAll("line $1, column $2");
+        JsonLocation at = e.getLocation();
+        String where = at == null || at.getLineNr() < 1 ? "" : " line " + at.getLineNr() + ", column " + at.getColumnNr();
+        return where + ": not valid JSON: " + msg;
     }
 
     /**
@@ -225,6 +242,12 @@ final class TokenizerJsonLoader {
                 if (!table.put(id, scratch, 0, vocab.decodeBytes(i, scratch))) {
                     throw error("model.vocab gives id " + id + " to two tokens, one of them " + quote(vocab.token(i)));
                 }
+            }
+            int outlier = table.outlier();
+            if (outlier >= 0) {
+                throw error((addedIds.contains(outlier) ? "added_tokens" : "model.vocab") + " has the id " + outlier
+                        + ", far beyond its " + table.count() + " tokens (ids may reach "
+                        + TokenTable.Builder.maxIdFor(table.count()) + ")");
             }
             return table.build();
         }

@@ -140,7 +140,7 @@ final class ByteTrie {
         ByteTrie build() {
             markUsed(ROOT);
             check[ROOT] = -2; // never a child of anything
-            addNode(ROOT, 0, order.length, 0);
+            addNodes();
             int slots = maxSlot + 256 + 1; // room for base + any byte without bounds checks
             ensureCapacity(slots);
             int[] units = new int[slots * STRIDE];
@@ -152,10 +152,36 @@ final class ByteTrie {
             return new ByteTrie(units);
         }
 
+        /** Pending nodes, four ints each ({@code state, lo, hi, depth}): see {@link #addNode}. */
+        private int[] stack = new int[4 * 64];
+        private int stackSize;
+
+        /**
+         * Places every node, depth first, from an explicit stack rather than by recursion: a key is as deep as
+         * it is long, and a vocabulary may hold a token of many thousand bytes.
+         */
+        private void addNodes() {
+            push(ROOT, 0, order.length, 0);
+            while (stackSize > 0) {
+                stackSize -= 4;
+                addNode(stack[stackSize], stack[stackSize + 1], stack[stackSize + 2], stack[stackSize + 3]);
+            }
+        }
+
+        private void push(int state, int lo, int hi, int depth) {
+            if (stackSize + 4 > stack.length) {
+                stack = Arrays.copyOf(stack, stack.length * 2);
+            }
+            stack[stackSize++] = state;
+            stack[stackSize++] = lo;
+            stack[stackSize++] = hi;
+            stack[stackSize++] = depth;
+        }
+
         /**
          * Places the children of {@code state}, whose keys are {@code order[lo, hi)}, all sharing their first
          * {@code depth} bytes: buckets them by byte {@code depth} (one step of an MSD radix sort), finds a base
-         * for the child labels, then descends into each bucket.
+         * for the child labels, then queues each bucket (last first, so that they are placed in the order found).
          */
         private void addNode(int state, int lo, int hi, int depth) {
             int ending = -1;
@@ -209,8 +235,8 @@ final class ByteTrie {
                 markUsed(t);
                 maxSlot = Math.max(maxSlot, t);
             }
-            for (int g = 0; g < groups; g++) {
-                addNode(b + labels[g], starts[g], starts[g + 1], depth + 1);
+            for (int g = groups - 1; g >= 0; g--) {
+                push(b + labels[g], starts[g], starts[g + 1], depth + 1);
             }
         }
 

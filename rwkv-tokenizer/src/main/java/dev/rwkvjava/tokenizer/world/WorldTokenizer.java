@@ -2,10 +2,10 @@ package dev.rwkvjava.tokenizer.world;
 
 import dev.rwkvjava.tokenizer.TokenTable;
 import dev.rwkvjava.tokenizer.Tokenizer;
+import dev.rwkvjava.tokenizer.TokenizerFiles;
 import dev.rwkvjava.tokenizer.TokenizerFormatException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -29,7 +29,7 @@ public final class WorldTokenizer implements Tokenizer {
 
     /** Loads a vocabulary file such as {@code rwkv_vocab_v20230424.txt}. */
     public static WorldTokenizer load(Path file) throws IOException {
-        return parse(Files.readAllBytes(file), file.toString());
+        return parse(TokenizerFiles.readAll(file), file.toString());
     }
 
     /**
@@ -42,6 +42,15 @@ public final class WorldTokenizer implements Tokenizer {
         TokenTable.Builder table = entries.table();
         int[] ids = entries.ids();
         int[] lines = entries.lines();
+        int outlier = table.outlier();
+        if (outlier >= 0) {
+            int at = 0;
+            while (ids[at] != outlier) {
+                at++;
+            }
+            throw WorldVocabParser.error(source, lines[at], "id " + outlier + " is far beyond the " + ids.length
+                    + " tokens of the file (ids may reach " + TokenTable.Builder.maxIdFor(ids.length) + ")");
+        }
         int[] starts = new int[ids.length];
         int[] lengths = new int[ids.length];
         for (int i = 0; i < ids.length; i++) {

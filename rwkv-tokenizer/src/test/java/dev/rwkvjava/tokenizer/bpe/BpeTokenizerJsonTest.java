@@ -140,7 +140,39 @@ class BpeTokenizerJsonTest {
         assertThatThrownBy(() -> tokenizer(root -> ((ArrayNode) root.get("model").get("merges")).add("abc")))
                 .isInstanceOf(TokenizerFormatException.class).hasMessageContaining("one space");
         assertThatThrownBy(() -> BpeTokenizer.parse("{\"model\": ".getBytes(StandardCharsets.UTF_8), "broken.json"))
-                .isInstanceOf(TokenizerFormatException.class).hasMessageContaining("broken.json: not valid JSON");
+                .isInstanceOf(TokenizerFormatException.class).hasMessageContaining("broken.json line 1, column 11: not valid JSON");
+    }
+
+    @Test
+    void jsonErrorsNameTheFileLineAndColumnButNotTheParsersSettings() {
+        // An unclosed array: the parser's own message embeds a description of its source and its settings.
+        byte[] json = "{\"model\": {\"type\": \"BPE\",\n  \"x\": [1, 2".getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> BpeTokenizer.parse(json, "t.json"))
+                .isInstanceOf(TokenizerFormatException.class)
+                .hasMessageStartingWith("t.json line 2, column 13: not valid JSON: Unexpected end-of-input")
+                .hasMessageContaining("(start marker at line 2, column 8)")
+                .hasMessageNotContaining("Source").hasMessageNotContaining("StreamReadFeature");
+    }
+
+    @Test
+    void idsFarBeyondTheVocabularyAreRefusedWithoutAllocatingForThem() {
+        // Without a bound, id 2^30 needs an 8 GiB table and 200,000,000 loads after allocating 1.6 GB.
+        for (int id : new int[] {1 << 30, 200_000_000, Integer.MAX_VALUE}) {
+            assertThatThrownBy(() -> tokenizer(root -> addedToken(root, id, "<big>", true)))
+                    .as("id %d", id)
+                    .isInstanceOf(TokenizerFormatException.class)
+                    .hasMessageContaining("synthetic.json: added_tokens has the id " + id)
+                    .hasMessageContaining("far beyond its 10 tokens");
+            assertThatThrownBy(() -> tokenizer(root -> ((ObjectNode) root.get("model").get("vocab")).put("big", id)))
+                    .as("id %d", id)
+                    .isInstanceOf(TokenizerFormatException.class)
+                    .hasMessageContaining("model.vocab has the id " + id);
+        }
+        // A few holes are normal (ids reserved for special tokens): they decode as unknown ids.
+        BpeTokenizer tok = tokenizer(root -> addedToken(root, 1000, "<pad>", true));
+        assertThat(tok.vocabSize()).isEqualTo(1001);
+        assertThat(tok.decode(new int[] {1000})).containsExactly("<pad>".getBytes(StandardCharsets.UTF_8));
+        assertThatThrownBy(() -> tok.decode(new int[] {500})).hasMessageContaining("unknown token id 500");
     }
 
     @Test

@@ -108,4 +108,29 @@ class WorldVocabParserTest {
         assertThatThrownBy(() -> tok.encode("abc"))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0x63 at offset 2");
     }
+
+    @Test
+    void aTokenOfManyThousandBytesBuildsAndMatches() {
+        // The trie is as deep as the longest token: a recursive build overflowed the stack near 5,000 bytes.
+        int n = 200_000;
+        WorldTokenizer tok = parse("257 '" + "a".repeat(n) + "' " + n + "\n");
+        assertThat(tok.encode("a".repeat(n))).containsExactly(257);
+        assertThat(tok.encode("a".repeat(n + 1))).containsExactly(257, 'a' + 1);
+        assertThat(tok.tokenBytes(257)).hasSize(n);
+    }
+
+    @Test
+    void idsFarBeyondTheTokenCountAreRefusedWithTheirLine() {
+        // The format allows nine digits; a table indexed by such an id would need gigabytes.
+        for (String id : new String[] {"999999999", "200000000", "1073741"}) {
+            assertThatThrownBy(() -> parse(id + " 'ab' 2\n"))
+                    .as(id)
+                    .isInstanceOf(TokenizerFormatException.class)
+                    .hasMessageContaining("test_vocab.txt line 257: id " + id + " is far beyond the 257 tokens");
+        }
+        // Holes within the bound are allowed; they decode as unknown ids.
+        WorldTokenizer tok = parse("1000 'ab' 2\n");
+        assertThat(tok.vocabSize()).isEqualTo(1001);
+        assertThatThrownBy(() -> tok.decode(new int[] {500})).hasMessageContaining("unknown token id 500");
+    }
 }

@@ -6,9 +6,10 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * Which files of a repository a model needs: one safetensors weights file, the configuration and the tokenizer
- * files. Everything else (other checkpoints, READMEs, images) is left on the hub. Other weight formats (.pth, .bin)
- * are only fetched when named explicitly.
+ * Which files of a repository a model needs: its weights (one file, or every shard of a sharded safetensors
+ * checkpoint with its index), the configuration and the tokenizer files. Everything else (other checkpoints,
+ * READMEs, images) is left on the hub. When a repository holds several checkpoints (a BlinkDL repository holds one
+ * {@code .pth} per size and date), nothing is downloaded: the user gets the list and chooses with {@code --file}.
  */
 public final class FileSelection {
     private static final Set<String> SMALL_FILES = Set.of("config.json", "generation_config.json", "tokenizer.json",
@@ -25,7 +26,7 @@ public final class FileSelection {
                 out.add(f);
             }
         }
-        out.add(weights(listing));
+        out.addAll(weights(listing));
         return out;
     }
 
@@ -56,42 +57,58 @@ public final class FileSelection {
         return SMALL_FILES.contains(n) || (n.endsWith(".txt") && n.contains("vocab"));
     }
 
-    private static RepoFile weights(RepoListing listing) {
+    /** The weights: sharded safetensors, else one safetensors file, else one PyTorch, GGUF or rwkv.cpp file. */
+    private static List<RepoFile> weights(RepoListing listing) {
         List<RepoFile> safetensors = new ArrayList<>();
+        List<RepoFile> shards = new ArrayList<>();
         List<RepoFile> other = new ArrayList<>();
+        RepoFile index = null;
         for (RepoFile f : listing.files()) {
             String n = f.name().toLowerCase(Locale.ROOT);
             if (n.contains("/")) {
                 continue;
             }
-            if (n.endsWith(".safetensors")) {
+            if (n.equals("model.safetensors.index.json")) {
+                index = f;
+            } else if (n.matches(".*-\\d+-of-\\d+\\.safetensors")) {
+                shards.add(f);
+            } else if (n.endsWith(".safetensors")) {
                 safetensors.add(f);
-            } else if (n.endsWith(".pth") || n.endsWith(".bin") && !n.equals("training_args.bin")) {
+            } else if (n.endsWith(".pth") || n.endsWith(".gguf") || n.endsWith(".bin") && !n.equals("training_args.bin")) {
                 other.add(f);
             }
         }
         for (RepoFile f : safetensors) {
             if (f.name().equals("model.safetensors")) {
-                return f;
+                return List.of(f);
             }
         }
+        if (index != null && !shards.isEmpty()) {
+            List<RepoFile> out = new ArrayList<>(shards);
+            out.add(index);
+            return out;
+        }
         if (safetensors.size() == 1) {
-            return safetensors.get(0);
+            return List.of(safetensors.get(0));
         }
         if (!safetensors.isEmpty()) {
-            boolean sharded = safetensors.stream().anyMatch(f -> f.name().matches(".*-\\d+-of-\\d+\\.safetensors"));
             throw new IllegalArgumentException(listing.repoId() + " has several safetensors files "
-                    + names(safetensors) + (sharded ? " (a sharded checkpoint, which this engine cannot load yet)"
-                    : "") + "; choose one with --file NAME");
+                    + names(safetensors) + "; choose one with --file NAME");
+        }
+        for (RepoFile f : other) {
+            if (f.name().equals("pytorch_model.bin")) {
+                return List.of(f);
+            }
+        }
+        if (other.size() == 1) {
+            return List.of(other.get(0));
         }
         if (!other.isEmpty()) {
-            // Downloading gigabytes the engine cannot read helps nobody: say so before fetching anything.
-            throw new IllegalArgumentException(listing.repoId() + " has no .safetensors weights, only " + names(other)
-                    + ", which this engine cannot read; convert the checkpoint to safetensors, or download it anyway "
-                    + "with: rwkv pull " + listing.repoId() + " --file " + other.get(0).name());
+            throw new IllegalArgumentException(listing.repoId() + " has several checkpoints " + names(other)
+                    + "; choose one with --file NAME (nothing was downloaded)");
         }
-        throw new IllegalArgumentException(listing.repoId() + " has no weights file (.safetensors); it has: "
-                + names(listing.files()));
+        throw new IllegalArgumentException(listing.repoId() + " has no weights file (.safetensors, .pth, .bin, "
+                + ".gguf); it has: " + names(listing.files()));
     }
 
     private static String names(List<RepoFile> files) {

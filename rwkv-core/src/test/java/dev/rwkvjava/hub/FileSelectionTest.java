@@ -32,14 +32,24 @@ class FileSelectionTest {
     }
 
     @Test
-    void ambiguousOrUnreadableWeightsAreExplained() {
+    void everyFormatIsTakenWhenItIsTheOnlyCheckpoint() {
+        assertThat(chosen(listing("config.json", "pytorch_model.bin", "training_args.bin")))
+                .containsExactly("config.json", "pytorch_model.bin");
+        assertThat(chosen(listing("rwkv7-g1-0.1b.pth", "README.md"))).containsExactly("rwkv7-g1-0.1b.pth");
+        assertThat(chosen(listing("model-Q8_0.gguf"))).containsExactly("model-Q8_0.gguf");
+        assertThat(chosen(listing("config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+                "model.safetensors.index.json", "pytorch_model.bin")))
+                .containsExactly("config.json", "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+                        "model.safetensors.index.json");
+    }
+
+    @Test
+    void ambiguousWeightsAreListedAndNothingIsChosen() {
         assertThatThrownBy(() -> chosen(listing("a.safetensors", "b.safetensors")))
                 .hasMessageContaining("several safetensors files a.safetensors, b.safetensors").hasMessageContaining("--file");
-        assertThatThrownBy(() -> chosen(listing("model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors")))
-                .hasMessageContaining("sharded");
-        assertThatThrownBy(() -> chosen(listing("config.json", "pytorch_model.bin")))
-                .hasMessageContaining("no .safetensors weights, only pytorch_model.bin")
-                .hasMessageContaining("rwkv pull o/r --file pytorch_model.bin");
+        assertThatThrownBy(() -> chosen(listing("rwkv7-g1-0.1b.pth", "rwkv7-g1-1.5b.pth", "rwkv7-g1-2.9b.pth")))
+                .hasMessageContaining("several checkpoints rwkv7-g1-0.1b.pth, rwkv7-g1-1.5b.pth, rwkv7-g1-2.9b.pth")
+                .hasMessageContaining("--file NAME").hasMessageContaining("nothing was downloaded");
         assertThatThrownBy(() -> chosen(listing("README.md"))).hasMessageContaining("no weights file");
     }
 

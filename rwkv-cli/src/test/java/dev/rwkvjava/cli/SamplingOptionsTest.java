@@ -108,6 +108,7 @@ class SamplingOptionsTest {
         assertThat(r.out().lines().toList()).containsExactly(
                 "file          " + model,
                 "version       RWKV 4",
+                "format        safetensors",
                 "naming        blinkdl",
                 "n_embd        128",
                 "n_layer       3",

@@ -72,7 +72,7 @@ public final class ModelTensors {
         }
         if (!t.dtype().isWeightType()) {
             throw new ModelFileException(store.path(), t.name(), "dtype " + t.dtype()
-                    + " is not supported for weights (F32, F16 or BF16)");
+                    + " is not supported for weights (float or ggml block types)");
         }
         return t;
     }

@@ -5,8 +5,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * ggml's Q4_0: blocks of 32 values in 18 bytes, {fp16 d, u8 qs[16]}; value j &lt; 16 is the low nibble of qs[j],
  * value j + 16 its high nibble, and w = (nibble − 8)·d, exact in float32. Quantizing: m = the value of largest
- * magnitude, d = m / −8, nibble = min(15, trunc(x / d + 8.5)) with x / d + 8.5 rounded once to float (as
- * gguf-py's reference computes it).
+ * magnitude, d = m / −8, nibble = min(15, trunc(x·(1/d) + 8.5)), the product and the sum each rounded to
+ * float32, not fused (so ggml's and gguf-py's Q4_0 files were made: a fused multiply-add rounds some values the
+ * other way).
  */
 public final class Q4_0Type extends BlockType {
     public static final Q4_0Type INSTANCE = new Q4_0Type();
@@ -28,11 +29,11 @@ public final class Q4_0Type extends BlockType {
     @Override
     public void encodeBlock(float[] src, int srcOff, MemorySegment dst, long offset) {
         float d = signedMax(src, srcOff, 32) / -8;
-        double id = inverse(d);
+        float id = inverse(d);
         putHalf(dst, offset, d);
         for (int j = 0; j < 16; j++) {
-            int lo = clip((float) (src[srcOff + j] * id + 8.5), 15);
-            int hi = clip((float) (src[srcOff + j + 16] * id + 8.5), 15);
+            int lo = clip(src[srcOff + j] * id + 8.5f, 15);
+            int hi = clip(src[srcOff + j + 16] * id + 8.5f, 15);
             putU8(dst, offset + 2 + j, lo | hi << 4);
         }
     }

@@ -6,6 +6,8 @@ import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.F16Type;
 import dev.rwkvjava.tensor.F32Type;
 import dev.rwkvjava.tensor.Matrix;
+import dev.rwkvjava.tensor.Q4_0Type;
+import dev.rwkvjava.tensor.Q8_0Type;
 import dev.rwkvjava.tensor.WeightType;
 
 import java.lang.foreign.MemorySegment;
@@ -30,6 +32,8 @@ abstract class WeightVectors {
             case F32Type t -> new F32Vectors();
             case F16Type t -> new F16Vectors();
             case BF16Type t -> new BF16Vectors();
+            case Q8_0Type t -> new Q8_0Vectors();
+            case Q4_0Type t -> new Q4_0Vectors();
             case BlockType t -> new DecodedBlocks(t);
         };
     }

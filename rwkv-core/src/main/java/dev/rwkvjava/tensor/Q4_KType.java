@@ -40,7 +40,7 @@ public final class Q4_KType extends BlockType {
      * The 6-bit scale of sub-block j (0..7) from the 12 packed bytes at {@code at}: for j &lt; 4 the low six bits
      * of byte j; for j ≥ 4 the low nibble of byte j + 4 with the top two bits of byte j − 4 above it.
      */
-    static int scale(MemorySegment data, long at, int j) {
+    public static int scale(MemorySegment data, long at, int j) {
         return j < 4 ? u8(data, at + j) & 63
                 : (u8(data, at + j + 4) & 0xF) | (u8(data, at + j - 4) >>> 6) << 4;
     }
@@ -49,7 +49,7 @@ public final class Q4_KType extends BlockType {
      * The 6-bit min of sub-block j: for j &lt; 4 the low six bits of byte j + 4; for j ≥ 4 the high nibble of byte
      * j + 4 with the top two bits of byte j above it.
      */
-    static int min(MemorySegment data, long at, int j) {
+    public static int min(MemorySegment data, long at, int j) {
         return j < 4 ? u8(data, at + j + 4) & 63
                 : (u8(data, at + j + 4) >>> 4) | (u8(data, at + j) >>> 6) << 4;
     }

@@ -7,6 +7,8 @@ import dev.rwkvjava.tensor.F16Type;
 import dev.rwkvjava.tensor.F32Type;
 import dev.rwkvjava.tensor.Matrix;
 import dev.rwkvjava.tensor.Q4_0Type;
+import dev.rwkvjava.tensor.Q4_KType;
+import dev.rwkvjava.tensor.Q6_KType;
 import dev.rwkvjava.tensor.Q8_0Type;
 import dev.rwkvjava.tensor.WeightType;
 
@@ -34,6 +36,8 @@ abstract class WeightVectors {
             case BF16Type t -> new BF16Vectors();
             case Q8_0Type t -> new Q8_0Vectors();
             case Q4_0Type t -> new Q4_0Vectors();
+            case Q4_KType t -> new Q4_KVectors();
+            case Q6_KType t -> new Q6_KVectors();
             case BlockType t -> new DecodedBlocks(t);
         };
     }

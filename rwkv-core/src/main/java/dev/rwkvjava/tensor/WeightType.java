@@ -9,6 +9,10 @@ import java.util.List;
  * one value), and the scalar reference code that decodes values, takes the dot product of a row with float
  * activations and encodes floats into the type (rounding, or quantizing for the block types).
  *
+ * <p>To quantize (or round) float weights, as on load or when converting a model: {@link #encode} a row or a whole
+ * tensor of whole blocks into bytes, or {@link Matrix#of} for a matrix ready for the kernels. The block types
+ * quantize as ggml's reference quantizers do (byte for byte for Q8_0, Q4_0, Q4_1, Q5_0 and Q5_1).
+ *
  * <p>Each type is one class; {@link #of(DType)} finds it. The Vector API kernels have one class per type too, in
  * {@code kernel.panama}, found from this one. Decoding is exact: every block type's values are products and sums
  * that float32 represents without rounding (see each class), so a type's decoded weights are unambiguous.
@@ -50,6 +54,23 @@ public abstract sealed class WeightType permits F32Type, F16Type, BF16Type, Bloc
                     + Registry.ALL.stream().map(w -> w.dtype.name()).toList() + ")");
         }
         return t;
+    }
+
+    /**
+     * The type of the given name, in any case: {@code f32}, {@code f16}, {@code bf16}, {@code q8_0}, {@code q4_0},
+     * {@code q4_1}, {@code q5_0}, {@code q5_1}, {@code q4_k}, {@code q5_k}, {@code q6_k} (for options such as
+     * {@code --quantize q8_0}).
+     *
+     * @throws IllegalArgumentException naming the known types when there is none of that name
+     */
+    public static WeightType named(String name) {
+        for (WeightType t : Registry.ALL) {
+            if (t.dtype.name().equalsIgnoreCase(name.trim())) {
+                return t;
+            }
+        }
+        throw new IllegalArgumentException("unknown weight type '" + name + "' (expected one of "
+                + Registry.ALL.stream().map(w -> w.dtype.name().toLowerCase(java.util.Locale.ROOT)).toList() + ")");
     }
 
     /** Whether {@code dtype} has a weight type. */

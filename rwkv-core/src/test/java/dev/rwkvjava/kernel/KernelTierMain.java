@@ -21,7 +21,8 @@ public final class KernelTierMain {
         StringBuilder differ = new StringBuilder();
         try (Arena arena = Arena.ofConfined()) {
             SplittableRandom rnd = new SplittableRandom(5);
-            for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0, DType.Q4_K, DType.Q6_K}) {
+            for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0, DType.Q4_1, DType.Q5_0,
+                DType.Q5_1, DType.Q4_K, DType.Q6_K}) {
                 int cols = dtype.isBlockType() ? 768 : 771;
                 Matrix w = KernelTestSupport.matrix(arena, rnd, dtype, 12, cols);
                 int n = 7;

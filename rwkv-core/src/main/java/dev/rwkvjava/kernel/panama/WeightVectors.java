@@ -7,6 +7,9 @@ import dev.rwkvjava.tensor.F16Type;
 import dev.rwkvjava.tensor.F32Type;
 import dev.rwkvjava.tensor.Matrix;
 import dev.rwkvjava.tensor.Q4_0Type;
+import dev.rwkvjava.tensor.Q4_1Type;
+import dev.rwkvjava.tensor.Q5_0Type;
+import dev.rwkvjava.tensor.Q5_1Type;
 import dev.rwkvjava.tensor.Q4_KType;
 import dev.rwkvjava.tensor.Q6_KType;
 import dev.rwkvjava.tensor.Q8_0Type;
@@ -16,8 +19,10 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The Vector API kernels of one {@link WeightType}: matrix × vector over a range of rows, and decoding to floats
- * (which matrix × matrix and row reads build on). One subclass per type, found by {@link #of}; a block type without
- * a class of its own is served by {@link DecodedBlocks}.
+ * (which matrix × matrix and row reads build on). One subclass per type, found by {@link #of}: F32Vectors,
+ * F16Vectors, BF16Vectors, Q8_0Vectors, Q4_0Vectors, Q4_KVectors, Q6_KVectors, and SmallBlocks' Q4_1, Q5_0 and
+ * Q5_1 (vector decoding, then a dot product); a block type without a class of its own (Q5_K) is served by
+ * {@link DecodedBlocks}, its scalar decoding.
  */
 abstract class WeightVectors {
     private static final WeightVectors[] BY_DTYPE = new WeightVectors[DType.values().length];
@@ -38,6 +43,9 @@ abstract class WeightVectors {
             case Q4_0Type t -> new Q4_0Vectors();
             case Q4_KType t -> new Q4_KVectors();
             case Q6_KType t -> new Q6_KVectors();
+            case Q4_1Type t -> SmallBlocks.of(t);
+            case Q5_0Type t -> SmallBlocks.of(t);
+            case Q5_1Type t -> SmallBlocks.of(t);
             case BlockType t -> new DecodedBlocks(t);
         };
     }

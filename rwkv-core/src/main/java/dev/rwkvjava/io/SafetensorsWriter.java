@@ -4,10 +4,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rwkvjava.tensor.DType;
-import dev.rwkvjava.tensor.WeightReader;
+import dev.rwkvjava.tensor.WeightType;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -62,8 +63,9 @@ public final class SafetensorsWriter {
 
         /** A tensor whose values are produced in order by a fresh source. */
         public static Entry stream(String name, DType dtype, long[] shape, Supplier<FloatSource> source) {
-            if (!dtype.isWeightType()) {
-                throw new IllegalArgumentException(name + ": float data cannot be stored as " + dtype);
+            if (!dtype.isWeightType() || dtype.isBlockType()) {
+                throw new IllegalArgumentException(name + ": float data cannot be stored as " + dtype
+                        + " in safetensors (F32, F16 or BF16)");
             }
             return new Entry(name, dtype, shape.clone(), source, null);
         }
@@ -155,22 +157,16 @@ public final class SafetensorsWriter {
             return;
         }
         FloatSource source = e.floats().get();
+        WeightType type = WeightType.of(e.dtype());
         int chunk = 1 << 16;
         float[] data = new float[chunk];
-        ByteBuffer b = ByteBuffer.allocate(chunk * e.dtype().bytes()).order(ByteOrder.LITTLE_ENDIAN);
+        byte[] bytes = new byte[chunk * e.dtype().bytes()];
+        MemorySegment encoded = MemorySegment.ofArray(bytes);
         for (long start = 0; start < n; start += chunk) {
             int end = (int) Math.min(chunk, n - start);
             source.next(data, end);
-            b.clear();
-            for (int i = 0; i < end; i++) {
-                switch (e.dtype()) {
-                    case F32 -> b.putFloat(data[i]);
-                    case F16 -> b.putShort(Float.floatToFloat16(data[i]));
-                    case BF16 -> b.putShort(WeightReader.floatToBf16(data[i]));
-                    default -> throw new IllegalStateException("unexpected dtype " + e.dtype());
-                }
-            }
-            writeFully(ch, b.flip());
+            type.encode(data, 0, end, encoded, 0);
+            writeFully(ch, ByteBuffer.wrap(bytes, 0, end * e.dtype().bytes()));
         }
     }
 

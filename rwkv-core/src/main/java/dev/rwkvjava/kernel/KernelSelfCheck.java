@@ -1,11 +1,8 @@
 package dev.rwkvjava.kernel;
 
-import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
-import dev.rwkvjava.tensor.WeightReader;
+import dev.rwkvjava.tensor.WeightType;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -95,11 +92,9 @@ final class KernelSelfCheck {
                 return m;
             }
         }
-        try (Arena arena = Arena.ofConfined()) {
-            for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16}) {
-                if ((m = checkMatrix(ref, candidate, matrix(arena, rnd, dtype), rnd)) != null) {
-                    return m;
-                }
+        for (WeightType type : WeightType.all()) {
+            if ((m = checkMatrix(ref, candidate, matrix(rnd, type), rnd)) != null) {
+                return m;
             }
         }
         return null;
@@ -107,7 +102,8 @@ final class KernelSelfCheck {
 
     private static String checkMatrix(Kernels ref, Kernels candidate, Matrix w, SplittableRandom rnd) {
         String m;
-        float[] x = random(rnd, N * TOKENS);
+        int cols = w.cols();
+        float[] x = random(rnd, cols * TOKENS);
         float[] e = new float[ROWS * TOKENS];
         float[] c = new float[ROWS * TOKENS];
         ref.matVec(w, x, 0, e, 0, 0, ROWS);
@@ -115,29 +111,22 @@ final class KernelSelfCheck {
         if ((m = compare("matVec " + w.dtype(), e, c)) != null) {
             return m;
         }
-        ref.matMat(w, x, 0, N, TOKENS, e, 0, ROWS, 0, ROWS, new float[ref.matMatScratchSize(N)]);
-        candidate.matMat(w, x, 0, N, TOKENS, c, 0, ROWS, 0, ROWS, new float[candidate.matMatScratchSize(N)]);
+        ref.matMat(w, x, 0, cols, TOKENS, e, 0, ROWS, 0, ROWS, new float[ref.matMatScratchSize(cols)]);
+        candidate.matMat(w, x, 0, cols, TOKENS, c, 0, ROWS, 0, ROWS, new float[candidate.matMatScratchSize(cols)]);
         if ((m = compare("matMat " + w.dtype(), e, c)) != null) {
             return m;
         }
-        e = new float[N];
-        c = new float[N];
+        e = new float[cols];
+        c = new float[cols];
         ref.readRow(w, ROWS - 1, e, 0);
         candidate.readRow(w, ROWS - 1, c, 0);
         return compare("readRow " + w.dtype(), e, c);
     }
 
-    private static Matrix matrix(Arena arena, SplittableRandom rnd, DType dtype) {
-        MemorySegment seg = arena.allocate((long) ROWS * N * dtype.bytes());
-        for (int i = 0; i < ROWS * N; i++) {
-            float v = (float) (2 * rnd.nextDouble() - 1);
-            switch (dtype) {
-                case F32 -> seg.set(WeightReader.F32, 4L * i, v);
-                case F16 -> seg.set(WeightReader.I16, 2L * i, Float.floatToFloat16(v));
-                default -> seg.set(WeightReader.I16, 2L * i, WeightReader.floatToBf16(v));
-            }
-        }
-        return new Matrix("self-check", seg, dtype, ROWS, N);
+    /** ROWS rows of random values, N columns (odd, so that vector tails run) or two blocks of a block type. */
+    private static Matrix matrix(SplittableRandom rnd, WeightType type) {
+        int cols = type.blockElements() == 1 ? N : 2 * type.blockElements();
+        return Matrix.of("self-check " + type, type, random(rnd, ROWS * cols), ROWS, cols);
     }
 
     private static float[] random(SplittableRandom rnd, int n) {

@@ -1,10 +1,6 @@
 package dev.rwkvjava.kernel;
 
-import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
-import dev.rwkvjava.tensor.WeightReader;
-
-import java.lang.foreign.MemorySegment;
 
 /** Plain-Java kernels: always available, and the reference the vector kernels are tested against. */
 public final class ScalarKernels implements Kernels {
@@ -47,52 +43,7 @@ public final class ScalarKernels implements Kernels {
     }
 
     private static float rowDot(Matrix w, int r, float[] x, int xOff) {
-        MemorySegment data = w.data();
-        int cols = w.cols();
-        long base = w.rowOffset(r);
-        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        int c = 0;
-        DType dtype = w.dtype();
-        switch (dtype) {
-            case F32 -> {
-                for (; c + 3 < cols; c += 4) {
-                    long o = base + 4L * c;
-                    s0 += data.get(WeightReader.F32, o) * x[xOff + c];
-                    s1 += data.get(WeightReader.F32, o + 4) * x[xOff + c + 1];
-                    s2 += data.get(WeightReader.F32, o + 8) * x[xOff + c + 2];
-                    s3 += data.get(WeightReader.F32, o + 12) * x[xOff + c + 3];
-                }
-                for (; c < cols; c++) {
-                    s0 += data.get(WeightReader.F32, base + 4L * c) * x[xOff + c];
-                }
-            }
-            case F16 -> {
-                for (; c + 3 < cols; c += 4) {
-                    long o = base + 2L * c;
-                    s0 += Float.float16ToFloat(data.get(WeightReader.I16, o)) * x[xOff + c];
-                    s1 += Float.float16ToFloat(data.get(WeightReader.I16, o + 2)) * x[xOff + c + 1];
-                    s2 += Float.float16ToFloat(data.get(WeightReader.I16, o + 4)) * x[xOff + c + 2];
-                    s3 += Float.float16ToFloat(data.get(WeightReader.I16, o + 6)) * x[xOff + c + 3];
-                }
-                for (; c < cols; c++) {
-                    s0 += Float.float16ToFloat(data.get(WeightReader.I16, base + 2L * c)) * x[xOff + c];
-                }
-            }
-            case BF16 -> {
-                for (; c + 3 < cols; c += 4) {
-                    long o = base + 2L * c;
-                    s0 += WeightReader.bf16ToFloat(data.get(WeightReader.I16, o)) * x[xOff + c];
-                    s1 += WeightReader.bf16ToFloat(data.get(WeightReader.I16, o + 2)) * x[xOff + c + 1];
-                    s2 += WeightReader.bf16ToFloat(data.get(WeightReader.I16, o + 4)) * x[xOff + c + 2];
-                    s3 += WeightReader.bf16ToFloat(data.get(WeightReader.I16, o + 6)) * x[xOff + c + 3];
-                }
-                for (; c < cols; c++) {
-                    s0 += WeightReader.bf16ToFloat(data.get(WeightReader.I16, base + 2L * c)) * x[xOff + c];
-                }
-            }
-            default -> throw new IllegalArgumentException("unsupported weight type " + dtype);
-        }
-        return (s0 + s1) + (s2 + s3);
+        return w.type().dot(w.data(), w.rowOffset(r), x, xOff, w.cols());
     }
 
     @Override

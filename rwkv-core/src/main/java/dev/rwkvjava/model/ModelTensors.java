@@ -91,7 +91,7 @@ public final class ModelTensors {
         }
         if (!t.stored().dtype().isWeightType()) {
             throw new ModelFileException(store.path(), t.stored().name(), "dtype " + t.stored().dtype()
-                    + " is not supported for weights");
+                    + " is not supported for weights (float or ggml block types)");
         }
         return t;
     }

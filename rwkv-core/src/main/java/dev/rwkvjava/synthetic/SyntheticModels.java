@@ -71,7 +71,7 @@ public final class SyntheticModels {
 
     /** Writes the model with weights of the given type (F32, F16 or BF16). */
     public static void write(Spec spec, DType dtype, long seed, Path file) {
-        if (!dtype.isWeightType()) {
+        if (!dtype.isWeightType() || dtype.isBlockType()) {
             throw new IllegalArgumentException("weights must be F32, F16 or BF16, not " + dtype);
         }
         Map<String, String> meta = new LinkedHashMap<>();

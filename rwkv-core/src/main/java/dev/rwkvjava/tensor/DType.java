@@ -1,7 +1,8 @@
 package dev.rwkvjava.tensor;
 
 /**
- * Element types of stored tensors. Activations and state are always F32; weights may be any of the float types.
+ * Element types of stored tensors. Activations and state are always F32; weights may be of any type that has a
+ * {@link WeightType}: the float types and the ggml block types.
  *
  * <p>The ggml block types (Q8_0, Q4_0, Q4_K, ...) store a row in blocks of {@link #blockElements()} values taking
  * {@link #blockBytes()} bytes each, bit for bit as ggml lays them out (so GGUF and rwkv.cpp files map in place).
@@ -74,9 +75,9 @@ public enum DType {
         return Math.multiplyExact(elements / blockElements, (long) blockBytes);
     }
 
-    /** Whether weights of this type can be used directly by the kernels. */
+    /** Whether weights of this type can be used directly by the kernels (it has a {@link WeightType}). */
     public boolean isWeightType() {
-        return this == F32 || this == F16 || this == BF16;
+        return WeightType.exists(this);
     }
 
     /** The safetensors dtype name ("F32", "BF16", ...), or null when the name is not known. */

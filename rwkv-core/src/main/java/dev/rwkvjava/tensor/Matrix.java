@@ -5,36 +5,43 @@ import java.lang.foreign.MemorySegment;
 import java.util.Objects;
 
 /**
- * A read-only row-major weight matrix [rows, cols] stored in place (usually a slice of a memory-mapped file).
- * Row r starts at byte {@code r * cols * dtype.bytes()} of {@code data}. The data must not change while the
- * matrix is in use: facts about it are computed once and kept (see {@link #zeroExponentHalves()}).
+ * A read-only row-major weight matrix [rows, cols] stored in place (usually a slice of a memory-mapped file), of any
+ * {@link WeightType}. Row r starts at byte {@code r * rowBytes()} of {@code data}; for the block types a row is a
+ * whole number of blocks. The data must not change while the matrix is in use: facts about it that a type's
+ * kernels need are computed once and kept (see {@link F16Type#zeroExponentHalves}).
  */
 public final class Matrix {
     private final String name;
     private final MemorySegment data;
-    private final DType dtype;
+    private final WeightType type;
     private final int rows;
     private final int cols;
-    /** What the F16 scan found, once it has run; a race only repeats the scan (the object is immutable). */
-    private F16Facts f16Facts;
+    private final long rowBytes;
+    /** What the type's scan found, once it has run; a race only repeats the scan (the object is immutable). */
+    private Object facts;
 
     public Matrix(String name, MemorySegment data, DType dtype, int rows, int cols) {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(data, "data");
         Objects.requireNonNull(dtype, "dtype");
-        if (!dtype.isWeightType()) {
-            throw new IllegalArgumentException("tensor " + name + ": dtype " + dtype + " cannot be used as weights (F32, F16 or BF16 expected)");
+        if (!WeightType.exists(dtype)) {
+            throw new IllegalArgumentException("tensor " + name + ": dtype " + dtype + " cannot be used as weights");
         }
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException("tensor " + name + ": bad matrix shape [" + rows + ", " + cols + "]");
         }
-        if (data.byteSize() != (long) rows * cols * dtype.bytes()) {
+        this.type = WeightType.of(dtype);
+        if (cols % type.blockElements() != 0) {
+            throw new IllegalArgumentException("tensor " + name + ": rows of " + cols + " values are not whole "
+                    + dtype + " blocks of " + type.blockElements());
+        }
+        this.rowBytes = type.rowBytes(cols);
+        if (data.byteSize() != rows * rowBytes) {
             throw new IllegalArgumentException("tensor " + name + ": " + data.byteSize() + " bytes for shape ["
                     + rows + ", " + cols + "] of " + dtype);
         }
         this.name = name;
         this.data = data;
-        this.dtype = dtype;
         this.rows = rows;
         this.cols = cols;
     }
@@ -48,7 +55,12 @@ public final class Matrix {
     }
 
     public DType dtype() {
-        return dtype;
+        return type.dtype();
+    }
+
+    /** How the weights are stored and decoded. */
+    public WeightType type() {
+        return type;
     }
 
     public int rows() {
@@ -59,37 +71,19 @@ public final class Matrix {
         return cols;
     }
 
-    /**
-     * Whether this F16 matrix holds an infinite or NaN value (always false for other types). The first call scans
-     * the data; later calls return the kept answer. Kernels that decode halves with a shortcut which is only
-     * right for finite values ask this to choose the exact decoding instead.
-     */
-    public boolean hasNonFiniteHalves() {
-        return dtype == DType.F16 && f16Facts().nonFinite;
+    /** Bytes per row. */
+    public long rowBytes() {
+        return rowBytes;
     }
 
-    /**
-     * Where this F16 matrix holds halves whose exponent field is zero (zeros and subnormals), or null when they
-     * are more than one in {@value F16Facts#LISTED_FRACTION} (and more than {@value F16Facts#MIN_LISTED}).
-     * Kernels whose fast decoding is only right for the other halves correct these few afterwards. Computed by
-     * the same one-time scan as {@link #hasNonFiniteHalves()}.
-     *
-     * @throws IllegalStateException if this is not an F16 matrix
-     */
-    public SparseHalves zeroExponentHalves() {
-        if (dtype != DType.F16) {
-            throw new IllegalStateException("tensor " + name + " is " + dtype + ", not F16");
+    /** What {@link WeightType#scan} found in this matrix; the first call runs the scan, later ones return its answer. */
+    Object facts() {
+        Object f = facts;
+        if (f == null) {
+            f = type.scan(data, rows, cols);
+            facts = f;
         }
-        return f16Facts().zeroExponent;
-    }
-
-    private F16Facts f16Facts() {
-        F16Facts facts = f16Facts;
-        if (facts == null) {
-            facts = F16Facts.scan(data, rows, cols);
-            f16Facts = facts;
-        }
-        return facts;
+        return f;
     }
 
     /**
@@ -99,20 +93,31 @@ public final class Matrix {
      * made token mode several times slower.
      */
     public static Matrix ofFloats(String name, float[] rowMajor, int rows, int cols) {
-        if (rowMajor.length != (long) rows * cols) {
+        return of(name, WeightType.of(DType.F32), rowMajor, rows, cols);
+    }
+
+    /**
+     * A matrix of the given type encoded from {@code rowMajor} [rows, cols] (rounded, or quantized for the block
+     * types: see {@link WeightType#encode}), off-heap as {@link #ofFloats} explains.
+     *
+     * @throws IllegalArgumentException if the values do not fill the shape, or cols is not a whole number of blocks
+     */
+    public static Matrix of(String name, WeightType type, float[] rowMajor, int rows, int cols) {
+        if (rows <= 0 || cols <= 0 || rowMajor.length != (long) rows * cols) {
             throw new IllegalArgumentException("tensor " + name + ": " + rowMajor.length + " values for shape ["
                     + rows + ", " + cols + "]");
         }
-        MemorySegment data = Arena.ofAuto().allocate(4L * rowMajor.length, 64);
-        for (int i = 0; i < rowMajor.length; i++) {
-            data.setAtIndex(WeightReader.F32, i, rowMajor[i]);
+        long rowBytes = type.rowBytes(cols);
+        MemorySegment data = Arena.ofAuto().allocate(Math.multiplyExact(rowBytes, (long) rows), 64);
+        for (int r = 0; r < rows; r++) {
+            type.encode(rowMajor, r * cols, cols, data, r * rowBytes);
         }
-        return new Matrix(name, data, DType.F32, rows, cols);
+        return new Matrix(name, data, type.dtype(), rows, cols);
     }
 
     /** Byte offset of row r. */
     public long rowOffset(int r) {
-        return (long) r * cols * dtype.bytes();
+        return r * rowBytes;
     }
 
     /** Number of bytes a full product reads. */
@@ -122,19 +127,16 @@ public final class Matrix {
 
     @Override
     public String toString() {
-        return "Matrix[" + name + ", " + dtype + " " + rows + "x" + cols + "]";
+        return "Matrix[" + name + ", " + type + " " + rows + "x" + cols + "]";
     }
 
     /** Reads one element as float. Slow: for loading small tensors and for tests. */
     public float get(int r, int c) {
-        return WeightReader.get(data, dtype, (long) r * cols + c);
+        return type.get(data, (long) r * cols + c);
     }
 
     /** Converts row r to floats into {@code out[off .. off+cols)}. */
     public void row(int r, float[] out, int off) {
-        long base = (long) r * cols;
-        for (int c = 0; c < cols; c++) {
-            out[off + c] = WeightReader.get(data, dtype, base + c);
-        }
+        type.decode(data, rowOffset(r), out, off, cols);
     }
 }

@@ -13,14 +13,13 @@ public final class WeightReader {
     private WeightReader() {
     }
 
-    /** Element {@code index} of a tensor of type {@code dtype}, as float. */
+    /**
+     * Element {@code index} of a tensor of type {@code dtype}, as float.
+     *
+     * @throws IllegalArgumentException if dtype cannot hold weights
+     */
     public static float get(MemorySegment data, DType dtype, long index) {
-        return switch (dtype) {
-            case F32 -> data.get(F32, index * 4);
-            case F16 -> Float.float16ToFloat(data.get(I16, index * 2));
-            case BF16 -> bf16ToFloat(data.get(I16, index * 2));
-            default -> throw new IllegalArgumentException("not a float weight type: " + dtype);
-        };
+        return WeightType.of(dtype).get(data, index);
     }
 
     /** bfloat16 is the upper half of an IEEE float32. */
@@ -38,16 +37,23 @@ public final class WeightReader {
         return (short) ((bits + rounding) >>> 16);
     }
 
-    /** Converts a whole (small) tensor to floats, e.g. layer-norm weights or time-mix vectors. */
+    /**
+     * Converts a whole (small) tensor to floats, e.g. layer-norm weights or time-mix vectors.
+     *
+     * @throws IllegalArgumentException if dtype cannot hold weights, or the data is not a whole number of its blocks
+     */
     public static float[] toFloatArray(MemorySegment data, DType dtype) {
-        long n = data.byteSize() / dtype.bytes();
+        WeightType type = WeightType.of(dtype);
+        if (data.byteSize() % type.blockBytes() != 0) {
+            throw new IllegalArgumentException(data.byteSize() + " bytes are not whole " + dtype + " blocks of "
+                    + type.blockBytes() + " bytes");
+        }
+        long n = data.byteSize() / type.blockBytes() * type.blockElements();
         if (n > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("tensor too large to convert: " + n + " elements");
         }
         float[] out = new float[(int) n];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = get(data, dtype, i);
-        }
+        type.decode(data, 0, out, 0, out.length);
         return out;
     }
 }

@@ -53,14 +53,15 @@ class KernelAllocationTest {
         int rows = 9;
         int cols = 771;
         int n = 9;
-        for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16}) {
+        for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0, DType.Q4_1, DType.Q5_0,
+                DType.Q5_1, DType.Q4_K, DType.Q6_K}) {
             SplittableRandom rnd = new SplittableRandom(rows);
-            Matrix w = matrix(arena, rnd, dtype, rows, cols);
-            float[] x = uniform(rnd, n * cols, -1, 1);
+            Matrix w = matrix(arena, rnd, dtype, rows, width(dtype, cols));
+            float[] x = uniform(rnd, n * w.cols(), -1, 1);
             float[] y = new float[n * rows];
-            float[] scratch = new float[panama.matMatScratchSize(cols)];
+            float[] scratch = new float[panama.matMatScratchSize(w.cols())];
             for (int i = 0; i < 3_000; i++) {
-                panama.matMat(w, x, 0, cols, n, y, 0, rows, 0, rows, scratch);
+                panama.matMat(w, x, 0, w.cols(), n, y, 0, rows, 0, rows, scratch);
             }
         }
     }
@@ -73,12 +74,13 @@ class KernelAllocationTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"})
     void matVecStopsAllocatingOnceCompiled(DType dtype) {
         // Short rows first, then long ones, and an even row count before an odd one (rows are taken in pairs, the
         // middle row of an odd count twice): code compiled for the first case meets the next, as in a model whose
         // products have several shapes.
-        for (int cols : new int[] {771, 6144 + 16 + 3}) {
+        for (int width : new int[] {771, 6144 + 16 + 3}) {
+            int cols = width(dtype, width);
             for (int rows : new int[] {8, 9}) {
                 SplittableRandom rnd = new SplittableRandom(cols);
                 Matrix w = matrix(arena, rnd, dtype, rows, cols);
@@ -91,9 +93,10 @@ class KernelAllocationTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"})
     void matMatStopsAllocatingOnceCompiled(DType dtype) {
-        for (int cols : new int[] {771, 2051}) {
+        for (int width : new int[] {771, 2051}) {
+            int cols = width(dtype, width);
             SplittableRandom rnd = new SplittableRandom(cols);
             Matrix w = matrix(arena, rnd, dtype, 9, cols);
             int n = 9;
@@ -103,6 +106,11 @@ class KernelAllocationTest {
             assertStopsAllocating("matMat " + dtype + " 9x" + cols + " by " + n,
                     () -> panama.matMat(w, x, 0, cols, n, y, 0, 9, 0, 9, scratch));
         }
+    }
+
+    /** The width itself, or for a block type the whole blocks nearest below it. */
+    private static int width(DType dtype, int width) {
+        return width - width % dtype.blockElements();
     }
 
     private static void assertStopsAllocating(String what, Runnable call) {

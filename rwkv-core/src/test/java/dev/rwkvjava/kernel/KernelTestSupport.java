@@ -54,6 +54,33 @@ final class KernelTestSupport {
         return TestMatrices.of(arena, dtype, rows, cols, () -> 2 * rnd.nextDouble() - 1);
     }
 
+    /**
+     * A rows × cols matrix of a block type made of random bytes, its fp16 fields (scales and mins) set to random
+     * finite halves of magnitudes from subnormal to 2^7: every bit pattern of the quants, and scales of every
+     * size, as files may hold them.
+     */
+    static Matrix randomBlocks(Arena arena, SplittableRandom rnd, DType dtype, int rows, int cols) {
+        long bytes = dtype.byteSize((long) rows * cols);
+        java.lang.foreign.MemorySegment seg = arena.allocate(bytes, 64);
+        for (long i = 0; i < bytes; i++) {
+            seg.set(java.lang.foreign.ValueLayout.JAVA_BYTE, i, (byte) rnd.nextInt(256));
+        }
+        long[] fields = switch (dtype) {
+            case Q8_0, Q4_0, Q5_0 -> new long[] {0};
+            case Q4_1, Q5_1, Q4_K, Q5_K -> new long[] {0, 2};
+            case Q6_K -> new long[] {208};
+            default -> throw new IllegalArgumentException(dtype.toString());
+        };
+        for (long b = 0; b < bytes / dtype.blockBytes(); b++) {
+            for (long f : fields) {
+                // Exponent fields 0..21 (2^-24 up to about 2^6), either sign, any mantissa.
+                short half = (short) ((rnd.nextInt(2) << 15) | (rnd.nextInt(22) << 10) | rnd.nextInt(1024));
+                seg.set(dev.rwkvjava.tensor.WeightReader.I16, b * dtype.blockBytes() + f, half);
+            }
+        }
+        return new Matrix("random " + dtype + " " + rows + "x" + cols, seg, dtype, rows, cols);
+    }
+
     /** Σ |w[r, c] · x[c]|: the scale of the rounding error of the dot product of row r with x. */
     static double absDot(Matrix w, int r, float[] x, int xOff) {
         double s = 0;

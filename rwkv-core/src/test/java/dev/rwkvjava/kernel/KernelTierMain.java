@@ -21,20 +21,22 @@ public final class KernelTierMain {
         StringBuilder differ = new StringBuilder();
         try (Arena arena = Arena.ofConfined()) {
             SplittableRandom rnd = new SplittableRandom(5);
-            for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16}) {
-                Matrix w = KernelTestSupport.matrix(arena, rnd, dtype, 12, 771);
+            for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0, DType.Q4_1, DType.Q5_0,
+                DType.Q5_1, DType.Q4_K, DType.Q6_K}) {
+                int cols = dtype.isBlockType() ? 768 : 771;
+                Matrix w = KernelTestSupport.matrix(arena, rnd, dtype, 12, cols);
                 int n = 7;
-                float[] x = KernelTestSupport.uniform(rnd, n * 771, -1, 1);
-                float[] scratch = new float[k.matMatScratchSize(771)];
+                float[] x = KernelTestSupport.uniform(rnd, n * cols, -1, 1);
+                float[] scratch = new float[k.matMatScratchSize(cols)];
                 float[] vecCold = new float[12];
                 float[] matCold = new float[n * 12];
                 k.matVec(w, x, 0, vecCold, 0, 0, 12);
-                k.matMat(w, x, 0, 771, n, matCold, 0, 12, 0, 12, scratch);
+                k.matMat(w, x, 0, cols, n, matCold, 0, 12, 0, 12, scratch);
                 float[] vec = new float[12];
                 float[] mat = new float[n * 12];
                 for (int i = 0; i < 20_000; i++) {
                     k.matVec(w, x, 0, vec, 0, 0, 12);
-                    k.matMat(w, x, 0, 771, n, mat, 0, 12, 0, 12, scratch);
+                    k.matMat(w, x, 0, cols, n, mat, 0, 12, 0, 12, scratch);
                 }
                 if (!Arrays.equals(vecCold, vec)) {
                     differ.append(" matVec ").append(dtype);

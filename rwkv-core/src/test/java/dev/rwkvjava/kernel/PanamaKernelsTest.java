@@ -11,6 +11,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.rwkvjava.tensor.DType;
+import dev.rwkvjava.tensor.F16Type;
 import dev.rwkvjava.tensor.Matrix;
 
 import java.lang.foreign.Arena;
@@ -333,6 +334,66 @@ class PanamaKernelsTest {
                 expected, actual, tol, 0, rows + 3);
     }
 
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    void blockMatVec(DType dtype) {
+        int be = dtype.blockElements();
+        for (int blocks : new int[] {1, 2, 3, 5, 8, 24, 33}) {
+            for (int rows : new int[] {1, 2, 3, 4, 5, 7, 9}) {
+                checkBlockMatVec(dtype, rows, blocks * be, 0, rows);
+            }
+        }
+        checkBlockMatVec(dtype, 50, 3 * be, 3, 29);
+        checkBlockMatVec(dtype, 50, 3 * be, 29, 50);
+        checkBlockMatVec(dtype, 50, 3 * be, 17, 17);
+        checkBlockMatVec(dtype, 12, 6144, 1, 12);
+        for (int n = 1; n <= 9; n++) {
+            checkBlockMatVec(dtype, 11, 2 * be, 1, 1 + n);
+        }
+    }
+
+    /** Random block bytes (see KernelTestSupport.randomBlocks), and quantized uniform values: both must agree. */
+    private static void checkBlockMatVec(DType dtype, int rows, int cols, int rowStart, int rowEnd) {
+        SplittableRandom rnd = new SplittableRandom(rows * 100_003L + cols + dtype.ordinal());
+        for (Matrix w : new Matrix[] {KernelTestSupport.randomBlocks(arena, rnd, dtype, rows, cols),
+                matrix(arena, rnd, dtype, rows, cols)}) {
+            float[] x = uniform(rnd, cols + 5, -1, 1);
+            float[] expected = filled(rows + 3);
+            float[] actual = filled(rows + 3);
+            scalar.matVec(w, x, 5, expected, 3, rowStart, rowEnd);
+            panama.matVec(w, x, 5, actual, 3, rowStart, rowEnd);
+            float[] tol = new float[rows + 3];
+            for (int r = rowStart; r < rowEnd; r++) {
+                tol[3 + r] = sumTolerance(absDot(w, r, x, 5));
+            }
+            assertClose("matVec " + w + " rows [" + rowStart + ", " + rowEnd + ")", expected, actual, tol, 0, rows + 3);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})
+    void blockMatMatAndReadRow(DType dtype) {
+        int be = dtype.blockElements();
+        for (int blocks : new int[] {1, 3, 24}) {
+            for (int rows : new int[] {1, 4, 5, 9}) {
+                for (int n : new int[] {1, 2, 3, 4, 7, 17}) {
+                    checkMatMat(dtype, rows, blocks * be, n, 0, rows, panama.matMatScratchSize(blocks * be));
+                }
+            }
+        }
+        checkMatMat(dtype, 70, 4 * be, 9, 0, 70, panama.matMatScratchSize(4 * be));
+        checkMatMat(dtype, 37, 2 * be, 11, 5, 30, 2 * be);
+        SplittableRandom rnd = new SplittableRandom(dtype.ordinal());
+        Matrix w = KernelTestSupport.randomBlocks(arena, rnd, dtype, 3, 5 * be);
+        for (int r = 0; r < 3; r++) {
+            float[] expected = filled(5 * be + 2);
+            float[] actual = filled(5 * be + 2);
+            scalar.readRow(w, r, expected, 1);
+            panama.readRow(w, r, actual, 1);
+            assertThat(actual).as("readRow %s row %d", dtype, r).containsExactly(expected);
+        }
+    }
+
     /**
      * F16 weights as small as trained ones (about 1 % of them subnormal halves) and some exact zeros, with the
      * rows split as the worker pool splits them: the fast path's corrections of zero-exponent halves.
@@ -352,7 +413,7 @@ class PanamaKernelsTest {
                 seg.set(dev.rwkvjava.tensor.WeightReader.I16, 2 * i, h);
             }
             Matrix w = new Matrix("small", seg, DType.F16, rows, cols);
-            assertThat(w.zeroExponentHalves().count()).isEqualTo(zeroExponent).isGreaterThan(rows * cols / 40);
+            assertThat(F16Type.zeroExponentHalves(w).count()).isEqualTo(zeroExponent).isGreaterThan(rows * cols / 40);
             float[] x = uniform(rnd, cols + 5, -1, 1);
             for (int[] range : new int[][] {{0, rows}, {3, rows - 2}, {rows / 2, rows / 2 + 1}}) {
                 float[] expected = filled(rows + 3);

@@ -29,8 +29,8 @@ class MatrixTest {
                 Matrix m = new Matrix("row", data.asSlice(0, 2L * halves), DType.F16, 1, halves);
                 int exponent = (bits >>> 10) & 0x1F;
                 String what = String.format("half 0x%04X at %d of %d", bits, at, halves);
-                assertThat(m.hasNonFiniteHalves()).as(what).isEqualTo(exponent == 0x1F);
-                assertThat(entries(m.zeroExponentHalves(), 0)).as(what)
+                assertThat(F16Type.hasNonFiniteHalves(m)).as(what).isEqualTo(exponent == 0x1F);
+                assertThat(entries(F16Type.zeroExponentHalves(m), 0)).as(what)
                         .isEqualTo(exponent == 0 ? List.of(entry(at, (short) bits)) : List.of());
             }
         }
@@ -56,7 +56,7 @@ class MatrixTest {
                     }
                     expected.add(row);
                 }
-                SparseHalves listed = new Matrix("m", data, DType.F16, rows, cols).zeroExponentHalves();
+                SparseHalves listed = F16Type.zeroExponentHalves(new Matrix("m", data, DType.F16, rows, cols));
                 for (int r = 0; r < rows; r++) {
                     assertThat(entries(listed, r)).as("row %d of %d columns", r, cols).isEqualTo(expected.get(r));
                 }
@@ -78,13 +78,13 @@ class MatrixTest {
             for (int i = 0; i < rows * cols / 16; i++) {
                 data.set(WeightReader.I16, 2L * 16 * i, (short) 0);
             }
-            assertThat(new Matrix("at the limit", data, DType.F16, rows, cols).zeroExponentHalves().count())
+            assertThat(F16Type.zeroExponentHalves(new Matrix("at the limit", data, DType.F16, rows, cols)).count())
                     .isEqualTo(4096);
             data.set(WeightReader.I16, 2L * 1, (short) 0x0001);
-            assertThat(new Matrix("past the limit", data, DType.F16, rows, cols).zeroExponentHalves()).isNull();
-            assertThat(new Matrix("past the limit", data, DType.F16, rows, cols).hasNonFiniteHalves()).isFalse();
+            assertThat(F16Type.zeroExponentHalves(new Matrix("past the limit", data, DType.F16, rows, cols))).isNull();
+            assertThat(F16Type.hasNonFiniteHalves(new Matrix("past the limit", data, DType.F16, rows, cols))).isFalse();
             data.set(WeightReader.I16, 2L * (rows * cols - 1), (short) 0x7E00);
-            assertThat(new Matrix("NaN at the end", data, DType.F16, rows, cols).hasNonFiniteHalves()).isTrue();
+            assertThat(F16Type.hasNonFiniteHalves(new Matrix("NaN at the end", data, DType.F16, rows, cols))).isTrue();
         }
     }
 
@@ -93,17 +93,17 @@ class MatrixTest {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment halves = arena.allocate(2 * 12, 8);
             halves.set(WeightReader.I16, 2 * 7, (short) 0xFC00); // -infinity as F16
-            assertThat(new Matrix("f16", halves, DType.F16, 3, 4).hasNonFiniteHalves()).isTrue();
+            assertThat(F16Type.hasNonFiniteHalves(new Matrix("f16", halves, DType.F16, 3, 4))).isTrue();
             // The same bits as BF16 are a finite number, and F32 has no halves.
-            assertThat(new Matrix("bf16", halves, DType.BF16, 3, 4).hasNonFiniteHalves()).isFalse();
-            assertThat(new Matrix("f32", halves, DType.F32, 2, 3).hasNonFiniteHalves()).isFalse();
-            assertThatThrownBy(() -> new Matrix("bf16", halves, DType.BF16, 3, 4).zeroExponentHalves())
+            assertThat(F16Type.hasNonFiniteHalves(new Matrix("bf16", halves, DType.BF16, 3, 4))).isFalse();
+            assertThat(F16Type.hasNonFiniteHalves(new Matrix("f32", halves, DType.F32, 2, 3))).isFalse();
+            assertThatThrownBy(() -> F16Type.zeroExponentHalves(new Matrix("bf16", halves, DType.BF16, 3, 4)))
                     .isInstanceOf(IllegalStateException.class).hasMessageContaining("bf16").hasMessageContaining("BF16");
 
             MemorySegment finite = arena.allocate(2 * 12, 8);
             finite.set(WeightReader.I16, 0, (short) 0x7BFF); // largest finite half
             Matrix m = new Matrix("finite", finite, DType.F16, 4, 3);
-            assertThat(m.hasNonFiniteHalves()).isFalse();
+            assertThat(F16Type.hasNonFiniteHalves(m)).isFalse();
         }
     }
 

@@ -2,7 +2,7 @@ package dev.rwkvjava.testutil;
 
 import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
-import dev.rwkvjava.tensor.WeightReader;
+import dev.rwkvjava.tensor.WeightType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -13,17 +13,20 @@ public final class TestMatrices {
     private TestMatrices() {
     }
 
-    /** A rows × cols matrix of dtype in {@code arena}, each weight the next value (rounded to the type). */
+    /**
+     * A rows × cols matrix of dtype in {@code arena}, each weight the next value (rounded to the type, or quantized
+     * for the block types, row by row).
+     */
     public static Matrix of(Arena arena, DType dtype, int rows, int cols, DoubleSupplier values) {
-        MemorySegment seg = arena.allocate((long) rows * cols * dtype.bytes(), 64);
-        for (long i = 0; i < (long) rows * cols; i++) {
-            float v = (float) values.getAsDouble();
-            switch (dtype) {
-                case F32 -> seg.set(WeightReader.F32, 4 * i, v);
-                case F16 -> seg.set(WeightReader.I16, 2 * i, Float.floatToFloat16(v));
-                case BF16 -> seg.set(WeightReader.I16, 2 * i, WeightReader.floatToBf16(v));
-                default -> throw new IllegalArgumentException(dtype.toString());
+        WeightType type = WeightType.of(dtype);
+        long rowBytes = type.rowBytes(cols);
+        MemorySegment seg = arena.allocate(rows * rowBytes, 64);
+        float[] row = new float[cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                row[c] = (float) values.getAsDouble();
             }
+            type.encode(row, 0, cols, seg, r * rowBytes);
         }
         return new Matrix("w" + rows + "x" + cols + dtype, seg, dtype, rows, cols);
     }

@@ -2,7 +2,7 @@ package dev.rwkvjava.bench.kernel;
 
 import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
-import dev.rwkvjava.tensor.WeightReader;
+import dev.rwkvjava.tensor.WeightType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -27,25 +27,27 @@ final class BenchWeights {
      * as decode does for any model larger than the last-level cache.
      */
     static Matrix[] copies(Arena arena, DType dtype, int rows, int cols, long footprintMiB) {
-        long bytes = (long) rows * cols * dtype.bytes();
+        WeightType type = WeightType.of(dtype);
+        long bytes = rows * type.rowBytes(cols);
         int n = (int) Math.max(1, (footprintMiB << 20) / bytes);
-        // One MiB of random values, tiled: filling a GiB element by element would dominate the setup time.
+        // One MiB of random values (whole blocks), tiled: filling a GiB value by value would dominate the setup
+        // time. A row starts at a multiple of the block size, so the tiles keep the block boundaries.
         MemorySegment pattern = arena.allocate(PATTERN_BYTES, 64);
         SplittableRandom rnd = new SplittableRandom(7);
-        for (long i = 0; i < PATTERN_BYTES / dtype.bytes(); i++) {
-            float v = (float) (rnd.nextGaussian() * 0.02);
-            switch (dtype) {
-                case F32 -> pattern.set(WeightReader.F32, 4 * i, v);
-                case F16 -> pattern.set(WeightReader.I16, 2 * i, Float.floatToFloat16(v));
-                case BF16 -> pattern.set(WeightReader.I16, 2 * i, WeightReader.floatToBf16(v));
-                default -> throw new IllegalArgumentException(dtype.toString());
+        long blocks = PATTERN_BYTES / type.blockBytes();
+        float[] values = new float[type.blockElements()];
+        for (long b = 0; b < blocks; b++) {
+            for (int i = 0; i < values.length; i++) {
+                values[i] = (float) (rnd.nextGaussian() * 0.02);
             }
+            type.encode(values, 0, values.length, pattern, b * type.blockBytes());
         }
+        long tile = blocks * type.blockBytes();
         Matrix[] out = new Matrix[n];
         for (int c = 0; c < n; c++) {
             MemorySegment seg = arena.allocate(bytes, 64);
-            for (long o = 0; o < bytes; o += PATTERN_BYTES) {
-                MemorySegment.copy(pattern, 0, seg, o, Math.min(PATTERN_BYTES, bytes - o));
+            for (long o = 0; o < bytes; o += tile) {
+                MemorySegment.copy(pattern, 0, seg, o, Math.min(tile, bytes - o));
             }
             out[c] = new Matrix("w" + c, seg, dtype, rows, cols);
         }

@@ -31,6 +31,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgsPrepend = {"--add-modules=jdk.incubator.vector", "-Xms1g", "-Xmx1g"})
 public class MatMatBenchmark {
+    /** Any weight type: F32, F16, BF16, Q8_0, Q4_0, ... */
     @Param({"BF16"})
     public DType dtype;
 

@@ -33,7 +33,7 @@ import org.openjdk.jmh.annotations.TearDown;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Fork(value = 1, jvmArgsPrepend = {"--add-modules=jdk.incubator.vector", "-Xms1g", "-Xmx1g"})
 public class MatVecBenchmark {
-    @Param({"BF16", "F16", "F32"})
+    @Param({"BF16", "F16", "F32", "Q8_0", "Q4_0"})
     public DType dtype;
 
     /** rows x cols: the RWKV-4 169M projections (768 wide, 3072 FFN), a 1.5B-sized square, and the vocab head. */

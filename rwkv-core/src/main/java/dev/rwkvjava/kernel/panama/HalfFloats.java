@@ -1,13 +1,8 @@
 package dev.rwkvjava.kernel.panama;
 
-import static dev.rwkvjava.kernel.panama.PanamaConstants.F;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.I;
-import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.S;
 
-import dev.rwkvjava.tensor.DType;
-import dev.rwkvjava.tensor.WeightReader;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -75,71 +70,5 @@ final class HalfFloats {
     static IntVector loadWidened(MemorySegment data, long byteOffset) {
         return (IntVector) ShortVector.fromMemorySegment(S, data, byteOffset, LE)
                 .convertShape(VectorOperators.S2I, I, 0);
-    }
-
-    /**
-     * Converts n consecutive weights of type dtype, starting at element {@code index} of {@code data}, into
-     * {@code out[outOff .. outOff + n)}.
-     */
-    static void toFloats(MemorySegment data, DType dtype, long index, float[] out, int outOff, int n) {
-        // One method per type: a loop that some other type's calls leave cold in the shared profile would be
-        // compiled with its helper calls left out of line, boxing a vector per step.
-        int done = switch (dtype) {
-            case F32 -> f32ToFloats(data, index, out, outOff, n);
-            case BF16 -> PanamaConstants.BITS >= 256 ? bf16ToFloats(data, index, out, outOff, n)
-                    : bf16ToFloatsScalar(data, index, out, outOff, n);
-            case F16 -> f16ToFloats(data, index, out, outOff, n);
-            default -> throw new IllegalArgumentException("not a float weight type: " + dtype);
-        };
-        for (int i = done; i < n; i++) {
-            out[outOff + i] = WeightReader.get(data, dtype, index + i);
-        }
-    }
-
-    /** The whole vectors of {@link #toFloats} for F32; returns how many elements it converted. */
-    private static int f32ToFloats(MemorySegment data, long index, float[] out, int outOff, int n) {
-        int bound = F.loopBound(n);
-        long base = index * 4;
-        for (int i = 0; i < bound; i += LANES) {
-            FloatVector.fromMemorySegment(F, data, base + 4L * i, LE).intoArray(out, outOff + i);
-        }
-        return bound;
-    }
-
-    /** BF16 through {@link #loadWidened}: at 256 bits and more, where its half-width short vectors compile. */
-    private static int bf16ToFloats(MemorySegment data, long index, float[] out, int outOff, int n) {
-        int bound = F.loopBound(n);
-        long base = index * 2;
-        for (int i = 0; i < bound; i += LANES) {
-            loadWidened(data, base + 2L * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
-                    .intoArray(out, outOff + i);
-        }
-        return bound;
-    }
-
-    /**
-     * BF16 one element at a time, for 128-bit vectors: loadWidened's would be 64-bit short vectors, which C2 does not
-     * compile on x86 without AVX (every vector was boxed, 37 KB allocated per 8-row product). C2 vectorises this loop
-     * itself; at 256 bits it ran prefill of 64 tokens 12-17 % slower than the widened loads, hence the split.
-     */
-    private static int bf16ToFloatsScalar(MemorySegment data, long index, float[] out, int outOff, int n) {
-        long base = index * 2;
-        for (int i = 0; i < n; i++) {
-            out[outOff + i] = Float.intBitsToFloat(data.get(WeightReader.I16, base + 2L * i) << 16);
-        }
-        return n;
-    }
-
-    /**
-     * F16 one element at a time through Float.float16ToFloat, which C2 compiles to the CPU's conversion
-     * instruction and vectorises (a few hundredths of a nanosecond per element): exact for every half, and never
-     * a subnormal float on the way.
-     */
-    private static int f16ToFloats(MemorySegment data, long index, float[] out, int outOff, int n) {
-        long base = index * 2;
-        for (int i = 0; i < n; i++) {
-            out[outOff + i] = Float.float16ToFloat(data.get(WeightReader.I16, base + 2L * i));
-        }
-        return n;
     }
 }

@@ -46,10 +46,11 @@ final class MatMat {
                        float[] y, int yOff, int yStride, int rowStart, int rowEnd, float[] scratch) {
         int cols = w.cols();
         int blockRows = Math.min(blockRows(cols), (scratch.length - TILE_AREA) / cols & ~3);
+        WeightVectors decoder = WeightVectors.of(w.type());
         if (blockRows < 4) {
             // The interface promises only cols floats of scratch: with less than a tile's worth, a row at a time.
             for (int r = rowStart; r < rowEnd; r++) {
-                HalfFloats.toFloats(w.data(), w.dtype(), (long) r * cols, scratch, 0, cols);
+                decoder.toFloats(w.data(), w.rowOffset(r), scratch, 0, cols);
                 for (int t = 0; t < n; t++) {
                     y[yOff + t * yStride + r] = Elementwise.dot(scratch, 0, x, xOff + t * xStride, cols);
                 }
@@ -58,7 +59,7 @@ final class MatMat {
         }
         for (int r0 = rowStart; r0 < rowEnd; r0 += blockRows) {
             int rows = Math.min(blockRows, rowEnd - r0);
-            HalfFloats.toFloats(w.data(), w.dtype(), (long) r0 * cols, scratch, TILE_AREA, rows * cols);
+            decoder.toFloats(w.data(), w.rowOffset(r0), scratch, TILE_AREA, rows * cols);
             int grouped = rows & ~3;
             int t = 0;
             for (; t + 3 <= n; t += 3) {

@@ -11,8 +11,9 @@ import dev.rwkvjava.tensor.Matrix;
  *
  * <p>The vector width is the CPU's preferred one, or {@code -Drwkv.vectorBitSize=128|256|512} (narrower widths
  * exist for testing). FMA follows HotSpot's {@code UseFMA} unless {@code -Drwkv.useFMA=true|false} says otherwise.
- * The work is split by concern: {@link MatVec} (decode), {@link MatMat} (prefill), {@link Elementwise} (the rest),
- * {@link Recurrence} (the RWKV-5/6 and 7 head states), {@link HalfFloats} (F16/BF16 decoding).
+ * The work is split by concern: {@link WeightVectors} (per weight type: decode products and decoding, with
+ * {@link MatVec}'s shared parts), {@link MatMat} (prefill), {@link Elementwise} (the rest), {@link Recurrence}
+ * (the RWKV-5/6 and 7 head states), {@link HalfFloats} (F16/BF16 bit tricks).
  */
 public final class PanamaKernels implements Kernels {
     private final String name;
@@ -30,12 +31,7 @@ public final class PanamaKernels implements Kernels {
     @Override
     public void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         KernelChecks.matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
-        switch (w.dtype()) {
-            case F32 -> MatVec.f32(w, x, xOff, y, yOff, rowStart, rowEnd);
-            case BF16 -> MatVec.bf16(w, x, xOff, y, yOff, rowStart, rowEnd);
-            case F16 -> MatVec.f16(w, x, xOff, y, yOff, rowStart, rowEnd);
-            default -> throw new IllegalArgumentException("unsupported weight type " + w.dtype());
-        }
+        WeightVectors.of(w.type()).matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
     }
 
     @Override
@@ -58,7 +54,7 @@ public final class PanamaKernels implements Kernels {
     public void readRow(Matrix w, int r, float[] out, int outOff) {
         KernelChecks.rows(w, r, r + 1);
         KernelChecks.range(out, outOff, w.cols(), "out");
-        HalfFloats.toFloats(w.data(), w.dtype(), (long) r * w.cols(), out, outOff, w.cols());
+        WeightVectors.of(w.type()).toFloats(w.data(), w.rowOffset(r), out, outOff, w.cols());
     }
 
     @Override

@@ -1,0 +1,130 @@
+package dev.rwkvjava.kernel.panama;
+
+import static dev.rwkvjava.kernel.panama.MatVec.FH;
+import static dev.rwkvjava.kernel.panama.MatVec.HALF_LANES;
+import static dev.rwkvjava.kernel.panama.MatVec.IH;
+import static dev.rwkvjava.kernel.panama.MatVec.LANES_H;
+import static dev.rwkvjava.kernel.panama.MatVec.LE;
+import static dev.rwkvjava.kernel.panama.MatVec.PAIR_STEP;
+import static dev.rwkvjava.kernel.panama.MatVec.addTails;
+import static dev.rwkvjava.kernel.panama.MatVec.fmaH;
+import static dev.rwkvjava.kernel.panama.MatVec.permute;
+import static dev.rwkvjava.kernel.panama.MatVec.sumStored;
+import static dev.rwkvjava.kernel.panama.PanamaConstants.F;
+import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
+
+import dev.rwkvjava.tensor.BF16Type;
+import dev.rwkvjava.tensor.Matrix;
+import dev.rwkvjava.tensor.WeightReader;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The Vector API kernels of {@link BF16Type} weights.
+ *
+ * <p>One int load carries two weights; the even ones are paired with x's even elements and the odd ones with the
+ * odd elements, from a copy of x permuted once per call (see MatVec.permute). Loads of at most 256 bits: on an
+ * AVX-512 machine (Zen 5) these streamed BF16 rows at 34 GB/s on one thread where 512-bit loads reached 22-26
+ * (read bandwidth 30-33 GB/s). On AVX2 it is the native width anyway. Rows are taken as in F32Vectors, with
+ * separate even and odd sums. The BF16 and F16 loops differ in their decoding and are written out apart on
+ * purpose: one loop for both would carry both decodings and one profile shared by two types.
+ */
+final class BF16Vectors extends WeightVectors {
+
+    @Override
+    void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
+        bf16(w, x, xOff, y, yOff, rowStart, rowEnd);
+    }
+
+    @Override
+    void toFloats(MemorySegment data, long offset, float[] out, int outOff, int n) {
+        // One method per width: a loop that the other width's calls leave cold would be compiled with its helper
+        // calls left out of line, boxing a vector per step.
+        int done = PanamaConstants.BITS >= 256 ? bf16ToFloats(data, offset, out, outOff, n)
+                : bf16ToFloatsScalar(data, offset, out, outOff, n);
+        BF16Type.INSTANCE.decode(data, offset + 2L * done, out, outOff + done, n - done);
+    }
+
+    private static void bf16(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
+        int cols = w.cols();
+        int bound = cols - cols % LINE_STEP;
+        float[] xp = permute(x, xOff, bound, 1f);
+        int half = (rowEnd - rowStart + 1) / 2;
+        bf16Pairs(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), 2L * cols, xp, bound, y,
+                yOff + rowStart, yOff + rowEnd - half, half);
+        addTails(w, x, xOff, y, yOff, rowStart, rowEnd, bound);
+    }
+
+    /** Columns per step of the BF16 loop: two pair loads of each row, one 64-byte line at 256 bits. */
+    private static final int LINE_STEP = 2 * PAIR_STEP;
+
+    /**
+     * The two halves of {@link F32Vectors} for BF16, a whole cache line of each row per step (as the F32 loop
+     * reads): on an Intel server core (Sapphire Rapids class, 13 GB/s read bandwidth on one thread) half a line
+     * per step streamed 768-column rows at 0.72-0.82 of read bandwidth, whole lines at 0.95-0.99, with 256-bit
+     * vectors and with AVX2 alone alike.
+     *
+     * <p>The decoding is written out in the loop (a shift for the even elements, a mask for the odd ones), not
+     * called: once other kernels' code has grown the profiles C2 parses, it refuses to inline small helpers of
+     * ours past its node count (it never refuses the Vector API's own methods, only delays them), and each refused
+     * helper boxes its vectors. Seen with 128-bit vectors after the full test suite.
+     */
+    private static void bf16Pairs(MemorySegment data, long b0, long b1, long rowBytes, float[] xp, int bound,
+                                  float[] y, int y0, int y1, int count) {
+        float[] lanes = LANES_H.get();
+        for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
+            FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
+            FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
+            for (int c = 0; c < bound; c += LINE_STEP) {
+                FloatVector xe = FloatVector.fromArray(FH, xp, c);
+                FloatVector xo = FloatVector.fromArray(FH, xp, c + HALF_LANES);
+                IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
+                IntVector p1 = IntVector.fromMemorySegment(IH, data, b1 + 2L * c, LE);
+                e0 = fmaH(p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), xe, e0);
+                o0 = fmaH(p0.lanewise(VectorOperators.AND, 0xFFFF_0000).reinterpretAsFloats(), xo, o0);
+                e1 = fmaH(p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), xe, e1);
+                o1 = fmaH(p1.lanewise(VectorOperators.AND, 0xFFFF_0000).reinterpretAsFloats(), xo, o1);
+                xe = FloatVector.fromArray(FH, xp, c + PAIR_STEP);
+                xo = FloatVector.fromArray(FH, xp, c + PAIR_STEP + HALF_LANES);
+                p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * (c + PAIR_STEP), LE);
+                p1 = IntVector.fromMemorySegment(IH, data, b1 + 2L * (c + PAIR_STEP), LE);
+                e0 = fmaH(p0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), xe, e0);
+                o0 = fmaH(p0.lanewise(VectorOperators.AND, 0xFFFF_0000).reinterpretAsFloats(), xo, o0);
+                e1 = fmaH(p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), xe, e1);
+                o1 = fmaH(p1.lanewise(VectorOperators.AND, 0xFFFF_0000).reinterpretAsFloats(), xo, o1);
+            }
+            e0.add(o0).intoArray(lanes, 0);
+            y[y0 + r] = sumStored(lanes);
+            e1.add(o1).intoArray(lanes, 0);
+            y[y1 + r] = sumStored(lanes);
+        }
+    }
+
+
+    /** BF16 through {@link HalfFloats#loadWidened}: at 256 bits and more, where its half-width short vectors compile. */
+    private static int bf16ToFloats(MemorySegment data, long offset, float[] out, int outOff, int n) {
+        int bound = F.loopBound(n);
+        long base = offset;
+        for (int i = 0; i < bound; i += LANES) {
+            HalfFloats.loadWidened(data, base + 2L * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
+                    .intoArray(out, outOff + i);
+        }
+        return bound;
+    }
+
+    /**
+     * BF16 one element at a time, for 128-bit vectors: loadWidened's would be 64-bit short vectors, which C2 does not
+     * compile on x86 without AVX (every vector was boxed, 37 KB allocated per 8-row product). C2 vectorises this loop
+     * itself; at 256 bits it ran prefill of 64 tokens 12-17 % slower than the widened loads, hence the split.
+     */
+    private static int bf16ToFloatsScalar(MemorySegment data, long offset, float[] out, int outOff, int n) {
+        long base = offset;
+        for (int i = 0; i < n; i++) {
+            out[outOff + i] = Float.intBitsToFloat(data.get(WeightReader.I16, base + 2L * i) << 16);
+        }
+        return n;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.rwkvjava.kernel.panama;
+
+import static dev.rwkvjava.kernel.panama.MatVec.LE;
+
+import dev.rwkvjava.tensor.Matrix;
+import dev.rwkvjava.tensor.Q4_KType;
+import dev.rwkvjava.tensor.WeightReader;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The Vector API kernels of {@link Q4_KType} weights, on float activations. Per super-block the eight sub-blocks'
+ * steps d·s and offsets dmin·m are decoded in scalar code; then each run of 8 bytes of nibbles is widened to int
+ * lanes once, its low nibbles (a run of sub-block 2i) and high nibbles (sub-block 2i + 1) become the exact weights
+ * (d·s)·q − dmin·m (a fused multiply-add of an exact product rounds as the subtraction alone), which multiply x.
+ * Two accumulators a row (the even and the odd sub-blocks), added in a fixed order. 256-bit vectors; at 128 bits
+ * rows are decoded and then multiplied (see DecodedBlocks).
+ */
+final class Q4_KVectors extends WeightVectors {
+    private static final VectorSpecies<Float> QF = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> QI = IntVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    private static final int BLOCK_BYTES = 144;
+    private static final boolean WIDE = PanamaConstants.BITS >= 256;
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8]);
+    private final DecodedBlocks narrow = new DecodedBlocks(Q4_KType.INSTANCE);
+
+    @Override
+    void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
+        if (!WIDE) {
+            narrow.matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
+            return;
+        }
+        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), w.cols() / 256, x, xOff, y, yOff + rowStart,
+                rowEnd - rowStart);
+    }
+
+    private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, int xOff,
+                             float[] y, int y0, int count) {
+        float[] lanes = LANES.get();
+        boolean fma = PanamaConstants.FMA;
+        for (int r = 0; r < count; r++, base += rowBytes) {
+            FloatVector even = FloatVector.zero(QF);
+            FloatVector odd = FloatVector.zero(QF);
+            long o = base;
+            for (int b = 0, xb = xOff; b < blocks; b++, xb += 256, o += BLOCK_BYTES) {
+                float d = Float.float16ToFloat(data.get(WeightReader.I16, o));
+                float dmin = Float.float16ToFloat(data.get(WeightReader.I16, o + 2));
+                for (int i = 0; i < 4; i++) {
+                    FloatVector stepLo = FloatVector.broadcast(QF, d * Q4_KType.scale(data, o + 4, 2 * i));
+                    FloatVector offLo = FloatVector.broadcast(QF, -(dmin * Q4_KType.min(data, o + 4, 2 * i)));
+                    FloatVector stepHi = FloatVector.broadcast(QF, d * Q4_KType.scale(data, o + 4, 2 * i + 1));
+                    FloatVector offHi = FloatVector.broadcast(QF, -(dmin * Q4_KType.min(data, o + 4, 2 * i + 1)));
+                    long qs = o + 16 + 32L * i;
+                    int xc = xb + 64 * i;
+                    for (int g = 0; g < 32; g += 8) {
+                        IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, qs + g, LE)
+                                .convertShape(VectorOperators.B2I, QI, 0);
+                        FloatVector lo = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+                        FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                                .convert(VectorOperators.I2F, 0);
+                        FloatVector wl = fma ? lo.lanewise(VectorOperators.FMA, stepLo, offLo) : lo.mul(stepLo).add(offLo);
+                        FloatVector wh = fma ? hi.lanewise(VectorOperators.FMA, stepHi, offHi) : hi.mul(stepHi).add(offHi);
+                        FloatVector xl = FloatVector.fromArray(QF, x, xc + g);
+                        FloatVector xh = FloatVector.fromArray(QF, x, xc + 32 + g);
+                        even = fma ? wl.lanewise(VectorOperators.FMA, xl, even) : wl.mul(xl).add(even);
+                        odd = fma ? wh.lanewise(VectorOperators.FMA, xh, odd) : wh.mul(xh).add(odd);
+                    }
+                }
+            }
+            even.add(odd).intoArray(lanes, 0);
+            float s = 0;
+            for (int i = 0; i < 8; i++) {
+                s += lanes[i];
+            }
+            y[y0 + r] = s;
+        }
+    }
+
+    @Override
+    void toFloats(MemorySegment data, long offset, float[] out, int outOff, int n) {
+        Q4_KType.INSTANCE.decode(data, offset, out, outOff, n);
+    }
+}

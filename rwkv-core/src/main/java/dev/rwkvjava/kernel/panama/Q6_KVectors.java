@@ -1,0 +1,108 @@
+package dev.rwkvjava.kernel.panama;
+
+import static dev.rwkvjava.kernel.panama.MatVec.LE;
+
+import dev.rwkvjava.tensor.Matrix;
+import dev.rwkvjava.tensor.Q6_KType;
+import dev.rwkvjava.tensor.WeightReader;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * The Vector API kernels of {@link Q6_KType} weights, on float activations. For each half of a super-block and
+ * each run of 8 positions l, the three byte runs that hold their bits (two of low nibbles, one of high pairs) are
+ * widened to int lanes once and give the 6-bit quants of four runs of 8 values (at 0, 32, 64 and 96 within the
+ * half); each becomes its exact weight (d·scale)·(q − 32) and multiplies x. Two accumulators a row. 256-bit vectors;
+ * at 128 bits rows are decoded and then multiplied (see DecodedBlocks).
+ */
+final class Q6_KVectors extends WeightVectors {
+    private static final VectorSpecies<Float> QF = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Integer> QI = IntVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    private static final int BLOCK_BYTES = 210;
+    private static final boolean WIDE = PanamaConstants.BITS >= 256;
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8]);
+    private final DecodedBlocks narrow = new DecodedBlocks(Q6_KType.INSTANCE);
+
+    @Override
+    void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
+        if (!WIDE) {
+            narrow.matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
+            return;
+        }
+        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), w.cols() / 256, x, xOff, y, yOff + rowStart,
+                rowEnd - rowStart);
+    }
+
+    private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, int xOff,
+                             float[] y, int y0, int count) {
+        float[] lanes = LANES.get();
+        boolean fma = PanamaConstants.FMA;
+        IntVector bias = IntVector.broadcast(QI, 32);
+        for (int r = 0; r < count; r++, base += rowBytes) {
+            FloatVector a0 = FloatVector.zero(QF);
+            FloatVector a1 = FloatVector.zero(QF);
+            long o = base;
+            for (int b = 0, xb = xOff; b < blocks; b++, xb += 256, o += BLOCK_BYTES) {
+                float d = Float.float16ToFloat(data.get(WeightReader.I16, o + 208));
+                long scales = o + 192;
+                for (int h = 0; h < 2; h++) {
+                    long ql = o + 64L * h;
+                    long qh = o + 128 + 32L * h;
+                    int xh = xb + 128 * h;
+                    for (int l = 0; l < 32; l += 8) {
+                        IntVector la = (IntVector) ByteVector.fromMemorySegment(B8, data, ql + l, LE)
+                                .convertShape(VectorOperators.B2I, QI, 0);
+                        IntVector lb = (IntVector) ByteVector.fromMemorySegment(B8, data, ql + 32 + l, LE)
+                                .convertShape(VectorOperators.B2I, QI, 0);
+                        IntVector hv = (IntVector) ByteVector.fromMemorySegment(B8, data, qh + l, LE)
+                                .convertShape(VectorOperators.B2I, QI, 0);
+                        // Value 32k + l of the half has the scale of group (128h + 32k + l) / 16; d times an int8
+                        // scale is exact (at most 11 + 8 significant bits), and so is the weight.
+                        int group = (128 * h + l) / 16;
+                        float s0 = d * data.get(ValueLayout.JAVA_BYTE, scales + group);
+                        float s2 = d * data.get(ValueLayout.JAVA_BYTE, scales + group + 2);
+                        float s4 = d * data.get(ValueLayout.JAVA_BYTE, scales + group + 4);
+                        float s6 = d * data.get(ValueLayout.JAVA_BYTE, scales + group + 6);
+                        IntVector q = la.and(0x0F).or(hv.and(3).lanewise(VectorOperators.LSHL, 4)).sub(bias);
+                        FloatVector w = ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(FloatVector.broadcast(QF, s0));
+                        FloatVector xv = FloatVector.fromArray(QF, x, xh + l);
+                        a0 = fma ? w.lanewise(VectorOperators.FMA, xv, a0) : w.mul(xv).add(a0);
+                        q = lb.and(0x0F).or(hv.lanewise(VectorOperators.ASHR, 2).and(3).lanewise(VectorOperators.LSHL, 4))
+                                .sub(bias);
+                        w = ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(FloatVector.broadcast(QF, s2));
+                        xv = FloatVector.fromArray(QF, x, xh + 32 + l);
+                        a1 = fma ? w.lanewise(VectorOperators.FMA, xv, a1) : w.mul(xv).add(a1);
+                        q = la.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                                .or(hv.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(bias);
+                        w = ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(FloatVector.broadcast(QF, s4));
+                        xv = FloatVector.fromArray(QF, x, xh + 64 + l);
+                        a0 = fma ? w.lanewise(VectorOperators.FMA, xv, a0) : w.mul(xv).add(a0);
+                        q = lb.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                                .or(hv.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(bias);
+                        w = ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(FloatVector.broadcast(QF, s6));
+                        xv = FloatVector.fromArray(QF, x, xh + 96 + l);
+                        a1 = fma ? w.lanewise(VectorOperators.FMA, xv, a1) : w.mul(xv).add(a1);
+                    }
+                }
+            }
+            a0.add(a1).intoArray(lanes, 0);
+            float s = 0;
+            for (int i = 0; i < 8; i++) {
+                s += lanes[i];
+            }
+            y[y0 + r] = s;
+        }
+    }
+
+    @Override
+    void toFloats(MemorySegment data, long offset, float[] out, int outOff, int n) {
+        Q6_KType.INSTANCE.decode(data, offset, out, outOff, n);
+    }
+}

@@ -1,0 +1,158 @@
+package dev.rwkvjava.kernel.panama;
+
+import static dev.rwkvjava.kernel.panama.MatVec.LE;
+
+import dev.rwkvjava.tensor.Matrix;
+import dev.rwkvjava.tensor.Q8_0Type;
+import dev.rwkvjava.tensor.WeightReader;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The Vector API kernels of {@link Q8_0Type} weights, on float activations: each block's 32 int8 quants are
+ * widened to floats in registers (8 bytes at a time, exact), multiplied with x, and the block's sum is scaled by its
+ * d. Every weight is used exactly as decoded (q·d is exact); only the sums round, in a fixed order: lane j of a
+ * block sums columns j, j + L, ... of the block (L lanes), the row's accumulator adds block sums times d in
+ * block order, and its lanes are summed in lane order.
+ *
+ * <p>Rows are taken as two halves side by side, sharing each load of x (see F32Vectors). Vectors of at most 256
+ * bits: a block is 32 values, and one 8-byte load widens to exactly one 256-bit float vector.
+ */
+final class Q8_0Vectors extends WeightVectors {
+    private static final VectorSpecies<Float> QF = PanamaConstants.BITS >= 256 ? FloatVector.SPECIES_256
+            : FloatVector.SPECIES_128;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    private static final int QL = QF.length();
+    private static final int BLOCK_BYTES = 34;
+    /** Room for the lanes of two accumulators, one array per thread. */
+    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[2 * QL]);
+
+    @Override
+    void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
+        int half = (rowEnd - rowStart + 1) / 2;
+        if (QL == 8) {
+            pairs8(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), w.cols() / 32, x, xOff,
+                    y, yOff + rowStart, yOff + rowEnd - half, half);
+        } else {
+            pairs4(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), w.cols() / 32, x, xOff,
+                    y, yOff + rowStart, yOff + rowEnd - half, half);
+        }
+    }
+
+    /**
+     * Rows from byte b0 (sums to y[y0 ..]) and from b1 (to y[y1 ..]), count of each, 8-lane vectors. The decoding
+     * and the multiply-adds are written out in the loop: C2 declines to inline small helpers of ours in loops this
+     * size, and a vector crossing a call that is not inlined is boxed (see BF16Vectors).
+     */
+    private static void pairs8(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x, int xOff,
+                               float[] y, int y0, int y1, int count) {
+        float[] lanes = LANES.get();
+        boolean fma = PanamaConstants.FMA;
+        for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
+            FloatVector a0 = FloatVector.zero(QF);
+            FloatVector a1 = FloatVector.zero(QF);
+            long o0 = b0;
+            long o1 = b1;
+            for (int b = 0, xc = xOff; b < blocks; b++, xc += 32, o0 += BLOCK_BYTES, o1 += BLOCK_BYTES) {
+                FloatVector x0 = FloatVector.fromArray(QF, x, xc);
+                FloatVector x1 = FloatVector.fromArray(QF, x, xc + 8);
+                FloatVector x2 = FloatVector.fromArray(QF, x, xc + 16);
+                FloatVector x3 = FloatVector.fromArray(QF, x, xc + 24);
+                FloatVector w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o0 + 2, LE).castShape(QF, 0);
+                FloatVector s0 = w.mul(x0);
+                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o0 + 10, LE).castShape(QF, 0);
+                s0 = fma ? w.lanewise(VectorOperators.FMA, x1, s0) : w.mul(x1).add(s0);
+                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o0 + 18, LE).castShape(QF, 0);
+                s0 = fma ? w.lanewise(VectorOperators.FMA, x2, s0) : w.mul(x2).add(s0);
+                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o0 + 26, LE).castShape(QF, 0);
+                s0 = fma ? w.lanewise(VectorOperators.FMA, x3, s0) : w.mul(x3).add(s0);
+                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o1 + 2, LE).castShape(QF, 0);
+                FloatVector s1 = w.mul(x0);
+                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o1 + 10, LE).castShape(QF, 0);
+                s1 = fma ? w.lanewise(VectorOperators.FMA, x1, s1) : w.mul(x1).add(s1);
+                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o1 + 18, LE).castShape(QF, 0);
+                s1 = fma ? w.lanewise(VectorOperators.FMA, x2, s1) : w.mul(x2).add(s1);
+                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o1 + 26, LE).castShape(QF, 0);
+                s1 = fma ? w.lanewise(VectorOperators.FMA, x3, s1) : w.mul(x3).add(s1);
+                FloatVector d0 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o0)));
+                FloatVector d1 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o1)));
+                a0 = fma ? s0.lanewise(VectorOperators.FMA, d0, a0) : s0.mul(d0).add(a0);
+                a1 = fma ? s1.lanewise(VectorOperators.FMA, d1, a1) : s1.mul(d1).add(a1);
+            }
+            a0.intoArray(lanes, 0);
+            a1.intoArray(lanes, QL);
+            float s0 = 0;
+            float s1 = 0;
+            for (int i = 0; i < QL; i++) {
+                s0 += lanes[i];
+                s1 += lanes[QL + i];
+            }
+            y[y0 + r] = s0;
+            y[y1 + r] = s1;
+        }
+    }
+
+    /** {@link #pairs8} for 4-lane vectors: each 8-byte load widens into two. */
+    private static void pairs4(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x, int xOff,
+                               float[] y, int y0, int y1, int count) {
+        float[] lanes = LANES.get();
+        boolean fma = PanamaConstants.FMA;
+        for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
+            FloatVector a0 = FloatVector.zero(QF);
+            FloatVector a1 = FloatVector.zero(QF);
+            long o0 = b0;
+            long o1 = b1;
+            for (int b = 0, xc = xOff; b < blocks; b++, xc += 32, o0 += BLOCK_BYTES, o1 += BLOCK_BYTES) {
+                FloatVector s0 = FloatVector.zero(QF);
+                FloatVector s1 = FloatVector.zero(QF);
+                for (int k = 0; k < 32; k += 8) {
+                    FloatVector xl = FloatVector.fromArray(QF, x, xc + k);
+                    FloatVector xh = FloatVector.fromArray(QF, x, xc + k + 4);
+                    ByteVector q = ByteVector.fromMemorySegment(B8, data, o0 + 2 + k, LE);
+                    FloatVector w = (FloatVector) q.castShape(QF, 0);
+                    s0 = fma ? w.lanewise(VectorOperators.FMA, xl, s0) : w.mul(xl).add(s0);
+                    w = (FloatVector) q.castShape(QF, 1);
+                    s0 = fma ? w.lanewise(VectorOperators.FMA, xh, s0) : w.mul(xh).add(s0);
+                    q = ByteVector.fromMemorySegment(B8, data, o1 + 2 + k, LE);
+                    w = (FloatVector) q.castShape(QF, 0);
+                    s1 = fma ? w.lanewise(VectorOperators.FMA, xl, s1) : w.mul(xl).add(s1);
+                    w = (FloatVector) q.castShape(QF, 1);
+                    s1 = fma ? w.lanewise(VectorOperators.FMA, xh, s1) : w.mul(xh).add(s1);
+                }
+                FloatVector d0 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o0)));
+                FloatVector d1 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o1)));
+                a0 = fma ? s0.lanewise(VectorOperators.FMA, d0, a0) : s0.mul(d0).add(a0);
+                a1 = fma ? s1.lanewise(VectorOperators.FMA, d1, a1) : s1.mul(d1).add(a1);
+            }
+            a0.intoArray(lanes, 0);
+            a1.intoArray(lanes, QL);
+            float s0 = 0;
+            float s1 = 0;
+            for (int i = 0; i < QL; i++) {
+                s0 += lanes[i];
+                s1 += lanes[QL + i];
+            }
+            y[y0 + r] = s0;
+            y[y1 + r] = s1;
+        }
+    }
+
+    /** Each block's quants widened and multiplied by its d: exact. */
+    @Override
+    void toFloats(MemorySegment data, long offset, float[] out, int outOff, int n) {
+        for (int i = 0; i < n; i += 32, offset += BLOCK_BYTES) {
+            FloatVector d = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, offset)));
+            for (int k = 0; k < 32; k += 8) {
+                ByteVector q = ByteVector.fromMemorySegment(B8, data, offset + 2 + k, LE);
+                ((FloatVector) q.castShape(QF, 0)).mul(d).intoArray(out, outOff + i + k);
+                if (QL == 4) {
+                    ((FloatVector) q.castShape(QF, 1)).mul(d).intoArray(out, outOff + i + k + 4);
+                }
+            }
+        }
+    }
+}

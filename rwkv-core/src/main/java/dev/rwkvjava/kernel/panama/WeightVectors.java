@@ -1,0 +1,66 @@
+package dev.rwkvjava.kernel.panama;
+
+import dev.rwkvjava.tensor.BF16Type;
+import dev.rwkvjava.tensor.BlockType;
+import dev.rwkvjava.tensor.DType;
+import dev.rwkvjava.tensor.F16Type;
+import dev.rwkvjava.tensor.F32Type;
+import dev.rwkvjava.tensor.Matrix;
+import dev.rwkvjava.tensor.Q4_0Type;
+import dev.rwkvjava.tensor.Q4_1Type;
+import dev.rwkvjava.tensor.Q5_0Type;
+import dev.rwkvjava.tensor.Q5_1Type;
+import dev.rwkvjava.tensor.Q4_KType;
+import dev.rwkvjava.tensor.Q6_KType;
+import dev.rwkvjava.tensor.Q8_0Type;
+import dev.rwkvjava.tensor.WeightType;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The Vector API kernels of one {@link WeightType}: matrix × vector over a range of rows, and decoding to floats
+ * (which matrix × matrix and row reads build on). One subclass per type, found by {@link #of}: F32Vectors,
+ * F16Vectors, BF16Vectors, Q8_0Vectors, Q4_0Vectors, Q4_KVectors, Q6_KVectors, and SmallBlocks' Q4_1, Q5_0 and
+ * Q5_1 (vector decoding, then a dot product); a block type without a class of its own (Q5_K) is served by
+ * {@link DecodedBlocks}, its scalar decoding.
+ */
+abstract class WeightVectors {
+    private static final WeightVectors[] BY_DTYPE = new WeightVectors[DType.values().length];
+
+    static {
+        for (WeightType t : WeightType.all()) {
+            BY_DTYPE[t.dtype().ordinal()] = create(t);
+        }
+    }
+
+    /** The registration: which class serves each type. */
+    private static WeightVectors create(WeightType type) {
+        return switch (type) {
+            case F32Type t -> new F32Vectors();
+            case F16Type t -> new F16Vectors();
+            case BF16Type t -> new BF16Vectors();
+            case Q8_0Type t -> new Q8_0Vectors();
+            case Q4_0Type t -> new Q4_0Vectors();
+            case Q4_KType t -> new Q4_KVectors();
+            case Q6_KType t -> new Q6_KVectors();
+            case Q4_1Type t -> SmallBlocks.of(t);
+            case Q5_0Type t -> SmallBlocks.of(t);
+            case Q5_1Type t -> SmallBlocks.of(t);
+            case BlockType t -> new DecodedBlocks(t);
+        };
+    }
+
+    /** The kernels of weights of this type. */
+    static WeightVectors of(WeightType type) {
+        return BY_DTYPE[type.dtype().ordinal()];
+    }
+
+    /** {@code y[yOff + r] = W[r, :] · x[xOff ..]} for r in [rowStart, rowEnd); arguments already checked. */
+    abstract void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd);
+
+    /**
+     * Decodes the n values (whole blocks) stored from byte {@code offset} of {@code data}, the start of a block,
+     * into {@code out[outOff .. outOff + n)}, exactly.
+     */
+    abstract void toFloats(MemorySegment data, long offset, float[] out, int outOff, int n);
+}

@@ -77,6 +77,26 @@ public record TensorSpec(String name, Scope scope, String[] shape, Init init) {
         }
     }
 
+    /** What every version begins with: the embedding, layer 0's ln0, and each layer's ln1 and ln2. */
+    public static java.util.List<TensorSpec> embeddingAndNorms() {
+        return java.util.List.of(
+                global("emb.weight", Init.normal(0.1, 0), "V", "C"),
+                new TensorSpec("ln0.weight", Scope.FIRST_LAYER, new String[] {"C"}, Init.normal(0.1, 1)),
+                new TensorSpec("ln0.bias", Scope.FIRST_LAYER, new String[] {"C"}, Init.normal(0.05, 0)),
+                layer("ln1.weight", Init.normal(0.1, 1), "C"),
+                layer("ln1.bias", Init.normal(0.05, 0), "C"),
+                layer("ln2.weight", Init.normal(0.1, 1), "C"),
+                layer("ln2.bias", Init.normal(0.05, 0), "C"));
+    }
+
+    /** What every version ends with: the final layer norm and the vocabulary projection. */
+    public static java.util.List<TensorSpec> outputHead() {
+        return java.util.List.of(
+                global("ln_out.weight", Init.normal(0.1, 1), "C"),
+                global("ln_out.bias", Init.normal(0.05, 0), "C"),
+                global("head.weight", Init.fanIn(3), "V", "C"));
+    }
+
     public static TensorSpec global(String name, Init init, String... shape) {
         return new TensorSpec(name, Scope.GLOBAL, shape, init);
     }

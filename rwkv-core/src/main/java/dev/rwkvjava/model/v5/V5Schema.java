@@ -14,7 +14,6 @@ import java.util.Map;
 import static dev.rwkvjava.model.TensorSpec.Init.fanIn;
 import static dev.rwkvjava.model.TensorSpec.Init.normal;
 import static dev.rwkvjava.model.TensorSpec.Init.uniform;
-import static dev.rwkvjava.model.TensorSpec.global;
 import static dev.rwkvjava.model.TensorSpec.layer;
 
 /**
@@ -34,13 +33,7 @@ public final class V5Schema implements VersionSchema {
         boolean gated = version != RwkvVersion.V5_0;
         boolean perChannel = version == RwkvVersion.V5_2;
         List<TensorSpec> l = new ArrayList<>();
-        l.add(global("emb.weight", normal(0.1, 0), "V", "C"));
-        l.add(new TensorSpec("ln0.weight", TensorSpec.Scope.FIRST_LAYER, new String[] {"C"}, normal(0.1, 1)));
-        l.add(new TensorSpec("ln0.bias", TensorSpec.Scope.FIRST_LAYER, new String[] {"C"}, normal(0.05, 0)));
-        l.add(layer("ln1.weight", normal(0.1, 1), "C"));
-        l.add(layer("ln1.bias", normal(0.05, 0), "C"));
-        l.add(layer("ln2.weight", normal(0.1, 1), "C"));
-        l.add(layer("ln2.bias", normal(0.05, 0), "C"));
+        l.addAll(TensorSpec.embeddingAndNorms());
         for (String m : gated ? new String[] {"k", "v", "r", "g"} : new String[] {"k", "v", "r"}) {
             l.add(layer("att.time_mix_" + m, uniform(0, 1), "1", "1", "C"));
         }
@@ -64,9 +57,7 @@ public final class V5Schema implements VersionSchema {
         l.add(layer("ffn.key.weight", fanIn(1), "F", "C"));
         l.add(layer("ffn.receptance.weight", fanIn(1), "C", "C"));
         l.add(layer("ffn.value.weight", fanIn(1), "C", "F"));
-        l.add(global("ln_out.weight", normal(0.1, 1), "C"));
-        l.add(global("ln_out.bias", normal(0.05, 0), "C"));
-        l.add(global("head.weight", fanIn(3), "V", "C"));
+        l.addAll(TensorSpec.outputHead());
         this.tensors = List.copyOf(l);
     }
 

@@ -15,7 +15,6 @@ import static dev.rwkvjava.model.TensorSpec.Init.fanIn;
 import static dev.rwkvjava.model.TensorSpec.Init.fanOut;
 import static dev.rwkvjava.model.TensorSpec.Init.normal;
 import static dev.rwkvjava.model.TensorSpec.Init.uniform;
-import static dev.rwkvjava.model.TensorSpec.global;
 import static dev.rwkvjava.model.TensorSpec.layer;
 
 /**
@@ -31,13 +30,7 @@ public final class V6Schema implements VersionSchema {
 
     static {
         List<TensorSpec> l = new ArrayList<>();
-        l.add(global("emb.weight", normal(0.1, 0), "V", "C"));
-        l.add(new TensorSpec("ln0.weight", TensorSpec.Scope.FIRST_LAYER, new String[] {"C"}, normal(0.1, 1)));
-        l.add(new TensorSpec("ln0.bias", TensorSpec.Scope.FIRST_LAYER, new String[] {"C"}, normal(0.05, 0)));
-        l.add(layer("ln1.weight", normal(0.1, 1), "C"));
-        l.add(layer("ln1.bias", normal(0.05, 0), "C"));
-        l.add(layer("ln2.weight", normal(0.1, 1), "C"));
-        l.add(layer("ln2.bias", normal(0.05, 0), "C"));
+        l.addAll(TensorSpec.embeddingAndNorms());
         for (String m : new String[] {"x", "w", "k", "v", "r", "g"}) {
             l.add(layer("att.time_maa_" + m, uniform(0, 1), "1", "1", "C"));
         }
@@ -57,9 +50,7 @@ public final class V6Schema implements VersionSchema {
         l.add(layer("ffn.key.weight", fanIn(1), "F", "C"));
         l.add(layer("ffn.receptance.weight", fanIn(1), "C", "C"));
         l.add(layer("ffn.value.weight", fanIn(1), "C", "F"));
-        l.add(global("ln_out.weight", normal(0.1, 1), "C"));
-        l.add(global("ln_out.bias", normal(0.05, 0), "C"));
-        l.add(global("head.weight", fanIn(3), "V", "C"));
+        l.addAll(TensorSpec.outputHead());
         TENSORS = List.copyOf(l);
     }
 

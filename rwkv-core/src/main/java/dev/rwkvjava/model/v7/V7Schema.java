@@ -15,7 +15,6 @@ import static dev.rwkvjava.model.TensorSpec.Init.fanIn;
 import static dev.rwkvjava.model.TensorSpec.Init.fanOut;
 import static dev.rwkvjava.model.TensorSpec.Init.normal;
 import static dev.rwkvjava.model.TensorSpec.Init.uniform;
-import static dev.rwkvjava.model.TensorSpec.global;
 import static dev.rwkvjava.model.TensorSpec.layer;
 
 /**
@@ -39,13 +38,7 @@ public final class V7Schema implements VersionSchema {
     private V7Schema(RwkvVersion version) {
         this.version = version;
         List<TensorSpec> l = new ArrayList<>();
-        l.add(global("emb.weight", normal(0.1, 0), "V", "C"));
-        l.add(new TensorSpec("ln0.weight", TensorSpec.Scope.FIRST_LAYER, new String[] {"C"}, normal(0.1, 1)));
-        l.add(new TensorSpec("ln0.bias", TensorSpec.Scope.FIRST_LAYER, new String[] {"C"}, normal(0.05, 0)));
-        l.add(layer("ln1.weight", normal(0.1, 1), "C"));
-        l.add(layer("ln1.bias", normal(0.05, 0), "C"));
-        l.add(layer("ln2.weight", normal(0.1, 1), "C"));
-        l.add(layer("ln2.bias", normal(0.05, 0), "C"));
+        l.addAll(TensorSpec.embeddingAndNorms());
         for (String m : new String[] {"x_r", "x_w", "x_k", "x_v", "x_a", "x_g"}) {
             l.add(layer("att." + m, uniform(0, 1), "1", "1", "C"));
         }
@@ -75,9 +68,7 @@ public final class V7Schema implements VersionSchema {
             l.add(layer("ffn.s0", normal(0.1, 1), "F"));
             l.add(layer("ffn.s2", fanOut(0.4), r, "F"));
         }
-        l.add(global("ln_out.weight", normal(0.1, 1), "C"));
-        l.add(global("ln_out.bias", normal(0.05, 0), "C"));
-        l.add(global("head.weight", fanIn(3), "V", "C"));
+        l.addAll(TensorSpec.outputHead());
         this.tensors = List.copyOf(l);
     }
 

@@ -82,8 +82,33 @@ final class Q4_KVectors extends WeightVectors {
         }
     }
 
+    /** The weights of {@link #rows}, stored instead of multiplied (256 bits; else the scalar decoding). */
     @Override
     void toFloats(MemorySegment data, long offset, float[] out, int outOff, int n) {
-        Q4_KType.INSTANCE.decode(data, offset, out, outOff, n);
+        if (!WIDE || !PanamaConstants.FMA) {
+            Q4_KType.INSTANCE.decode(data, offset, out, outOff, n);
+            return;
+        }
+        for (int b = 0; b < n; b += 256, offset += BLOCK_BYTES) {
+            float d = Float.float16ToFloat(data.get(WeightReader.I16, offset));
+            float dmin = Float.float16ToFloat(data.get(WeightReader.I16, offset + 2));
+            for (int i = 0; i < 4; i++) {
+                FloatVector stepLo = FloatVector.broadcast(QF, d * Q4_KType.scale(data, offset + 4, 2 * i));
+                FloatVector offLo = FloatVector.broadcast(QF, -(dmin * Q4_KType.min(data, offset + 4, 2 * i)));
+                FloatVector stepHi = FloatVector.broadcast(QF, d * Q4_KType.scale(data, offset + 4, 2 * i + 1));
+                FloatVector offHi = FloatVector.broadcast(QF, -(dmin * Q4_KType.min(data, offset + 4, 2 * i + 1)));
+                long qs = offset + 16 + 32L * i;
+                int o = outOff + b + 64 * i;
+                for (int g = 0; g < 32; g += 8) {
+                    IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, qs + g, LE)
+                            .convertShape(VectorOperators.B2I, QI, 0);
+                    FloatVector lo = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+                    FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                            .convert(VectorOperators.I2F, 0);
+                    lo.lanewise(VectorOperators.FMA, stepLo, offLo).intoArray(out, o + g);
+                    hi.lanewise(VectorOperators.FMA, stepHi, offHi).intoArray(out, o + 32 + g);
+                }
+            }
+        }
     }
 }

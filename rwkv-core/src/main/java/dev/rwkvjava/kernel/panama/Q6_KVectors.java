@@ -18,8 +18,8 @@ import java.lang.foreign.ValueLayout;
  * The Vector API kernels of {@link Q6_KType} weights, on float activations. For each half of a super-block and
  * each run of 8 positions l, the three byte runs that hold their bits (two of low nibbles, one of high pairs) are
  * widened to int lanes once and give the 6-bit quants of four runs of 8 values (at 0, 32, 64 and 96 within the
- * half); each becomes its exact weight (d·scale)·(q − 32) and multiplies x. Two accumulators a row. 256-bit vectors;
- * at 128 bits rows are decoded and then multiplied (see DecodedBlocks).
+ * half); each becomes its exact weight (d·scale)·(q − 32) and multiplies x (or is stored, for matMat). Two
+ * accumulators a row. 256-bit vectors; at 128 bits the scalar decoding (see DecodedBlocks).
  */
 final class Q6_KVectors extends WeightVectors {
     private static final VectorSpecies<Float> QF = FloatVector.SPECIES_256;
@@ -101,8 +101,46 @@ final class Q6_KVectors extends WeightVectors {
         }
     }
 
+    /** The weights of {@link #rows}, stored instead of multiplied (256 bits; else the scalar decoding). */
     @Override
     void toFloats(MemorySegment data, long offset, float[] out, int outOff, int n) {
-        Q6_KType.INSTANCE.decode(data, offset, out, outOff, n);
+        if (!WIDE) {
+            Q6_KType.INSTANCE.decode(data, offset, out, outOff, n);
+            return;
+        }
+        IntVector bias = IntVector.broadcast(QI, 32);
+        for (int b = 0; b < n; b += 256, offset += BLOCK_BYTES) {
+            float d = Float.float16ToFloat(data.get(WeightReader.I16, offset + 208));
+            long scales = offset + 192;
+            for (int h = 0; h < 2; h++) {
+                long ql = offset + 64L * h;
+                long qh = offset + 128 + 32L * h;
+                int o = outOff + b + 128 * h;
+                for (int l = 0; l < 32; l += 8) {
+                    IntVector la = (IntVector) ByteVector.fromMemorySegment(B8, data, ql + l, LE)
+                            .convertShape(VectorOperators.B2I, QI, 0);
+                    IntVector lb = (IntVector) ByteVector.fromMemorySegment(B8, data, ql + 32 + l, LE)
+                            .convertShape(VectorOperators.B2I, QI, 0);
+                    IntVector hv = (IntVector) ByteVector.fromMemorySegment(B8, data, qh + l, LE)
+                            .convertShape(VectorOperators.B2I, QI, 0);
+                    int group = (128 * h + l) / 16;
+                    float s0 = d * data.get(ValueLayout.JAVA_BYTE, scales + group);
+                    float s2 = d * data.get(ValueLayout.JAVA_BYTE, scales + group + 2);
+                    float s4 = d * data.get(ValueLayout.JAVA_BYTE, scales + group + 4);
+                    float s6 = d * data.get(ValueLayout.JAVA_BYTE, scales + group + 6);
+                    IntVector q = la.and(0x0F).or(hv.and(3).lanewise(VectorOperators.LSHL, 4)).sub(bias);
+                    ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(s0).intoArray(out, o + l);
+                    q = lb.and(0x0F).or(hv.lanewise(VectorOperators.ASHR, 2).and(3).lanewise(VectorOperators.LSHL, 4))
+                            .sub(bias);
+                    ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(s2).intoArray(out, o + 32 + l);
+                    q = la.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                            .or(hv.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(bias);
+                    ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(s4).intoArray(out, o + 64 + l);
+                    q = lb.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                            .or(hv.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(bias);
+                    ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(s6).intoArray(out, o + 96 + l);
+                }
+            }
+        }
     }
 }

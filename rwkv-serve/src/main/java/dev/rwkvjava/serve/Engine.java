@@ -225,7 +225,7 @@ final class Engine implements AutoCloseable {
                 g.released.append(text);
             }
         });
-        g.generated = new int[r.maxTokens()];
+        g.generated = new int[Math.min(r.maxTokens(), 256)];
         metrics.promptTokens.add(r.prompt().length);
         g.phase = g.position < r.prompt().length ? Generation.Phase.PREFILL : Generation.Phase.DECODE;
         g.emit(new Generation.Started(r.prompt().length, g.cachedTokens));
@@ -326,6 +326,9 @@ final class Engine implements AutoCloseable {
         }
         Generation.TokenLogprobs lp = r.topLogprobs() >= 0 ? Logprobs.of(g.logits, vocab, token, r.topLogprobs()) : null;
         g.sampler.accept(token);
+        if (g.count == g.generated.length) {
+            g.generated = Arrays.copyOf(g.generated, Math.min(r.maxTokens(), 2 * g.count + 1));
+        }
         g.generated[g.count++] = token;
         metrics.generatedTokens.increment();
         long now = System.nanoTime();
@@ -395,6 +398,10 @@ final class Engine implements AutoCloseable {
             return;
         }
         g.phase = Generation.Phase.DONE;
+        if (!(e instanceof ApiException)) {
+            System.err.println("rwkv serve: a generation failed: " + e);
+            e.printStackTrace();
+        }
         g.emit(new Generation.Failed(e instanceof ApiException a ? a
                 : ApiException.internal("generation failed: " + (e.getMessage() != null ? e.getMessage() : e))));
         release(g);

@@ -245,22 +245,17 @@ public final class RwkvServer implements AutoCloseable {
      * within the configured grace period, then everything is closed. Safe to call more than once.
      */
     public void shutdown() {
-        if (draining) {
-            awaitShutdown();
-            return;
-        }
-        draining = true;
-        engine.stopAccepting();
-        long deadline = System.nanoTime() + config.shutdownGrace().toNanos();
-        while (engine.busy() && System.nanoTime() - deadline < 0) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
+        synchronized (this) {
+            if (draining) {
+                awaitShutdown();
+                return;
             }
+            draining = true;
         }
-        close();
+        engine.stopAccepting();
+        // Closes the listening socket at once, then waits for the running exchanges (at most the grace period).
+        http.stop((int) Math.min(Integer.MAX_VALUE, (config.shutdownGrace().toMillis() + 999) / 1000));
+        finish();
     }
 
     /** Blocks until the server has stopped. */
@@ -275,11 +270,21 @@ public final class RwkvServer implements AutoCloseable {
     /** Stops at once: running requests are cut. */
     @Override
     public void close() {
+        synchronized (this) {
+            if (stopped.getCount() == 0) {
+                return;
+            }
+            draining = true;
+        }
+        engine.stopAccepting();
+        http.stop(0);
+        finish();
+    }
+
+    private synchronized void finish() {
         if (stopped.getCount() == 0) {
             return;
         }
-        draining = true;
-        http.stop(0);
         engine.close();
         executor.shutdownNow();
         deleteStateDir();

@@ -164,7 +164,18 @@ final class Engine implements AutoCloseable {
                 } finally {
                     lock.unlock();
                 }
-                step();
+                try {
+                    step();
+                } catch (RuntimeException | Error e) {
+                    // A fault outside any one request's handling: every running request gets a 500, the loop goes on.
+                    System.err.println("rwkv serve: engine step failed: " + e);
+                    for (Generation g : List.copyOf(active)) {
+                        fail(g, e instanceof RuntimeException r ? r : new IllegalStateException(e));
+                    }
+                    if (e instanceof Error err && !(e instanceof StackOverflowError)) {
+                        throw err;
+                    }
+                }
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -261,7 +272,7 @@ final class Engine implements AutoCloseable {
     /** Samples one token for every generating stream, then feeds them all in one batched step. */
     private void decode() {
         List<Generation> rows = new ArrayList<>();
-        for (Generation g : active) {
+        for (Generation g : List.copyOf(active)) {
             if (g.phase != Generation.Phase.DECODE) {
                 continue;
             }

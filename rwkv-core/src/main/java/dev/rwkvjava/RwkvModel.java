@@ -15,9 +15,13 @@ import dev.rwkvjava.model.naming.CanonicalTensor;
 import dev.rwkvjava.state.State;
 
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -248,6 +252,73 @@ public final class RwkvModel implements AutoCloseable {
         } finally {
             lifecycle.readLock().unlock();
         }
+    }
+
+    /**
+     * A batch step over independent sequences: feeds {@code tokens[i]} to the sequence whose state is
+     * {@code states[i]} and writes its logits into row i of {@code logits} [n, V] (null: no logits). Every weight is
+     * read once for all the rows (matrix × matrix products), so decoding many sequences together costs little more
+     * than decoding one; row i equals {@link #forward(int, State, float[])} on that state, up to rounding. Batches
+     * larger than the model's chunk size run as several steps.
+     *
+     * @throws IllegalArgumentException when the arrays differ in length, a token is out of range, a state belongs
+     *                                  to another model or the same state appears twice
+     */
+    public void forwardBatch(int[] tokens, State[] states, float[] logits) {
+        Objects.requireNonNull(tokens, "tokens");
+        Objects.requireNonNull(states, "states");
+        int n = tokens.length;
+        if (states.length != n) {
+            throw new IllegalArgumentException(n + " tokens but " + states.length + " states: one state per token");
+        }
+        if (n == 0) {
+            throw new IllegalArgumentException("tokens must not be empty");
+        }
+        if (logits != null && logits.length < (long) n * vocab) {
+            throw new IllegalArgumentException("logits array has " + logits.length + " floats, needs " + n + " × "
+                    + vocab);
+        }
+        Set<State> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (int i = 0; i < n; i++) {
+            checkState(states[i]);
+            checkToken(tokens[i], i);
+            if (!seen.add(states[i])) {
+                throw new IllegalArgumentException("state " + i + " appears twice in the batch: each row needs its own");
+            }
+        }
+        lifecycle.readLock().lock();
+        try {
+            checkOpen();
+            Workspace w = acquire();
+            try {
+                int chunk = pass.maxChunk();
+                for (int off = 0; off < n; off += chunk) {
+                    int m = Math.min(chunk, n - off);
+                    int[] rowTokens = Arrays.copyOfRange(tokens, off, off + m);
+                    float[][] rowStates = new float[m][];
+                    for (int i = 0; i < m; i++) {
+                        rowStates[i] = states[off + i].data();
+                    }
+                    float[] rowLogits = logits == null ? null : off == 0 && m == n ? logits : new float[m * vocab];
+                    w.pass.forwardBatch(rowTokens, m, rowStates, rowLogits);
+                    if (rowLogits != null && rowLogits != logits) {
+                        System.arraycopy(rowLogits, 0, logits, off * vocab, m * vocab);
+                    }
+                }
+            } finally {
+                release(w);
+            }
+            for (State s : states) {
+                s.advance(1);
+            }
+        } finally {
+            lifecycle.readLock().unlock();
+        }
+    }
+
+    /** The most rows one step of {@link #forwardBatch} runs at once (larger batches run as several steps). */
+    public int maxBatch() {
+        return pass.maxChunk();
     }
 
     /** Sequence mode: feeds all tokens (in chunks) and returns the logits of the last one [V]. */

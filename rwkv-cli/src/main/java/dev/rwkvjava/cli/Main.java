@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
                 BenchCommand.class,
                 GenerateCommand.class,
                 ChatCommand.class,
+                ServeCommand.class,
                 PullCommand.class,
                 TokenizeCommand.class,
                 DetokenizeCommand.class,

@@ -1,5 +1,7 @@
 package dev.rwkvjava.generate;
 
+import dev.rwkvjava.tokenizer.Tokenizer;
+
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
@@ -18,7 +20,7 @@ import java.util.List;
  * </ol>
  * Buffers are allocated once; a token allocates nothing but the piece of text it releases.
  */
-final class TextStream {
+public final class TextStream {
     private final TokenBytes table;
     private final String[] stops;
     private final int longestStop;
@@ -33,6 +35,15 @@ final class TextStream {
     /** Everything emitted, for the result. */
     private final StringBuilder text = new StringBuilder();
     private boolean stopped;
+
+    /**
+     * A stream for the tokens of a model with {@code vocabSize} ids, decoded with {@code tokenizer}, that ends at
+     * the first of {@code stopStrings}; text pieces go to {@code listener.onText} as they become final.
+     */
+    public static TextStream create(Tokenizer tokenizer, int vocabSize, List<String> stopStrings,
+                                    GenerationListener listener) {
+        return new TextStream(TokenBytes.of(tokenizer, vocabSize), stopStrings, listener);
+    }
 
     TextStream(TokenBytes table, List<String> stopStrings, GenerationListener listener) {
         this.table = table;
@@ -49,7 +60,7 @@ final class TextStream {
     }
 
     /** Adds a token's text; returns true when a stop string completed (the stream has then ended). */
-    boolean accept(int token) {
+    public boolean accept(int token) {
         if (stopped) {
             throw new IllegalStateException("the text stream has ended at a stop string");
         }
@@ -61,7 +72,7 @@ final class TextStream {
     }
 
     /** Ends the stream (no stop string came): a trailing incomplete character becomes U+FFFD, held text is emitted. */
-    void finish() {
+    public void finish() {
         if (stopped) {
             return;
         }
@@ -79,7 +90,7 @@ final class TextStream {
     }
 
     /** The text emitted so far. */
-    String text() {
+    public String text() {
         return text.toString();
     }
 

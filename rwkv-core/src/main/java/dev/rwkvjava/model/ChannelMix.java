@@ -49,16 +49,19 @@ public final class ChannelMix {
         hidden = new float[maxChunk * ffn];
     }
 
-    /** Adds the FFN output to rows [0, n) of x [n, C]; {@code prevOff} is the layer's ffn x_prev in the state. */
-    public void apply(Weights w, float[] x, int n, float[] state, int prevOff) {
+    /**
+     * Adds the FFN output to rows [0, n) of x [n, C]; {@code prevOff} is the layer's ffn x_prev in the states (one
+     * state for a chunk of one sequence, one per row for a batch: see {@link TokenShift}).
+     */
+    public void apply(Weights w, float[] x, int n, float[][] states, int prevOff) {
         // xx = LN2(x)
         for (int t = 0; t < n; t++) {
             k.layerNorm(x, t * c, w.ln2().weight(), w.ln2().bias(), eps, xx, t * c, c);
         }
         // xk, xr: token shift with the previous token's xx
-        w.shift().apply(k, xx, state, prevOff, n, c, w.mixK(), xk);
-        w.shift().apply(k, xx, state, prevOff, n, c, w.mixR(), xr);
-        TokenShift.save(xx, n, c, state, prevOff);
+        w.shift().apply(k, xx, states, prevOff, n, c, w.mixK(), xk);
+        w.shift().apply(k, xx, states, prevOff, n, c, w.mixR(), xr);
+        TokenShift.save(xx, n, c, states, prevOff);
         // hidden = relu(Wk·xk)²; r = σ(Wr·xr)
         proj.add(w.key(), xk, hidden).add(w.receptance(), xr, r).run(n);
         k.reluSquareInPlace(hidden, 0, n * ffn);

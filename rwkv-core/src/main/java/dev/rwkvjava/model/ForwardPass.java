@@ -27,6 +27,15 @@ public interface ForwardPass extends AutoCloseable {
      */
     void forward(int[] tokens, int off, int n, float[] state, float[] logits, int logitsOff, boolean allRows);
 
+    /**
+     * A batch step: row t feeds {@code tokens[t]} to its own sequence, whose state {@code states[t]} is updated
+     * (1 ≤ n ≤ maxChunk, ids already validated, the n states distinct arrays). Token shift and recurrence run per
+     * row from that row's state; every projection is one matrix × matrix product over the n rows, so each weight is
+     * read once per step for all the sequences. Writes the n rows of logits [n, V] from {@code logits[0]} (null: no
+     * logits). Row t equals what {@link #forward} gives for that token alone on that state, up to rounding.
+     */
+    void forwardBatch(int[] tokens, int n, float[][] states, float[] logits);
+
     /** Wall time spent in matrix products since the pass was built (the rest is per-token vector work). */
     long matrixProductNanos();
 

@@ -16,6 +16,8 @@ public abstract class LayeredForward implements ForwardPass {
     private final float[] headIn;
     private final Embedding embedding;
     private final OutputHead head;
+    /** The one state of a chunk of one sequence, in the form {@link #blocks} takes (no allocation per call). */
+    private final float[][] chunkState = new float[1][];
 
     protected LayeredForward(ModelConfig cfg, Kernels kernels, Projections proj, int maxChunk, Embedding embedding,
                              OutputHead head) {
@@ -29,8 +31,12 @@ public abstract class LayeredForward implements ForwardPass {
         this.headIn = new float[maxChunk * cfg.nEmbd()];
     }
 
-    /** Runs every block over rows [0, n) of {@link #x}; tokens are there for versions whose blocks need the ids. */
-    protected abstract void blocks(int[] tokens, int off, int n, float[] state);
+    /**
+     * Runs every block over rows [0, n) of {@link #x}; tokens are there for versions whose blocks need the ids.
+     * {@code states} holds one state (the rows are a chunk of one sequence) or n (row t is the next token of the
+     * sequence whose state is {@code states[t]}); {@link TokenShift} reads both forms.
+     */
+    protected abstract void blocks(int[] tokens, int off, int n, float[][] states);
 
     @Override
     public final void forward(int[] tokens, int off, int n, float[] state, float[] logits, int logitsOff,
@@ -39,12 +45,34 @@ public abstract class LayeredForward implements ForwardPass {
         for (int t = 0; t < n; t++) {
             embedding.lookup(k, tokens[off + t], x, t * c);
         }
-        blocks(tokens, off, n, state);
+        chunkState[0] = state;
+        try {
+            blocks(tokens, off, n, chunkState);
+        } finally {
+            chunkState[0] = null;
+        }
         if (logits != null) {
             int first = allRows ? 0 : n - 1;
             int rows = allRows ? n : 1;
             head.queue(k, proj, x, first, rows, headIn, logits, logitsOff);
             proj.run(rows);
+        }
+    }
+
+    @Override
+    public final void forwardBatch(int[] tokens, int n, float[][] states, float[] logits) {
+        if (n < 1 || n > maxChunk || states.length != n || tokens.length < n) {
+            throw new IllegalArgumentException("a batch of " + n + " rows needs 1.." + maxChunk + " rows, as many "
+                    + "states (got " + states.length + ") and tokens (got " + tokens.length + ")");
+        }
+        int c = cfg.nEmbd();
+        for (int t = 0; t < n; t++) {
+            embedding.lookup(k, tokens[t], x, t * c);
+        }
+        blocks(tokens, 0, n, states);
+        if (logits != null) {
+            head.queue(k, proj, x, 0, n, headIn, logits, 0);
+            proj.run(n);
         }
     }
 

@@ -76,30 +76,31 @@ public final class V4Forward extends LayeredForward {
     }
 
     @Override
-    protected void blocks(int[] tokens, int off, int n, float[] state) {
+    protected void blocks(int[] tokens, int off, int n, float[][] states) {
         int c = cfg.nEmbd();
         for (int i = 0; i < w.layers().length; i++) {
             V4Weights.Layer l = w.layers()[i];
             int[] so = stateOffsets[i];
-            timeMix(l, so, state, n, c);
-            channelMix.apply(l.ffn(), x, n, state, so[FFN_X]);
+            timeMix(l, so, states, n, c);
+            channelMix.apply(l.ffn(), x, n, states, so[FFN_X]);
         }
     }
 
-    private void timeMix(V4Weights.Layer l, int[] so, float[] state, int n, int c) {
+    private void timeMix(V4Weights.Layer l, int[] so, float[][] states, int n, int c) {
         float eps = cfg.layerNormEps();
         for (int t = 0; t < n; t++) {
             k.layerNorm(x, t * c, l.ln1().weight(), l.ln1().bias(), eps, xx, t * c, c);
         }
-        TokenShift.MIX.apply(k, xx, state, so[ATT_X], n, c, l.attMixK(), xk);
-        TokenShift.MIX.apply(k, xx, state, so[ATT_X], n, c, l.attMixV(), xv);
-        TokenShift.MIX.apply(k, xx, state, so[ATT_X], n, c, l.attMixR(), xr);
-        TokenShift.save(xx, n, c, state, so[ATT_X]);
+        TokenShift.MIX.apply(k, xx, states, so[ATT_X], n, c, l.attMixK(), xk);
+        TokenShift.MIX.apply(k, xx, states, so[ATT_X], n, c, l.attMixV(), xv);
+        TokenShift.MIX.apply(k, xx, states, so[ATT_X], n, c, l.attMixR(), xr);
+        TokenShift.save(xx, n, c, states, so[ATT_X]);
 
         proj.add(l.attReceptance(), xr, r).add(l.attKey(), xk, kk).add(l.attValue(), xv, vv).run(n);
         k.sigmoidInPlace(r, 0, n * c);
         for (int t = 0; t < n; t++) {
-            k.wkv4(kk, vv, t * c, l.bonus(), l.decay(), state, so[AA], so[BB], so[PP], wkv, t * c, c);
+            k.wkv4(kk, vv, t * c, l.bonus(), l.decay(), TokenShift.stateOf(states, t), so[AA], so[BB], so[PP], wkv,
+                    t * c, c);
         }
         k.mul(r, 0, wkv, 0, wkv, 0, n * c);
         proj.add(l.attOutput(), wkv, out).run(n);

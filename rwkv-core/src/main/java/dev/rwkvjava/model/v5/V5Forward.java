@@ -75,33 +75,33 @@ public final class V5Forward extends LayeredForward {
     }
 
     @Override
-    protected void blocks(int[] tokens, int off, int n, float[] state) {
+    protected void blocks(int[] tokens, int off, int n, float[][] states) {
         int c = cfg.nEmbd();
         for (int i = 0; i < w.layers().length; i++) {
             V5Weights.Layer l = w.layers()[i];
-            timeMix(l, stateOffsets[i], state, n, c);
-            channelMix.apply(l.ffn(), x, n, state, stateOffsets[i][FFN_X]);
+            timeMix(l, stateOffsets[i], states, n, c);
+            channelMix.apply(l.ffn(), x, n, states, stateOffsets[i][FFN_X]);
         }
     }
 
-    private void timeMix(V5Weights.Layer l, int[] so, float[] state, int n, int c) {
+    private void timeMix(V5Weights.Layer l, int[] so, float[][] states, int n, int c) {
         // xx = LN1(x)
         for (int t = 0; t < n; t++) {
             k.layerNorm(x, t * c, l.ln1().weight(), l.ln1().bias(), cfg.layerNormEps(), xx, t * c, c);
         }
         // xk, xv, xr (, xg) = prev + (xx - prev)·mix
-        TokenShift.MIX.apply(k, xx, state, so[ATT_X], n, c, l.mixK(), xk);
-        TokenShift.MIX.apply(k, xx, state, so[ATT_X], n, c, l.mixV(), xv);
-        TokenShift.MIX.apply(k, xx, state, so[ATT_X], n, c, l.mixR(), xr);
+        TokenShift.MIX.apply(k, xx, states, so[ATT_X], n, c, l.mixK(), xk);
+        TokenShift.MIX.apply(k, xx, states, so[ATT_X], n, c, l.mixV(), xv);
+        TokenShift.MIX.apply(k, xx, states, so[ATT_X], n, c, l.mixR(), xr);
         if (l.gate() != null) {
-            TokenShift.MIX.apply(k, xx, state, so[ATT_X], n, c, l.gate().mix(), xg);
+            TokenShift.MIX.apply(k, xx, states, so[ATT_X], n, c, l.gate().mix(), xg);
             proj.add(l.gate().weight(), xg, g);
         }
-        TokenShift.save(xx, n, c, state, so[ATT_X]);
+        TokenShift.save(xx, n, c, states, so[ATT_X]);
         // r, k, v (, g) = W·x over the chunk
         proj.add(l.receptance(), xr, r).add(l.key(), xk, kk).add(l.value(), xv, vv).run(n);
         // per token and head: wkv = r·(u·kᵀv + S); S = w ⊙ S + kᵀv
-        heads.recur(r, kk, vv, l.decay(), 0, l.bonus(), state, so[WKV], n, wkv);
+        heads.recur(r, kk, vv, l.decay(), 0, l.bonus(), states, so[WKV], n, wkv);
         // wkv = GroupNorm_H(wkv) (⊙ silu(g) from 5.1); x += Wo·wkv
         heads.normalizeAndGate(l.lnX(), l.gate() == null ? null : g, n, wkv);
         proj.add(l.output(), wkv, out).run(n);

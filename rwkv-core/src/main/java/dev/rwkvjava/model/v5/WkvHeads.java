@@ -3,6 +3,7 @@ package dev.rwkvjava.model.v5;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.model.LayerNorm;
 import dev.rwkvjava.model.ModelConfig;
+import dev.rwkvjava.model.TokenShift;
 import dev.rwkvjava.state.StateLayout;
 
 /**
@@ -45,11 +46,13 @@ public final class WkvHeads {
     /**
      * Token by token over rows [0, n) of r, kk, vv [n, C], per head with S the layer's state at {@code wkvOff}:
      * out = r·(bonus·kᵀv + S); S = decay ⊙ S + kᵀv. Row t's decay is at {@code t·decayStride} (0: one decay for all).
+     * Row t updates {@code TokenShift.stateOf(states, t)} (one state for a chunk, one per row for a batch).
      */
     public void recur(float[] r, float[] kk, float[] vv, float[] decay, int decayStride, float[] bonus,
-                      float[] state, int wkvOff, int n, float[] out) {
+                      float[][] states, int wkvOff, int n, float[] out) {
         for (int t = 0; t < n; t++) {
-            k.wkv5(r, kk, vv, t * c, decay, t * decayStride, bonus, state, wkvOff, out, t * c, heads, headSize);
+            k.wkv5(r, kk, vv, t * c, decay, t * decayStride, bonus, TokenShift.stateOf(states, t), wkvOff, out, t * c,
+                    heads, headSize);
         }
     }
 

@@ -92,24 +92,25 @@ public final class V6Forward extends LayeredForward {
     }
 
     @Override
-    protected void blocks(int[] tokens, int off, int n, float[] state) {
+    protected void blocks(int[] tokens, int off, int n, float[][] states) {
         int c = cfg.nEmbd();
         for (int i = 0; i < w.layers().length; i++) {
             V6Weights.Layer l = w.layers()[i];
-            timeMix(l, stateOffsets[i], state, n, c);
-            channelMix.apply(l.ffn(), x, n, state, stateOffsets[i][FFN_X]);
+            timeMix(l, stateOffsets[i], states, n, c);
+            channelMix.apply(l.ffn(), x, n, states, stateOffsets[i][FFN_X]);
         }
     }
 
-    private void timeMix(V6Weights.Layer l, int[] so, float[] state, int n, int c) {
+    private void timeMix(V6Weights.Layer l, int[] so, float[][] states, int n, int c) {
         int tc = n * c;
         int dm = w.mixRank();
         // xx = LN1(x); sx = prev - xx, prev the previous token's xx
         for (int t = 0; t < n; t++) {
             k.layerNorm(x, t * c, l.ln1().weight(), l.ln1().bias(), cfg.layerNormEps(), xx, t * c, c);
-            k.sub(t == 0 ? state : xx, t == 0 ? so[ATT_X] : (t - 1) * c, xx, t * c, sx, t * c, c);
+            k.sub(TokenShift.prevArray(states, xx, t), TokenShift.prevOffset(states, t, so[ATT_X], c), xx, t * c, sx,
+                    t * c, c);
         }
-        TokenShift.save(xx, n, c, state, so[ATT_X]);
+        TokenShift.save(xx, n, c, states, so[ATT_X]);
         // xxx = xx + sx·maa_x
         for (int t = 0; t < n; t++) {
             k.mul(sx, t * c, l.maaX(), 0, xxx, t * c, c);
@@ -145,7 +146,7 @@ public final class V6Forward extends LayeredForward {
         }
         k.expNegExpInPlace(decay, 0, tc);
         // per token and head: wkv = r·(u·kᵀv + S); S = decay_t ⊙ S + kᵀv
-        heads.recur(r, kk, vv, decay, c, l.bonus(), state, so[WKV], n, wkv);
+        heads.recur(r, kk, vv, decay, c, l.bonus(), states, so[WKV], n, wkv);
         // wkv = GroupNorm_H(wkv) ⊙ silu(g); x += Wo·wkv
         heads.normalizeAndGate(l.lnX(), g, n, wkv);
         proj.add(l.output(), wkv, out).run(n);

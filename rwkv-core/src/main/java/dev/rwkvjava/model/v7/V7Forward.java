@@ -8,7 +8,7 @@ import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
 import dev.rwkvjava.model.RwkvVersion;
-
+import dev.rwkvjava.model.TokenShift;
 import dev.rwkvjava.state.StateLayout;
 
 /**
@@ -105,30 +105,30 @@ public final class V7Forward extends LayeredForward {
     }
 
     @Override
-    protected void blocks(int[] tokens, int off, int n, float[] state) {
+    protected void blocks(int[] tokens, int off, int n, float[][] states) {
         int c = cfg.nEmbd();
         if (gate != null) {
             gate.keepEmbeddings(x, n, c);
         }
         for (int i = 0; i < w.layers().length; i++) {
             V7Weights.Layer l = w.layers()[i];
-            timeMix(l, stateOffsets[i], state, n, c);
-            channelMix(l, stateOffsets[i], state, tokens, off, n, c);
+            timeMix(l, stateOffsets[i], states, n, c);
+            channelMix(l, stateOffsets[i], states, tokens, off, n, c);
         }
     }
 
-    private void timeMix(V7Weights.Layer l, int[] so, float[] state, int n, int c) {
+    private void timeMix(V7Weights.Layer l, int[] so, float[][] states, int n, int c) {
         layerNorm(l.ln1().weight(), l.ln1().bias(), n, c);
-        shiftMix(state, so[ATT_X], n, c, l.mixR(), xr);
-        shiftMix(state, so[ATT_X], n, c, l.mixW(), xw);
-        shiftMix(state, so[ATT_X], n, c, l.mixK(), xk);
-        shiftMix(state, so[ATT_X], n, c, l.mixV(), xv);
-        shiftMix(state, so[ATT_X], n, c, l.mixA(), xa);
-        shiftMix(state, so[ATT_X], n, c, l.mixG(), xg);
-        System.arraycopy(xx, (n - 1) * c, state, so[ATT_X], c);
+        shiftMix(states, so[ATT_X], n, c, l.mixR(), xr);
+        shiftMix(states, so[ATT_X], n, c, l.mixW(), xw);
+        shiftMix(states, so[ATT_X], n, c, l.mixK(), xk);
+        shiftMix(states, so[ATT_X], n, c, l.mixV(), xv);
+        shiftMix(states, so[ATT_X], n, c, l.mixA(), xa);
+        shiftMix(states, so[ATT_X], n, c, l.mixG(), xg);
+        TokenShift.save(xx, n, c, states, so[ATT_X]);
         project(l, n);
         prepareKeys(l, n, c);
-        recurrence(l, state, so[WKV], n, c);
+        recurrence(l, states, so[WKV], n, c);
         k.mul(o, 0, g, 0, o, 0, n * c);
         proj.add(l.output(), o, projOut).run(n);
         k.addInPlace(x, 0, projOut, 0, n * c);
@@ -178,10 +178,11 @@ public final class V7Forward extends LayeredForward {
     }
 
     /** Token by token, head by head: the state update and o = S r; then o = GroupNorm(o) + bonus. */
-    private void recurrence(V7Weights.Layer l, float[] state, int wkvOff, int n, int c) {
+    private void recurrence(V7Weights.Layer l, float[][] states, int wkvOff, int n, int c) {
         int heads = cfg.heads();
         int hs = cfg.headSize();
         for (int t = 0; t < n; t++) {
+            float[] state = TokenShift.stateOf(states, t);
             for (int h = 0; h < heads; h++) {
                 int at = t * c + h * hs;
                 k.wkv7(state, wkvOff + h * hs * hs, r, decay, key, v, kk, b, at, o, at, hs);
@@ -204,10 +205,10 @@ public final class V7Forward extends LayeredForward {
         }
     }
 
-    private void channelMix(V7Weights.Layer l, int[] so, float[] state, int[] tokens, int off, int n, int c) {
+    private void channelMix(V7Weights.Layer l, int[] so, float[][] states, int[] tokens, int off, int n, int c) {
         layerNorm(l.ln2().weight(), l.ln2().bias(), n, c);
-        shiftMix(state, so[FFN_X], n, c, l.ffnMixK(), xk);
-        System.arraycopy(xx, (n - 1) * c, state, so[FFN_X], c);
+        shiftMix(states, so[FFN_X], n, c, l.ffnMixK(), xk);
+        TokenShift.save(xx, n, c, states, so[FFN_X]);
 
         proj.add(l.ffnKey(), xk, hidden);
         if (gate != null) {
@@ -229,11 +230,14 @@ public final class V7Forward extends LayeredForward {
         }
     }
 
-    /** dst[t] = xx[t] + (prev − xx[t])·mix, where prev is xx[t-1], or the state's x_prev for t = 0. */
-    private void shiftMix(float[] state, int prevOff, int n, int c, float[] mix, float[] dst) {
-        k.lerp(xx, 0, state, prevOff, mix, dst, 0, c);
-        for (int t = 1; t < n; t++) {
-            k.lerp(xx, t * c, xx, (t - 1) * c, mix, dst, t * c, c);
+    /**
+     * dst[t] = xx[t] + (prev − xx[t])·mix, where prev is xx[t-1], or the state's x_prev for a chunk's first row and
+     * for every row of a batch ({@link TokenShift#prevArray}).
+     */
+    private void shiftMix(float[][] states, int prevOff, int n, int c, float[] mix, float[] dst) {
+        for (int t = 0; t < n; t++) {
+            k.lerp(xx, t * c, TokenShift.prevArray(states, xx, t), TokenShift.prevOffset(states, t, prevOff, c), mix,
+                    dst, t * c, c);
         }
     }
 

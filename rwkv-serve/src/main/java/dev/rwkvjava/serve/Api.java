@@ -323,6 +323,9 @@ final class Api {
             return c.textValue();
         }
         if (c.isArray()) {
+            if (c.isEmpty()) {
+                throw ApiException.invalid(at, "'" + at + "' must have at least one text part");
+            }
             StringBuilder sb = new StringBuilder();
             for (int j = 0; j < c.size(); j++) {
                 JsonNode part = c.get(j);

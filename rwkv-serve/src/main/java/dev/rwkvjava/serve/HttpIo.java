@@ -13,6 +13,9 @@ import com.sun.net.httpserver.HttpExchange;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 
 /** Reading request bodies and writing responses. */
@@ -29,33 +32,57 @@ final class HttpIo {
     private HttpIo() {
     }
 
+    /**
+     * Bytes of an oversized body read (and dropped) before the 413 is sent: a client that is still sending when the
+     * connection closes sees a reset instead of the answer, so a body up to this much larger than the limit is
+     * read to its end first.
+     */
+    private static final long DRAIN_BYTES = 8L << 20;
+
     /** The body, at most {@code max} bytes (413 beyond, checked against Content-Length before reading). */
     static byte[] readBody(HttpExchange ex, int max) throws IOException {
         String length = ex.getRequestHeaders().getFirst("Content-Length");
-        if (length != null) {
-            try {
-                if (Long.parseLong(length.trim()) > max) {
-                    throw ApiException.tooLarge("the request body has " + length.trim() + " bytes; the limit is "
-                            + max);
-                }
-            } catch (NumberFormatException e) {
-                throw ApiException.invalid(null, "Content-Length is not a number");
-            }
-        }
         try (InputStream in = ex.getRequestBody()) {
+            if (length != null) {
+                long declared;
+                try {
+                    declared = Long.parseLong(length.trim());
+                } catch (NumberFormatException e) {
+                    throw ApiException.invalid(null, "Content-Length is not a number");
+                }
+                if (declared > max) {
+                    if (declared - max <= DRAIN_BYTES) {
+                        in.skipNBytes(declared);
+                    }
+                    ex.getResponseHeaders().set("Connection", "close");
+                    throw ApiException.tooLarge("the request body has " + declared + " bytes; the limit is " + max);
+                }
+            }
             byte[] b = in.readNBytes(max + 1);
             if (b.length > max) {
+                in.skip(DRAIN_BYTES);
+                ex.getResponseHeaders().set("Connection", "close");
                 throw ApiException.tooLarge("the request body has more than " + max + " bytes, the limit");
             }
             return b;
         }
     }
 
-    /** The body as a JSON object (400 for malformed JSON, invalid UTF-8 or anything but an object). */
+    /**
+     * The body as a JSON object (400 for malformed JSON, invalid UTF-8 or anything but an object). The bytes are
+     * decoded strictly first: the JSON parser lets overlong forms and encoded surrogates through.
+     */
     static ObjectNode parseObject(byte[] body) {
+        String text;
+        try {
+            text = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(body)).toString();
+        } catch (CharacterCodingException e) {
+            throw ApiException.invalid(null, "the request body is not valid UTF-8");
+        }
         JsonNode n;
         try {
-            n = JSON.readTree(body);
+            n = JSON.readTree(text);
         } catch (IOException e) {
             throw ApiException.invalid(null, "the request body is not valid JSON: " + firstLine(e.getMessage()));
         }

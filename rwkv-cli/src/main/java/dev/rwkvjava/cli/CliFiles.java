@@ -85,7 +85,12 @@ final class CliFiles {
      * @throws IllegalArgumentException naming the file and the offset of the first byte that is not UTF-8
      */
     static String readUtf8(String option, Path file) throws IOException {
-        byte[] data = readInput(option, file);
+        return readUtf8(option, file, MAX_INPUT_BYTES);
+    }
+
+    /** As {@link #readUtf8(String, Path)}, refusing files larger than {@code max} bytes. */
+    static String readUtf8(String option, Path file, long max) throws IOException {
+        byte[] data = readInput(option, file, max);
         CharsetDecoder d = StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);
         ByteBuffer in = ByteBuffer.wrap(data);

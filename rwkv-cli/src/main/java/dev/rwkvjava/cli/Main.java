@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 ServeCommand.class,
+                PerplexityCommand.class,
                 PullCommand.class,
                 TokenizeCommand.class,
                 DetokenizeCommand.class,

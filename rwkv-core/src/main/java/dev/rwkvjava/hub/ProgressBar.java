@@ -4,8 +4,9 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * A download progress bar on a text stream (stderr). On a terminal it redraws one line in place, at most ten times
- * a second; otherwise (a log file, a test) it prints one line when a file starts and one when it ends.
+ * A progress bar on a text stream (stderr), for downloads (bytes) or, made by {@link #counting}, for any other count
+ * (tokens scored, documents read). On a terminal it redraws one line in place, at most ten times a second;
+ * otherwise (a log file, a test) it prints one line when a piece of work starts and one when it ends.
  */
 public final class ProgressBar implements DownloadProgress {
     private static final int WIDTH = 30;
@@ -13,6 +14,10 @@ public final class ProgressBar implements DownloadProgress {
 
     private final PrintStream out;
     private final boolean live;
+    /** What is counted ("tokens"), or null for bytes. */
+    private final String unit;
+    private final String verb;
+    private final String doneVerb;
     private String file;
     private long total;
     private long startDone;
@@ -20,15 +25,40 @@ public final class ProgressBar implements DownloadProgress {
     private long startNanos;
     private long lastDraw;
 
+    /** A download bar (bytes) on {@code out}; {@code live} redraws one line in place. */
     public ProgressBar(PrintStream out, boolean live) {
-        this.out = out;
-        this.live = live;
+        this(out, live, null, "downloading", "downloaded");
     }
 
-    /** A bar on stderr, live when stderr is a terminal. */
+    private ProgressBar(PrintStream out, boolean live, String unit, String verb, String doneVerb) {
+        this.out = out;
+        this.live = live;
+        this.unit = unit;
+        this.verb = verb;
+        this.doneVerb = doneVerb;
+    }
+
+    /**
+     * A bar that counts {@code unit} (e.g. "tokens") instead of bytes; when not live, its lines read
+     * "{@code verb} NAME (TOTAL unit)" and "{@code doneVerb} NAME (DONE unit, RATE unit/s)".
+     */
+    public static ProgressBar counting(PrintStream out, boolean live, String unit, String verb, String doneVerb) {
+        return new ProgressBar(out, live, unit, verb, doneVerb);
+    }
+
+    /** A download bar on stderr, live when stderr is a terminal. */
     public static ProgressBar stderr() {
+        return new ProgressBar(System.err, stderrIsTerminal());
+    }
+
+    /** A {@link #counting} bar on stderr, live when stderr is a terminal. */
+    public static ProgressBar stderrCounting(String unit, String verb, String doneVerb) {
+        return counting(System.err, stderrIsTerminal(), unit, verb, doneVerb);
+    }
+
+    private static boolean stderrIsTerminal() {
         java.io.Console c = System.console();
-        return new ProgressBar(System.err, c != null && c.isTerminal());
+        return c != null && c.isTerminal();
     }
 
     @Override
@@ -42,8 +72,8 @@ public final class ProgressBar implements DownloadProgress {
         if (live) {
             draw();
         } else {
-            out.println("downloading " + name + " (" + size(totalBytes)
-                    + (already > 0 ? ", resuming at " + size(already) : "") + ")");
+            out.println(verb + " " + name + " (" + amount(totalBytes)
+                    + (already > 0 ? ", resuming at " + amount(already) : "") + ")");
         }
     }
 
@@ -63,7 +93,7 @@ public final class ProgressBar implements DownloadProgress {
         if (live) {
             out.print("\r\033[K");
         }
-        out.println(file + ": connection lost (" + reason + "), resuming at " + size(bytes) + " (attempt " + attempt + ")");
+        out.println(file + ": connection lost (" + reason + "), resuming at " + amount(bytes) + " (attempt " + attempt + ")");
     }
 
     @Override
@@ -72,7 +102,7 @@ public final class ProgressBar implements DownloadProgress {
             draw();
             out.println();
         } else {
-            out.println("downloaded " + file + " (" + size(done) + ", " + rate() + ")");
+            out.println(doneVerb + " " + file + " (" + amount(done) + ", " + rate() + ")");
         }
         out.flush();
     }
@@ -83,9 +113,9 @@ public final class ProgressBar implements DownloadProgress {
             int filled = (int) (WIDTH * Math.min(1.0, done / (double) total));
             sb.append(String.format(Locale.ROOT, "%3d%% ", (int) (100.0 * done / total)))
                     .append('[').append("=".repeat(filled)).append(" ".repeat(WIDTH - filled)).append("] ");
-            sb.append(size(done)).append(" / ").append(size(total));
+            sb.append(amount(done)).append(" / ").append(amount(total));
         } else {
-            sb.append(size(done));
+            sb.append(amount(done));
         }
         sb.append("  ").append(rate());
         out.print(sb);
@@ -94,7 +124,14 @@ public final class ProgressBar implements DownloadProgress {
 
     private String rate() {
         double s = (System.nanoTime() - startNanos) / 1e9;
-        return s <= 0 ? "" : size((long) ((done - startDone) / s)) + "/s";
+        return s <= 0 ? "" : amount((long) ((done - startDone) / s)) + "/s";
+    }
+
+    private String amount(long n) {
+        if (unit == null) {
+            return size(n);
+        }
+        return n < 0 ? "count unknown" : n + " " + unit;
     }
 
     static String size(long b) {

@@ -124,7 +124,12 @@ public final class ProgressBar implements DownloadProgress {
 
     private String rate() {
         double s = (System.nanoTime() - startNanos) / 1e9;
-        return s <= 0 ? "" : amount((long) ((done - startDone) / s)) + "/s";
+        if (s <= 0) {
+            return "";
+        }
+        double perSecond = (done - startDone) / s;
+        return unit == null ? size((long) perSecond) + "/s"
+                : String.format(Locale.ROOT, "%.1f %s/s", perSecond, unit);
     }
 
     private String amount(long n) {

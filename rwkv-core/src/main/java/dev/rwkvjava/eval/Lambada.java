@@ -72,6 +72,10 @@ public final class Lambada {
     private double targetLogProbSum;
 
     /**
+     * A LAMBADA evaluation with no document scored yet.
+     *
+     * @param scorer     the model (and base model) to score with
+     * @param tokenizer  the model's tokenizer: context and target are encoded separately
      * @param startToken fed before every document ({@link ScoringOptions#NO_START_TOKEN}: none; then the context
      *                   must not be empty)
      */

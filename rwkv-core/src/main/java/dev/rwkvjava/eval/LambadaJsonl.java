@@ -42,8 +42,8 @@ public final class LambadaJsonl {
     }
 
     /**
-     * Calls {@code handler} with every document of {@code file}, in order. An {@link IllegalArgumentException}
-     * thrown by the handler is reported as the line's.
+     * Calls {@code handler} with every document of {@code file}, in order. An {@link IllegalArgumentException} or
+     * {@link IllegalStateException} thrown by the handler is thrown again with the file and line number in front.
      *
      * @throws IllegalArgumentException naming the file and line, for a line that is not UTF-8, not JSON, not an
      *                                  object with a string {@code text}, too long, or whose text has no last word
@@ -66,6 +66,8 @@ public final class LambadaJsonl {
                     handler.accept(number, doc);
                 } catch (IllegalArgumentException e) {
                     throw new IllegalArgumentException(file + " line " + number + ": " + e.getMessage(), e);
+                } catch (IllegalStateException e) {
+                    throw new IllegalStateException(file + " line " + number + ": " + e.getMessage(), e);
                 }
             }
         }

@@ -36,14 +36,17 @@ public record ScoringOptions(int context, int startToken) {
         return new ScoringOptions(0, NO_START_TOKEN);
     }
 
+    /** These options with windows of {@code n} tokens (0: one window). */
     public ScoringOptions withContext(int n) {
         return new ScoringOptions(n, startToken);
     }
 
+    /** These options with start token {@code id} ({@link #NO_START_TOKEN}: none). */
     public ScoringOptions withStartToken(int id) {
         return new ScoringOptions(context, id);
     }
 
+    /** Whether a start token is fed before every window. */
     public boolean hasStartToken() {
         return startToken != NO_START_TOKEN;
     }

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 ChatCommand.class,
                 ServeCommand.class,
                 PullCommand.class,
+                ConvertCommand.class,
                 TokenizeCommand.class,
                 DetokenizeCommand.class,
         })

@@ -138,13 +138,14 @@ public final class ModelConverter {
     /**
      * What was written.
      *
+     * @param layout           the output's layout: "BlinkDL names", or "llama.cpp rwkv7" and so on
      * @param tensorTypes      number of tensors per type
      * @param exact            whether every value was written unchanged
      * @param maxDifference    largest |logit difference| of the check
      * @param allowed          the bound the check held it to
      * @param notes            things the user should know (what was not carried over, fallbacks)
      */
-    public record Result(Path out, Target target, String version, long bytes, int tensors,
+    public record Result(Path out, Target target, String layout, String version, long bytes, int tensors,
                          Map<String, Integer> tensorTypes, boolean exact, double maxDifference, double allowed,
                          int checkedTokens, List<String> notes) {
     }
@@ -178,9 +179,12 @@ public final class ModelConverter {
         try {
             FilePlan plan;
             String version;
+            String layout;
             try (TensorStore store = r.source().open(LoadMode.MAP)) {
                 SourceModel m = new SourceModel(new ModelTensors(store), r.source());
                 version = m.config().version().label();
+                layout = r.target() == Target.GGUF ? "llama.cpp " + LlamaCppLayout.architecture(m.config().version())
+                        : "BlinkDL names";
                 plan = plan(r, m, store, notes);
                 listener.writing(out, plan.size(), plan.tensors().size());
                 plan.write(tmp, listener::progress);
@@ -202,7 +206,7 @@ public final class ModelConverter {
                         changed.isEmpty() ? "" : " for " + changed, out));
             }
             moveIntoPlace(tmp, out, r.replace());
-            return new Result(out, r.target(), version, plan.size(), plan.tensors().size(), Map.copyOf(types),
+            return new Result(out, r.target(), layout, version, plan.size(), plan.tensors().size(), Map.copyOf(types),
                     changed.isEmpty(), check.maxDifference(), check.allowed(), check.tokens().length,
                     List.copyOf(notes));
         } catch (IOException e) {
@@ -295,7 +299,7 @@ public final class ModelConverter {
     }
 
     private static LogitCheck.Outcome check(ModelFiles source, Path written, double bound) {
-        RwkvModel.Options options = RwkvModel.Options.defaults();
+        RwkvModel.Options options = RwkvModel.Options.defaults().withMaxChunk(CHECK_TOKENS);
         try (RwkvModel a = RwkvModel.load(source, options); RwkvModel b = RwkvModel.load(ModelFiles.of(written),
                 options)) {
             return LogitCheck.run(a, b, LogitCheck.tokens(a.vocabSize(), CHECK_TOKENS), bound);

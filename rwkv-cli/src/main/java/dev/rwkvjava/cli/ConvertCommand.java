@@ -22,10 +22,13 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
-/** {@code rwkv convert}: a model from any format the engine reads into BlinkDL safetensors or llama.cpp's GGUF. */
+/**
+ * {@code rwkv convert}: a model from any format the engine reads into BlinkDL safetensors, llama.cpp's GGUF or
+ * rwkv.cpp's {@code .bin}.
+ */
 @Command(name = "convert", mixinStandardHelpOptions = true,
-        description = {"Convert a model to BlinkDL-named safetensors or to GGUF in llama.cpp's rwkv6/rwkv7 layout, "
-                + "optionally rounding or quantizing its weights.",
+        description = {"Convert a model to BlinkDL-named safetensors, to GGUF in llama.cpp's rwkv6/rwkv7 layout, or to "
+                + "rwkv.cpp's .bin, optionally rounding or quantizing its weights.",
                 "The output is written tensor by tensor to a temporary file beside it, loaded back and checked "
                         + "against the input on a few tokens, and only then given its name."})
 final class ConvertCommand implements Callable<Integer> {
@@ -39,14 +42,15 @@ final class ConvertCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--to", paramLabel = "FORMAT",
-            description = "safetensors or gguf (default: from the extension of OUT).")
+            description = "safetensors, gguf, or rwkvcpp (rwkv.cpp's .bin) (default: from the extension of OUT: "
+                    + ".safetensors or .gguf).")
     String to;
 
     @Option(names = "--type", paramLabel = "TYPE",
-            description = {"Weight type: f32, f16, bf16 (safetensors and GGUF), q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, "
-                    + "q5_k, q6_k (GGUF; vectors, norms and the small decay and token-shift factors stay F32, as "
-                    + "llama.cpp's converter keeps them).",
-                    "Default: each tensor keeps its type (safetensors: F32 for quantized tensors)."})
+            description = {"Weight type: f32, f16, bf16 (not rwkv.cpp), q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, "
+                    + "q6_k (GGUF and rwkv.cpp; the tensors each of them keeps in F32 stay F32).",
+                    "Default: each tensor keeps its type (F32 where the format cannot hold it; rwkv.cpp: FP16 when "
+                    + "every matrix is F16, else FP32)."})
     String type;
 
     @Option(names = "--force", description = "Replace OUT if it exists.")
@@ -116,9 +120,13 @@ final class ConvertCommand implements Callable<Integer> {
         for (String note : r.notes()) {
             System.err.println("note: " + note);
         }
-        System.out.printf(Locale.ROOT, "wrote %s: %s (%s), RWKV %s, %d tensors (%s), %s%n", out,
-                r.target() == ModelConverter.Target.GGUF ? "GGUF" : "safetensors", r.layout(), r.version(),
-                r.tensors(), types(r), size(r.bytes()));
+        String format = switch (r.target()) {
+            case SAFETENSORS -> "safetensors";
+            case GGUF -> "GGUF";
+            case RWKV_CPP -> "rwkv.cpp .bin";
+        };
+        System.out.printf(Locale.ROOT, "wrote %s: %s (%s), RWKV %s, %d tensors (%s), %s%n", out, format,
+                r.layout(), r.version(), r.tensors(), types(r), size(r.bytes()));
         System.out.printf(Locale.ROOT, "checked: logits of %d tokens %s (largest difference %.3g, allowed %.3g)%n",
                 r.checkedTokens(), r.exact() ? "as the input's (every value written unchanged)"
                         : "within the rounding of " + changedTypes(r), r.maxDifference(), r.allowed());
@@ -130,7 +138,7 @@ final class ConvertCommand implements Callable<Integer> {
         if (to == null) {
             if (byName == null) {
                 throw new IllegalArgumentException("--out " + out + ": the name ends in neither .safetensors nor "
-                        + ".gguf; say which format with --to safetensors or --to gguf");
+                        + ".gguf; say which format with --to safetensors, gguf or rwkvcpp");
             }
             return byName;
         }

@@ -41,6 +41,7 @@ final class LogitCheck {
         double b = EXACT;
         for (DType t : changed) {
             b = Math.max(b, switch (t) {
+                case F32 -> 1e-3; // values computed into a stored form (exp(-exp(w)) and the like), rounded anew
                 case F16 -> 0.02;
                 case BF16 -> 0.05;
                 case Q8_0, Q6_K -> 0.1;

@@ -51,7 +51,12 @@ public final class ModelConverter {
         /** safetensors in BlinkDL's naming: F32, F16 or BF16. */
         SAFETENSORS("safetensors", ".safetensors"),
         /** GGUF in llama.cpp's {@code rwkv6} / {@code rwkv7} layout: any weight type. */
-        GGUF("gguf", ".gguf");
+        GGUF("gguf", ".gguf"),
+        /**
+         * rwkv.cpp's {@code .bin} (file version 101): FP32, FP16 or a block type. Not implied by a file name, as
+         * {@code .bin} is also PyTorch's.
+         */
+        RWKV_CPP("rwkvcpp", null);
 
         private final String label;
         private final String extension;
@@ -66,7 +71,7 @@ public final class ModelConverter {
         }
 
         /**
-         * The target of the given name ({@code safetensors}, {@code gguf}).
+         * The target of the given name ({@code safetensors}, {@code gguf}, {@code rwkvcpp}).
          *
          * @throws IllegalArgumentException naming the known targets
          */
@@ -84,7 +89,7 @@ public final class ModelConverter {
         public static Optional<Target> forFile(Path file) {
             String n = file.getFileName().toString().toLowerCase(Locale.ROOT);
             for (Target t : values()) {
-                if (n.endsWith(t.extension)) {
+                if (t.extension != null && n.endsWith(t.extension)) {
                     return Optional.of(t);
                 }
             }
@@ -183,8 +188,11 @@ public final class ModelConverter {
             try (TensorStore store = r.source().open(LoadMode.MAP)) {
                 SourceModel m = new SourceModel(new ModelTensors(store), r.source());
                 version = m.config().version().label();
-                layout = r.target() == Target.GGUF ? "llama.cpp " + LlamaCppLayout.architecture(m.config().version())
-                        : "BlinkDL names";
+                layout = switch (r.target()) {
+                    case SAFETENSORS -> "BlinkDL names";
+                    case GGUF -> "llama.cpp " + LlamaCppLayout.architecture(m.config().version());
+                    case RWKV_CPP -> "rwkv.cpp file version " + dev.rwkvjava.io.rwkvcpp.RwkvCppFile.VERSION_101;
+                };
                 plan = plan(r, m, store, notes);
                 listener.writing(out, plan.size(), plan.tensors().size());
                 plan.write(tmp, listener::progress);
@@ -294,6 +302,12 @@ public final class ModelConverter {
                     }
                 }
                 yield p;
+            }
+            case RWKV_CPP -> {
+                if (r.tokenizer() != null && r.tokenizer().vocabSize() > 256) {
+                    notes.add("rwkv.cpp files hold no vocabulary: keep the tokenizer file beside the output");
+                }
+                yield RwkvCppLayout.plan(m, type);
             }
         };
     }

@@ -51,7 +51,13 @@ record OutTensor(String name, long[] shape, DType dtype, ValueSource source) {
      * to the type they already are in); false when rounding to a narrower type or quantizing changes them.
      */
     boolean exact() {
-        if (copiesBytes() || dtype == DType.F32) {
+        if (copiesBytes()) {
+            return true;
+        }
+        if (computesForms(source)) {
+            return false;
+        }
+        if (dtype == DType.F32) {
             return true;
         }
         for (DType t : storedTypes(source)) {
@@ -60,6 +66,18 @@ record OutTensor(String name, long[] shape, DType dtype, ValueSource source) {
             }
         }
         return true;
+    }
+
+    /** Whether the values are computed into a stored form (rounded anew, so not exactly the input's). */
+    static boolean computesForms(ValueSource s) {
+        return switch (s) {
+            case ValueSource.Stored st -> false;
+            case ValueSource.Reshaped r -> computesForms(r.inner());
+            case ValueSource.Transposed t -> computesForms(t.inner());
+            case ValueSource.Inverted inv -> computesForms(inv.inner());
+            case ValueSource.Applied ap -> true;
+            case ValueSource.Stacked st -> st.parts().stream().anyMatch(OutTensor::computesForms);
+        };
     }
 
     /** The stored types the values are read from. */
@@ -75,6 +93,7 @@ record OutTensor(String name, long[] shape, DType dtype, ValueSource source) {
             case ValueSource.Reshaped r -> collect(r.inner(), out);
             case ValueSource.Transposed t -> collect(t.inner(), out);
             case ValueSource.Inverted inv -> out.add(DType.F32); // computed values: only F32 holds them as computed
+            case ValueSource.Applied ap -> out.add(DType.F32);
             case ValueSource.Stacked st -> st.parts().forEach(p -> collect(p, out));
         }
     }

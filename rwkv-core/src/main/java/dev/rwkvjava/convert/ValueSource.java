@@ -67,6 +67,14 @@ sealed interface ValueSource {
         }
     }
 
+    /** The inner (canonical) values in the stored form some files keep instead (w as −exp(w), for example). */
+    record Applied(ValueSource inner, Layout.ValueForm form) implements ValueSource {
+        @Override
+        public long[] shape() {
+            return inner.shape();
+        }
+    }
+
     /** The parts one after the other (each of the same size), under the given shape. */
     record Stacked(List<ValueSource> parts, long[] shape) implements ValueSource {
         public Stacked {
@@ -89,6 +97,18 @@ sealed interface ValueSource {
             throw new IllegalArgumentException("cannot transpose a tensor of shape " + Arrays.toString(s.shape()));
         }
         return new Transposed(s);
+    }
+
+    /**
+     * {@code s} in the stored form {@code form}: the stored values themselves when {@code s} was read from that form
+     * (so an rwkv.cpp decay is copied, not inverted and applied again).
+     */
+    static ValueSource applied(ValueSource s, Layout.ValueForm form) {
+        ValueSource x = s instanceof Reshaped r ? r.inner() : s;
+        if (x instanceof Inverted inv && inv.form() == form) {
+            return reshape(inv.inner(), s.shape());
+        }
+        return new Applied(s, form);
     }
 
     /** {@code s} under another shape of the same size. */
@@ -121,5 +141,4 @@ sealed interface ValueSource {
         }
         return o;
     }
-
 }

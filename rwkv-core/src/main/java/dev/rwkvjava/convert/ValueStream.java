@@ -35,8 +35,28 @@ abstract class ValueStream {
                     }
                 }
             };
+            case ValueSource.Applied ap -> new ValueStream() {
+                private final ValueStream inner = of(ap.inner());
+
+                @Override
+                void read(float[] buf, int off, int n) {
+                    inner.read(buf, off, n);
+                    for (int i = off; i < off + n; i++) {
+                        buf[i] = (float) apply(ap.form(), buf[i]);
+                    }
+                }
+            };
             case ValueSource.Stacked st -> new StackedStream(st);
             case ValueSource.Transposed t -> new TransposedStream(t);
+        };
+    }
+
+    /** The stored form of a canonical value, computed in double precision. */
+    static double apply(dev.rwkvjava.model.naming.Layout.ValueForm form, double v) {
+        return switch (form) {
+            case NEG_EXP -> -Math.exp(v);
+            case EXP_NEG_EXP -> Math.exp(-Math.exp(v));
+            case EXP -> Math.exp(v);
         };
     }
 

@@ -25,16 +25,17 @@ import java.util.Map;
 /**
  * Load time and resident memory of one model shape in each format the engine writes: a synthetic model (default
  * {@code v7-1.5b}, F16) is written as safetensors, then converted to the other formats; each file is then opened in
- * fresh JVMs, {@code runs} times after one untimed run that brings the file into the page cache, and each run
- * reports the time from {@code RwkvModel.load} to the first token's logits and the process's resident memory.
- * Prints one JSON object per format (medians) on stdout.
+ * fresh JVMs, {@code runs} times after one untimed round that brings the files into the page cache, the formats
+ * taking turns; each run reports the time from {@code RwkvModel.load} to the first token's logits and the process's
+ * resident memory. Prints one JSON object per format (medians) on stdout.
  *
  * <pre>
  * java --add-modules=jdk.incubator.vector -cp rwkv-bench/target/benchmarks.jar dev.rwkvjava.bench.LoadTime \
  *     [--synthetic v7-1.5b] [--dtype f16] [--runs 5] [--dir DIR] [--formats safetensors,gguf,gguf:q8_0]
  * </pre>
  *
- * A format is {@code safetensors}, {@code gguf} or {@code gguf:TYPE} (the weights quantized to TYPE). Files are kept
+ * A format is {@code safetensors}, {@code gguf} or {@code rwkvcpp}, with {@code :TYPE} to convert the weights to
+ * TYPE (e.g. {@code gguf:q8_0}, {@code rwkvcpp:q5_1}). Files are kept
  * in DIR (default: a temporary folder, removed at the end) and reused by later runs with the same DIR.
  */
 public final class LoadTime {
@@ -62,26 +63,33 @@ public final class LoadTime {
                 SyntheticModels.write(spec, dtype, 42, source);
             }
             ObjectMapper json = new ObjectMapper();
+            Map<String, Path> files = new LinkedHashMap<>();
             for (String format : formats) {
-                Path file = fileFor(dir, stem, format, source);
-                List<JsonNode> results = new ArrayList<>();
-                for (int r = 0; r <= runs; r++) {
-                    JsonNode one = json.readTree(runProbe(file));
-                    if (r > 0) { // the first run brings the file into the page cache
-                        results.add(one);
+                files.put(format, fileFor(dir, stem, format, source));
+            }
+            // Formats take turns, run by run, so that a busy neighbour slows each of them alike.
+            Map<String, List<JsonNode>> results = new LinkedHashMap<>();
+            for (int r = 0; r <= runs; r++) {
+                for (Map.Entry<String, Path> f : files.entrySet()) {
+                    JsonNode one = json.readTree(runProbe(f.getValue()));
+                    if (r > 0) { // the first round brings each file into the page cache
+                        results.computeIfAbsent(f.getKey(), k -> new ArrayList<>()).add(one);
                     }
-                    System.err.println(format + " run " + r + ": " + one);
+                    System.err.println(f.getKey() + " run " + r + ": " + one);
                 }
+            }
+            for (Map.Entry<String, Path> f : files.entrySet()) {
+                List<JsonNode> rs = results.getOrDefault(f.getKey(), List.of());
                 ObjectNode o = json.createObjectNode();
                 o.put("model", spec.name());
-                o.put("format", format);
-                o.put("file", file.getFileName().toString());
-                o.put("file_bytes", Files.size(file));
-                o.put("runs", runs);
-                o.put("load_to_first_logits_s_median", median(results, "load_to_first_logits_s"));
-                o.put("load_s_median", median(results, "load_s"));
-                o.put("rss_mb_median", median(results, "rss_mb"));
-                o.put("peak_rss_mb_median", median(results, "peak_rss_mb"));
+                o.put("format", f.getKey());
+                o.put("file", f.getValue().getFileName().toString());
+                o.put("file_bytes", Files.size(f.getValue()));
+                o.put("runs", rs.size());
+                o.put("load_to_first_logits_s_median", median(rs, "load_to_first_logits_s"));
+                o.put("load_s_median", median(rs, "load_s"));
+                o.put("rss_mb_median", median(rs, "rss_mb"));
+                o.put("peak_rss_mb_median", median(rs, "peak_rss_mb"));
                 System.out.println(json.writeValueAsString(o));
             }
         } finally {
@@ -116,7 +124,8 @@ public final class LoadTime {
         String[] parts = format.split(":");
         ModelConverter.Target target = ModelConverter.Target.named(parts[0]);
         WeightType type = parts.length > 1 ? WeightType.named(parts[1]) : null;
-        Path out = dir.resolve(stem + (type == null ? "" : "-" + parts[1]) + "." + target.label());
+        String ext = target == ModelConverter.Target.RWKV_CPP ? "bin" : target.label();
+        Path out = dir.resolve(stem + (type == null ? "" : "-" + parts[1]) + "." + ext);
         if (!Files.exists(out)) {
             System.err.println("converting to " + out + " ...");
             ModelConverter.convert(new ModelConverter.Request(ModelFiles.of(source), null, stem, out, target, type,

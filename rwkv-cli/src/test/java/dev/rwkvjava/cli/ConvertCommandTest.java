@@ -55,6 +55,12 @@ class ConvertCommandTest {
         try (GgufFile g = GgufFile.open(gguf)) {
             assertThat(g.integer("general.file_type")).isEqualTo(1);
         }
+
+        Path bin = dir.resolve("m.bin");
+        r = CliTest.run("convert", "--in", st.toString(), "--out", bin.toString(), "--to", "rwkvcpp", "--type", "q5_1");
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("rwkv.cpp .bin (rwkv.cpp file version 101)", "Q5_1");
+        assertThat(CliTest.run("info", "--model", bin.toString()).out()).contains("rwkv.cpp .bin", "Q5_1");
     }
 
     @ParameterizedTest(name = "{0}")
@@ -70,6 +76,8 @@ class ConvertCommandTest {
             "into model folder  | --in FLA --out FLA/m.gguf            | is inside the model folder",
             "RWKV-4 to GGUF     | --in V4                              | llama.cpp has no architecture for RWKV 4",
             "DeepEmbed to GGUF  | --in DEEP                            | llama.cpp has no architecture for RWKV 7-deepembed",
+            "BF16 rwkv.cpp      | --to rwkvcpp --type bf16 --out OUT.bin | rwkv.cpp has no BF16 type",
+            "DeepEmbed rwkv.cpp | --in DEEP --to rwkvcpp --out OUT.bin | rwkv.cpp has no RWKV 7-deepembed",
     })
     void refusesWithOneLine(String what, String args, String message) throws IOException {
         Path before = dir.resolve("keep.txt");

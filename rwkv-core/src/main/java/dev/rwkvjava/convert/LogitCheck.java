@@ -7,11 +7,12 @@ import java.util.Collection;
 
 /**
  * The check a conversion passes before its file takes the output's name: the written model and the input give the
- * same logits for a few tokens. "The same" is exact (up to {@link #EXACT} of the logits' scale) when every value was
- * written unchanged; when values were rounded to a narrower type or quantized, the logits may move by the type's
- * error, bounded here by a share of the logits' scale per type. These bounds are far above what rounding does
- * (Q8_0 moves the data's tiny models' logits by under 1 % of their scale, Q4_0 by under 2 %) and far below what a
- * misplaced or mis-ordered tensor does (logits of the size of the scale).
+ * same logits for a few tokens. "The same" is exact up to summation order ({@link #EXACT} of the logits' scale) when
+ * every value was written unchanged; when values were rounded to a narrower type or quantized, the logits may move by
+ * the type's error, bounded here by a share of the logits' scale per type (the scale being the largest |logit|, at
+ * least 1). The bounds sit well above what rounding does to a model and well below what a misplaced, transposed or
+ * mis-ordered tensor does, which moves logits by about their whole scale: the check catches a broken conversion, it
+ * does not measure quality.
  */
 final class LogitCheck {
     /** Relative bound when no value changed: room for nothing but summation order. */

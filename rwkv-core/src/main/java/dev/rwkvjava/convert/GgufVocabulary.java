@@ -96,7 +96,7 @@ final class GgufVocabulary {
             long endOfTurn = -1;
             byte[] blankLine = {'\n', '\n'};
             for (int id = 1; id < modelVocab; id++) {
-                byte[] b = id < tokenizer.vocabSize() ? tokenizer.tokenBytes(id) : new byte[0];
+                byte[] b = id < tokenizer.vocabSize() ? bytesOf(tokenizer, id) : new byte[0];
                 if (b.length == 0) {
                     tokens.add("[PAD" + id + "]");
                     types.add((long) UNUSED);
@@ -118,6 +118,15 @@ final class GgufVocabulary {
             }
             h.put("tokenizer.chat_template", GgufValueType.STRING, CHAT_TEMPLATE);
         });
+    }
+
+    /** A token's bytes; none for an id the vocabulary skips. */
+    private static byte[] bytesOf(Tokenizer tokenizer, int id) {
+        try {
+            return tokenizer.tokenBytes(id);
+        } catch (IllegalArgumentException e) {
+            return new byte[0];
+        }
     }
 
     /**

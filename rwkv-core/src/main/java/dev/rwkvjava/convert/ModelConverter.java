@@ -262,11 +262,7 @@ public final class ModelConverter {
         DType type = r.type() == null ? null : r.type().dtype();
         return switch (r.target()) {
             case SAFETENSORS -> {
-                if (m.config().layerNormEps() != ModelLoader.DEFAULT_LAYER_NORM_EPS) {
-                    throw new IllegalArgumentException("the model's layer-norm epsilon is " + m.config().layerNormEps()
-                            + ", which a BlinkDL safetensors file cannot record (readers assume "
-                            + ModelLoader.DEFAULT_LAYER_NORM_EPS + "); write GGUF instead");
-                }
+                requireDefaultEps(m, "a BlinkDL safetensors file");
                 if (store.format() == ModelFormat.GGUF && r.tokenizer() != null
                         && r.tokenizer().vocabSize() > 256) {
                     notes.add("the GGUF file's vocabulary is not carried into safetensors: keep "
@@ -304,12 +300,22 @@ public final class ModelConverter {
                 yield p;
             }
             case RWKV_CPP -> {
+                requireDefaultEps(m, "an rwkv.cpp file");
                 if (r.tokenizer() != null && r.tokenizer().vocabSize() > 256) {
                     notes.add("rwkv.cpp files hold no vocabulary: keep the tokenizer file beside the output");
                 }
                 yield RwkvCppLayout.plan(m, type);
             }
         };
+    }
+
+    /** Formats without a place for the layer-norm epsilon take only models with the one every reader assumes. */
+    private static void requireDefaultEps(SourceModel m, String format) {
+        if (m.config().layerNormEps() != ModelLoader.DEFAULT_LAYER_NORM_EPS) {
+            throw new IllegalArgumentException("the model's layer-norm epsilon is " + m.config().layerNormEps()
+                    + ", which " + format + " cannot record (its readers assume " + ModelLoader.DEFAULT_LAYER_NORM_EPS
+                    + "); write GGUF instead");
+        }
     }
 
     private static LogitCheck.Outcome check(ModelFiles source, Path written, double bound) {

@@ -7,6 +7,7 @@ import dev.rwkvjava.io.ModelFormat;
 import dev.rwkvjava.io.TensorStore;
 import dev.rwkvjava.io.gguf.GgufFile;
 import dev.rwkvjava.io.gguf.GgufHeader;
+import dev.rwkvjava.io.rwkvcpp.RwkvCppFile;
 import dev.rwkvjava.model.ModelLoader;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.tensor.DType;
@@ -191,7 +192,7 @@ public final class ModelConverter {
                 layout = switch (r.target()) {
                     case SAFETENSORS -> "BlinkDL names";
                     case GGUF -> "llama.cpp " + LlamaCppLayout.architecture(m.config().version());
-                    case RWKV_CPP -> "rwkv.cpp file version " + dev.rwkvjava.io.rwkvcpp.RwkvCppFile.VERSION_101;
+                    case RWKV_CPP -> "rwkv.cpp file version " + RwkvCppFile.VERSION_101;
                 };
                 plan = plan(r, m, store, notes);
                 listener.writing(out, plan.size(), plan.tensors().size());

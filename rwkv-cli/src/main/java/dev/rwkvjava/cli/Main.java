@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 ServeCommand.class,
                 PerplexityCommand.class,
                 PullCommand.class,
+                ConvertCommand.class,
                 TokenizeCommand.class,
                 DetokenizeCommand.class,
         })

@@ -47,7 +47,7 @@ public final class ModelLoader {
      * describes an RWKV model ({@code layer_norm_epsilon} in transformers' configs, {@code norm_eps} in fla's),
      * else the default. A {@code config.json} of another kind of model is not this model's, and is ignored.
      */
-    static float layerNormEps(ModelTensors tensors, ModelFiles files) {
+    public static float layerNormEps(ModelTensors tensors, ModelFiles files) {
         if (tensors.store().format() == ModelFormat.GGUF) {
             String arch = tensors.store().metadata().get("general.architecture");
             String v = tensors.store().metadata().get(arch + ".attention.layer_norm_epsilon");

@@ -36,6 +36,24 @@ final class GgmlTypes {
         };
     }
 
+    /** The ggml type id of an element type, the inverse of {@link #dtype}; -1 when GGUF has no such type. */
+    static int id(DType dtype) {
+        return switch (dtype) {
+            case F32 -> 0;
+            case F16 -> 1;
+            case Q4_0 -> 2;
+            case Q4_1 -> 3;
+            case Q5_0 -> 6;
+            case Q5_1 -> 7;
+            case Q8_0 -> 8;
+            case Q4_K -> 12;
+            case Q5_K -> 13;
+            case Q6_K -> 14;
+            case BF16 -> 30;
+            default -> -1;
+        };
+    }
+
     /** "type id 9 (Q8_1)", or "type id 99 (unknown)". */
     static String describe(long id) {
         String name = id >= 0 && id < NAMES.length ? NAMES[(int) id] : "unknown";

@@ -52,6 +52,7 @@ final class InfoCommand implements Callable<Integer> {
                 i.dtypes().forEach(d::put);
                 if (i.quantization() != null) {
                     o.put("quantization", i.quantization().typeName());
+                    o.put("quantization_head", i.quantization().headType().dtype().name().toLowerCase(Locale.ROOT));
                     o.put("quantized_tensors", i.quantized());
                     o.put("kept_for_shape", i.keptForShape());
                 }
@@ -71,9 +72,9 @@ final class InfoCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "ffn           %d%n", i.ffnSize());
                 System.out.printf(Locale.ROOT, "dtypes        %s%n", formatDtypes(i.dtypes()));
                 if (i.quantization() != null) {
-                    System.out.printf(Locale.ROOT, "quantized     %s on load: %d tensors%s%n", i.quantization().typeName(),
+                    System.out.printf(Locale.ROOT, "quantized     %s on load: %d tensors%s%n", i.quantization(),
                             i.quantized(), i.keptForShape() == 0 ? "" : "; " + i.keptForShape()
-                                    + " kept as stored (rows not whole blocks of " + i.quantization().type().blockElements() + ")");
+                                    + " kept as stored (rows not whole blocks)");
                 }
                 System.out.printf(Locale.ROOT, "parameters    %,d (%.1f M)%n", i.parameterCount(), i.parameterCount() / 1e6);
                 System.out.printf(Locale.ROOT, "file size     %,d bytes (%.1f MiB)%n", i.fileSize(), i.fileSize() / 1048576.0);

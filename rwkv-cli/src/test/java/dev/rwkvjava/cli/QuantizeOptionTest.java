@@ -90,11 +90,14 @@ class QuantizeOptionTest {
         CliTest.Result r = run("info", "--json", "--model", model.toString(), "--quantize", "q4_k");
         assertThat(r.code()).as(r.err()).isZero();
         JsonNode o = new ObjectMapper().readTree(r.out());
-        // Rows of 64 values are not whole Q4_K blocks: only the channel-mix value matrices (rows of 256) convert.
+        // Rows of 64 values are not whole Q4_K blocks: only the channel-mix value matrices (rows of 256) convert,
+        // and the head, whose Q6_K needs rows of 256 too, takes Q8_0.
         assertThat(o.get("dtypes").get("Q4_K").asInt()).isEqualTo(12);
+        assertThat(o.get("dtypes").get("Q8_0").asInt()).isEqualTo(1);
         assertThat(o.get("quantization").asText()).isEqualTo("q4_k");
-        assertThat(o.get("quantized_tensors").asInt()).isEqualTo(12);
-        assertThat(o.get("kept_for_shape").asInt()).isEqualTo(61);
+        assertThat(o.get("quantization_head").asText()).isEqualTo("q6_k");
+        assertThat(o.get("quantized_tensors").asInt()).isEqualTo(13);
+        assertThat(o.get("kept_for_shape").asInt()).isEqualTo(60);
 
         r = run("info", "--model", model.toString(), "--quantize", "q8_0");
         assertThat(r.code()).as(r.err()).isZero();

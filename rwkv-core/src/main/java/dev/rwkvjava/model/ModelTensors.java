@@ -213,10 +213,9 @@ public final class ModelTensors {
         if (quantization == null || !quantization.covers(t.name())) {
             return null;
         }
-        WeightType to = quantization.type();
-        if (cols % to.blockElements() != 0) {
+        WeightType to = quantization.typeFor(t.name(), cols);
+        if (to == null) {
             keptForShape.put(t.stored().name(), t.stored().dtype());
-            return null;
         }
         return to;
     }

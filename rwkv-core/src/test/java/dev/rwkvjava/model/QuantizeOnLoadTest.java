@@ -238,14 +238,21 @@ class QuantizeOnLoadTest {
             ModelTensors t = new ModelTensors(store, Quantization.of(WeightType.named("q4_k")), pool);
             assertThat(t.matrix("blocks.3.ffn.value.weight", 64, 256).dtype()).isEqualTo(DType.Q4_K);
             assertThat(t.matrix("blocks.3.ffn.key.weight", 256, 64).dtype()).isEqualTo(DType.F32);
+            // The head's Q6_K needs rows of 256 too: it takes Q8_0 rather than staying in float.
+            assertThat(t.matrix("head.weight", 256, 64).dtype()).isEqualTo(DType.Q8_0);
+            assertThat(t.converted()).containsOnlyKeys("blocks.3.ffn.value.weight", "head.weight");
+            assertThat(t.keptForShape()).containsOnlyKeys("blocks.3.ffn.key.weight");
+        }
+        try (WorkerPool pool = new WorkerPool(2); TensorStore store = ModelFiles.of(file).open(LoadMode.MAP)) {
+            ModelTensors t = new ModelTensors(store, new Quantization(WeightType.named("q4_k"),
+                    Quantization.DEFAULT_ROLES), pool);
             assertThat(t.matrix("head.weight", 256, 64).dtype()).isEqualTo(DType.F32);
-            assertThat(t.converted()).containsOnlyKeys("blocks.3.ffn.value.weight");
-            assertThat(t.keptForShape()).containsOnlyKeys("blocks.3.ffn.key.weight", "head.weight");
+            assertThat(t.keptForShape()).containsOnlyKeys("head.weight");
         }
         try (RwkvModel m = RwkvModel.load(file, RwkvModel.Options.defaults().withQuantize(WeightType.named("q4_k")))) {
-            assertThat(m.info().quantized()).isEqualTo(12);
-            assertThat(m.info().keptForShape()).isEqualTo(12 * 5 + 1);
-            assertThat(m.info().dtypes()).containsEntry("Q4_K", 12);
+            assertThat(m.info().quantized()).isEqualTo(13);
+            assertThat(m.info().keptForShape()).isEqualTo(12 * 5);
+            assertThat(m.info().dtypes()).containsEntry("Q4_K", 12).containsEntry("Q8_0", 1);
         }
     }
 
@@ -266,5 +273,15 @@ class QuantizeOnLoadTest {
         assertThat(Quantization.of(WeightType.named("q8_0")).covers("blocks.0.att.w1")).isFalse();
         assertThat(Quantization.of(WeightType.named("q8_0")).covers("emb.weight")).isFalse();
         assertThat(Quantization.of(WeightType.named("q8_0")).covers("head.weight")).isTrue();
+        assertThat(Quantization.of(WeightType.named("q8_0")).headType()).isEqualTo(WeightType.named("q8_0"));
+        assertThat(Quantization.of(WeightType.named("q6_k")).headType()).isEqualTo(WeightType.named("q6_k"));
+        for (String low : new String[] {"q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q5_k"}) {
+            Quantization q = Quantization.of(WeightType.named(low));
+            assertThat(q.headType()).as(low).isEqualTo(WeightType.named("q6_k"));
+            assertThat(q.typeFor("head.weight", 768)).as(low).isEqualTo(WeightType.named("q6_k"));
+            assertThat(q.typeFor("head.weight", 64)).as(low).isEqualTo(WeightType.named("q8_0"));
+            assertThat(q.typeFor("head.weight", 48)).as(low).isNull();
+            assertThat(q.typeFor("blocks.0.att.key.weight", 768)).as(low).isEqualTo(q.type());
+        }
     }
 }

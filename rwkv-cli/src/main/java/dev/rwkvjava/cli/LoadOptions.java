@@ -19,8 +19,9 @@ final class LoadOptions {
 
     @Option(names = "--quantize", paramLabel = "TYPE", converter = WeightTypeConverter.class,
             description = "Quantize the weights on load (F32, F16 and BF16 files): q8_0, q4_0, q4_1, q5_0, q5_1, "
-                    + "q4_k, q5_k, q6_k, or f16, bf16, f32. Projections and the head are converted; the embedding, "
-                    + "low-rank factors, vectors and rows that are not whole blocks stay as stored.")
+                    + "q4_k, q5_k, q6_k, or f16, bf16, f32. The projections and the head are converted (the head "
+                    + "to q6_k for the 4- and 5-bit types); the embedding, low-rank factors, vectors and rows that "
+                    + "are not whole blocks stay as stored.")
     WeightType quantize;
 
     LoadMode loadMode() {

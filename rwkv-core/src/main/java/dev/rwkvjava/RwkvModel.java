@@ -11,8 +11,10 @@ import dev.rwkvjava.model.ForwardPass;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelLoader;
 import dev.rwkvjava.model.ModelTensors;
+import dev.rwkvjava.model.Quantization;
 import dev.rwkvjava.model.naming.CanonicalTensor;
 import dev.rwkvjava.state.State;
+import dev.rwkvjava.tensor.WeightType;
 
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -22,7 +24,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -52,8 +53,15 @@ public final class RwkvModel implements AutoCloseable {
      * @param threads  worker threads for the matrix products (default: available processors)
      * @param maxChunk tokens per sequence-mode step; longer inputs are fed in chunks of this size
      * @param loadMode map the weights file (default) or read it into memory the process owns
+     * @param quantization convert weight matrices on load (see {@link Quantization}), or null (default) to use
+     *                     them as stored
      */
-    public record Options(int threads, int maxChunk, LoadMode loadMode) {
+    public record Options(int threads, int maxChunk, LoadMode loadMode, Quantization quantization) {
+        /** Options without quantization on load. */
+        public Options(int threads, int maxChunk, LoadMode loadMode) {
+            this(threads, maxChunk, loadMode, null);
+        }
+
         public Options {
             Objects.requireNonNull(loadMode, "loadMode");
             if (threads < 1 || threads > maxThreads()) {
@@ -78,15 +86,30 @@ public final class RwkvModel implements AutoCloseable {
         }
 
         public Options withThreads(int n) {
-            return new Options(n, maxChunk, loadMode);
+            return new Options(n, maxChunk, loadMode, quantization);
         }
 
         public Options withMaxChunk(int n) {
-            return new Options(threads, n, loadMode);
+            return new Options(threads, n, loadMode, quantization);
         }
 
         public Options withLoadMode(LoadMode mode) {
-            return new Options(threads, maxChunk, mode);
+            return new Options(threads, maxChunk, mode, quantization);
+        }
+
+        /**
+         * Quantizes on load to {@code type} (null: weights as stored) the matrices of the default roles
+         * ({@link Quantization#DEFAULT_ROLES}: the projections and the head; the embedding, the low-rank
+         * factors and the vectors stay as stored). The file must hold F32, F16 or BF16 weights; loading a block-quantized file with this option
+         * fails with a {@link dev.rwkvjava.io.ModelFileException}.
+         */
+        public Options withQuantize(WeightType type) {
+            return withQuantization(type == null ? null : Quantization.of(type));
+        }
+
+        /** Quantizes on load as {@code q} says (null: weights as stored). */
+        public Options withQuantization(Quantization q) {
+            return new Options(threads, maxChunk, loadMode, q);
         }
     }
 
@@ -165,7 +188,7 @@ public final class RwkvModel implements AutoCloseable {
         try {
             Kernels kernels = KernelProvider.get();
             pool = new WorkerPool(options.threads());
-            ModelTensors tensors = new ModelTensors(store);
+            ModelTensors tensors = new ModelTensors(store, options.quantization(), pool);
             ForwardPass pass = ModelLoader.build(tensors, files, kernels, pool, options.maxChunk());
             return new RwkvModel(store, pool, pass, List.copyOf(tensors.tensors()),
                     describe(files.weights(), store, tensors, pass.config(), kernels, options));
@@ -180,15 +203,15 @@ public final class RwkvModel implements AutoCloseable {
 
     private static ModelInfo describe(Path file, TensorStore store, ModelTensors tensors, ModelConfig cfg,
                                       Kernels kernels, Options options) {
-        Map<String, Integer> dtypes = new TreeMap<>();
         long params = 0;
         for (TensorInfo t : store.tensors()) {
-            dtypes.merge(t.dtype().name(), 1, Integer::sum);
             params += t.elementCount();
         }
+        Map<String, Integer> dtypes = tensors.loadedTypes();
         return new ModelInfo(file, store.format().label(), cfg.version(), tensors.naming().label(), cfg.nEmbd(), cfg.nLayer(), cfg.heads(),
                 cfg.headSize(), cfg.vocabSize(), cfg.ffnSize(), Map.copyOf(dtypes), params, store.fileSize(),
-                kernels.name(), options.threads());
+                kernels.name(), options.threads(), options.quantization(), tensors.converted().size(), tensors.keptForShape().size(),
+                tensors.streamedBytes());
     }
 
     public ModelInfo info() {

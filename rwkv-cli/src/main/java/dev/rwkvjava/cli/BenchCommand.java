@@ -5,9 +5,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rwkvjava.ModelInfo;
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.kernel.KernelProvider;
+import dev.rwkvjava.kernel.MemoryBandwidth;
+import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.state.State;
 import dev.rwkvjava.synthetic.SyntheticModels;
 import dev.rwkvjava.tensor.DType;
+import dev.rwkvjava.tensor.WeightType;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -25,15 +29,17 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 
 /**
- * {@code rwkv bench}: end-to-end throughput of a model: load time, prefill and decode tokens per second, and peak
- * resident memory. Without {@code --model} it benchmarks a synthetic model with the exact shape of a real one.
+ * {@code rwkv bench}: end-to-end throughput of a model: load time, prefill and decode tokens per second, peak
+ * resident memory, and the decode's weight traffic as a share of the read bandwidth measured in the same process. Without {@code --model} it benchmarks a synthetic model with the exact shape of a real one.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {"Measure load time, prefill and decode throughput, and peak memory.",
                 "Without --model, benchmarks a synthetic model with seeded random weights (default v4-169m, "
                         + "the shape of RWKV-4 169M), generated into a temporary safetensors file.",
                 "Both speeds are measured after a warm-up (a 128-token prefill and up to 64 decoded tokens), "
-                        + "once the JIT has compiled the kernels."})
+                        + "once the JIT has compiled the kernels.",
+                "Each run then measures the machine's read bandwidth on the same threads and reports how much of "
+                        + "it decoding achieves (weights read per token over the median token time)."})
 final class BenchCommand implements Callable<Integer> {
     /** Decode warm-up: this many tokens, or fewer (but 16) when they take longer than WARM_DECODE_NANOS. */
     private static final int WARM_DECODE_TOKENS = 64;
@@ -60,8 +66,15 @@ final class BenchCommand implements Callable<Integer> {
     Source source = new Source();
 
     @Option(names = "--dtype", split = ",", paramLabel = "TYPE",
-            description = "Weight types of the synthetic model: f32, f16, bf16 (comma-separated; default f32,bf16).")
+            description = "Weight types of the synthetic model (comma-separated; default f32,bf16): f32, f16, bf16 "
+                    + "(the generated file's type), or q8_0, q4_0, q4_1, q5_0, q5_1, q4_k, q5_k, q6_k (generated in "
+                    + "bf16, then quantized on load as --quantize does).")
     List<String> dtypes;
+
+    @Option(names = "--bandwidth-mb", paramLabel = "MB", defaultValue = "512",
+            description = "Buffer of the read-bandwidth measurement that follows each run (default ${DEFAULT-VALUE} "
+                    + "MiB; far larger than the last-level cache); 0 skips it.")
+    int bandwidthMb;
 
     @Option(names = {"-n", "--tokens"}, paramLabel = "N", defaultValue = "64",
             description = "Tokens to decode (default ${DEFAULT-VALUE}).")
@@ -87,37 +100,53 @@ final class BenchCommand implements Callable<Integer> {
         if (tokens < 1 || prompt < 1) {
             throw new IllegalArgumentException("--tokens and --prompt must be at least 1");
         }
+        if (bandwidthMb != 0 && bandwidthMb < 64) {
+            throw new IllegalArgumentException("--bandwidth-mb " + bandwidthMb + ": use 0 (no measurement) or at "
+                    + "least 64, so that the buffer is larger than the caches");
+        }
         RwkvModel.Options options = loading.options();
         if (source.model != null) {
             if (dtypes != null) {
-                throw new IllegalArgumentException("--dtype applies to synthetic models only; a model file has its own types");
+                throw new IllegalArgumentException("--dtype applies to synthetic models only; a model file has its "
+                        + "own types (--quantize TYPE converts them on load)");
             }
             run(source.model, source.model.getFileName().toString(), "file", options);
             return 0;
         }
+        if (options.quantization() != null) {
+            throw new IllegalArgumentException("--quantize applies to --model files; a synthetic model takes the "
+                    + "type in --dtype (e.g. --dtype " + options.quantization().typeName() + ")");
+        }
         String name = source.synthetic != null ? source.synthetic : "v4-169m";
         SyntheticModels.Spec spec = SyntheticModels.spec(name);
-        List<DType> types = new ArrayList<>();
+        List<WeightType> types = new ArrayList<>();
         for (String d : dtypes != null ? dtypes : List.of("f32", "bf16")) {
-            DType t = DType.fromSafetensorsName(d.trim().toUpperCase(Locale.ROOT));
-            if (t == null || !t.isWeightType()) {
-                throw new IllegalArgumentException("--dtype " + d + ": expected f32, f16 or bf16");
+            try {
+                types.add(WeightType.named(d));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--dtype: " + e.getMessage(), e);
             }
-            types.add(t);
         }
         Path dir = Files.createTempDirectory("rwkv-bench");
         // The generated models take hundreds of MB: removed when the bench ends, also when it is stopped (Ctrl-C).
         Thread cleanUp = new Thread(() -> deleteTree(dir), "rwkv-bench-clean-up");
         Runtime.getRuntime().addShutdownHook(cleanUp);
         try {
-            for (DType t : types) {
-                Path file = dir.resolve(spec.name() + "-" + t.name().toLowerCase(Locale.ROOT) + ".safetensors");
-                progress("generating synthetic " + spec.name() + " (" + t + ") ...");
-                SyntheticModels.write(spec, t, seed, file);
+            for (int i = 0; i < types.size(); i++) {
+                WeightType t = types.get(i);
+                DType stored = storedType(t);
+                Path file = dir.resolve(spec.name() + "-" + stored.name().toLowerCase(Locale.ROOT) + ".safetensors");
+                if (!Files.exists(file)) {
+                    progress("generating synthetic " + spec.name() + " (" + stored + ") ...");
+                    SyntheticModels.write(spec, stored, seed, file);
+                }
                 try {
-                    run(file, spec.name(), t.name().toLowerCase(Locale.ROOT), options);
+                    run(file, spec.name(), name(t), t.dtype() == stored ? options : options.withQuantize(t));
                 } finally {
-                    Files.deleteIfExists(file);
+                    // Kept while a later type is made from the same file (the block types all start from bf16).
+                    if (types.subList(i + 1, types.size()).stream().noneMatch(u -> storedType(u) == stored)) {
+                        Files.deleteIfExists(file);
+                    }
                 }
             }
         } finally {
@@ -129,6 +158,15 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** The type a synthetic model of weight type t is generated in: its own for the float types, else BF16. */
+    private static DType storedType(WeightType t) {
+        return t.dtype().isBlockType() ? DType.BF16 : t.dtype();
+    }
+
+    private static String name(WeightType t) {
+        return t.dtype().name().toLowerCase(Locale.ROOT);
     }
 
     /** Deletes dir and what is in it (one level: the generated models and any partly written one). */
@@ -198,11 +236,17 @@ final class BenchCommand implements Callable<Integer> {
             double decodeTps = tokens / decodeS;
             Arrays.sort(perToken);
             double medianMs = perToken[tokens / 2] * 1e3;
-            // Bytes streamed per decode token: every matrix but the embedding table (read one row a token).
-            double bytesPerParam = (double) info.fileSize() / info.parameterCount();
-            double bytesPerToken = info.fileSize() - (double) info.vocabSize() * info.nEmbd() * bytesPerParam;
-            double gbps = bytesPerToken / (medianMs / 1e3) / 1e9;
+            // Bytes streamed per decode token: every matrix as held (quantized ones included) but the per-token tables.
+            double gbps = info.streamedBytes() / (medianMs / 1e3) / 1e9;
             long rssMb = MemoryStats.peakRssBytes() / (1024 * 1024);
+            double bandwidth = Double.NaN;
+            if (bandwidthMb > 0) {
+                progress(label + " " + dtypeLabel + ": read bandwidth on " + nThreads + " threads ...");
+                try (WorkerPool pool = new WorkerPool(nThreads)) {
+                    bandwidth = MemoryBandwidth.measure(KernelProvider.get(), pool, (long) bandwidthMb << 20);
+                }
+            }
+            double fraction = gbps / bandwidth;
             clearProgress();
             if (json) {
                 ObjectMapper om = new ObjectMapper();
@@ -215,6 +259,11 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("decode_tokens_per_s", round(decodeTps));
                 o.put("decode_ms_per_token_median", round(medianMs));
                 o.put("decode_weights_gb_per_s", round(gbps));
+                o.put("weights_bytes_per_token", info.streamedBytes());
+                if (bandwidthMb > 0) {
+                    o.put("bandwidth_gbps", round(bandwidth));
+                    o.put("decode_bandwidth_fraction", round(fraction));
+                }
                 o.put("decode_share_outside_matrix_products", round(outsideShare));
                 o.put("prefill_tokens", prompt);
                 o.put("prefill_tokens_per_s", round(prefillTps));
@@ -230,6 +279,10 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("  prefill  %8.1f tokens/s  (%d-token prompt, median of %d)%n", prefillTps, prompt, prefillRuns.length);
                 System.out.printf("  decode   %8.1f tokens/s  (%d tokens; median %.2f ms/token, %.1f GB/s of weights, "
                         + "%.1f%% outside matrix products)%n", decodeTps, tokens, medianMs, gbps, 100 * outsideShare);
+                if (bandwidthMb > 0) {
+                    System.out.printf("  memory   %8.1f GB/s read bandwidth (%d threads); decode streams weights at "
+                            + "%.0f%% of it%n", bandwidth, nThreads, 100 * fraction);
+                }
                 System.out.printf("  peak RSS %8d MB%n", rssMb);
             }
             System.out.flush();

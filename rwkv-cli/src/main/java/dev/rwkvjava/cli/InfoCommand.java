@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rwkvjava.ModelInfo;
 import dev.rwkvjava.RwkvModel;
+import dev.rwkvjava.tensor.WeightType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,9 +25,15 @@ final class InfoCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object instead of text.")
     boolean json;
 
+    @Option(names = "--quantize", paramLabel = "TYPE", converter = LoadOptions.WeightTypeConverter.class,
+            description = "Show the model as quantized on load to TYPE (q8_0, q4_0, ...; see the other commands' "
+                    + "--quantize): the weight types then count the converted tensors under TYPE.")
+    WeightType quantize;
+
     @Override
     public Integer call() throws Exception {
-        try (RwkvModel m = RwkvModel.load(model, RwkvModel.Options.defaults().withThreads(1).withMaxChunk(1))) {
+        RwkvModel.Options options = RwkvModel.Options.defaults().withThreads(1).withMaxChunk(1).withQuantize(quantize);
+        try (RwkvModel m = RwkvModel.load(model, options)) {
             ModelInfo i = m.info();
             if (json) {
                 ObjectMapper om = new ObjectMapper();
@@ -43,6 +50,12 @@ final class InfoCommand implements Callable<Integer> {
                 o.put("ffn_size", i.ffnSize());
                 ObjectNode d = o.putObject("dtypes");
                 i.dtypes().forEach(d::put);
+                if (i.quantization() != null) {
+                    o.put("quantization", i.quantization().typeName());
+                    o.put("quantization_head", i.quantization().headType().dtype().name().toLowerCase(Locale.ROOT));
+                    o.put("quantized_tensors", i.quantized());
+                    o.put("kept_for_shape", i.keptForShape());
+                }
                 o.put("parameters", i.parameterCount());
                 o.put("file_bytes", i.fileSize());
                 System.out.println(om.writeValueAsString(o));
@@ -58,6 +71,11 @@ final class InfoCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "vocab         %d%n", i.vocabSize());
                 System.out.printf(Locale.ROOT, "ffn           %d%n", i.ffnSize());
                 System.out.printf(Locale.ROOT, "dtypes        %s%n", formatDtypes(i.dtypes()));
+                if (i.quantization() != null) {
+                    System.out.printf(Locale.ROOT, "quantized     %s on load: %d tensors%s%n", i.quantization(),
+                            i.quantized(), i.keptForShape() == 0 ? "" : "; " + i.keptForShape()
+                                    + " kept as stored (rows not whole blocks)");
+                }
                 System.out.printf(Locale.ROOT, "parameters    %,d (%.1f M)%n", i.parameterCount(), i.parameterCount() / 1e6);
                 System.out.printf(Locale.ROOT, "file size     %,d bytes (%.1f MiB)%n", i.fileSize(), i.fileSize() / 1048576.0);
             }

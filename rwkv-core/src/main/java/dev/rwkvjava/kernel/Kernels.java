@@ -2,6 +2,10 @@ package dev.rwkvjava.kernel;
 
 import dev.rwkvjava.tensor.Matrix;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
 /**
  * The numeric primitives the forward passes are made of. Every method works on a range given by offsets and
  * lengths, single-threaded; {@link WorkerPool} splits the large products across threads.
@@ -37,6 +41,23 @@ public interface Kernels {
      */
     default int matMatScratchSize(int cols) {
         return 8 * cols;
+    }
+
+    /**
+     * The sum of the floats at bytes [from, to) of {@code data} (to − from a multiple of
+     * {@link MemoryBandwidth#GRAIN}), read as fast as these kernels read memory, in an unspecified order: what
+     * {@link MemoryBandwidth} times. Not used by inference.
+     */
+    default float sumForBandwidth(MemorySegment data, long from, long to) {
+        ValueLayout.OfFloat f = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+        float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        for (long i = from; i < to; i += 16) {
+            s0 += data.get(f, i);
+            s1 += data.get(f, i + 4);
+            s2 += data.get(f, i + 8);
+            s3 += data.get(f, i + 12);
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     /** Σ a[aOff+i]·b[bOff+i], i in [0, n). */

@@ -3,11 +3,14 @@ package dev.rwkvjava.model;
 import dev.rwkvjava.io.ModelFileException;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
+import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.naming.CanonicalTensor;
 import dev.rwkvjava.model.naming.Layout;
 import dev.rwkvjava.model.naming.NamingFamily;
+import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
 import dev.rwkvjava.tensor.WeightReader;
+import dev.rwkvjava.tensor.WeightType;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -17,18 +20,43 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * A model file's tensors under their canonical BlinkDL names and shapes (through the file's {@link NamingFamily}),
  * with typed getters that check shapes and fail with a {@link ModelFileException} naming the tensor. Matrices are
  * used in place wherever the file's layout allows; the few tensors a family stores otherwise are converted at load.
+ * With a {@link Quantization}, the matrices it covers are converted to its type as they are asked for.
  */
 public final class ModelTensors {
     private final TensorStore store;
     private final NamingFamily naming;
     private final Map<String, CanonicalTensor> byName;
+    /** Conversion on load, or null: weights as stored. */
+    private final Quantization quantization;
+    /** Runs the conversions; null: on the calling thread. */
+    private final WorkerPool pool;
+    /** Stored tensors converted so far, with the type they were converted to. */
+    private final Map<String, DType> converted = new TreeMap<>();
+    /** Matrices the quantization covers that kept their stored type: rows not a whole number of blocks. */
+    private final Map<String, DType> keptForShape = new TreeMap<>();
+    /** Bytes of the matrices handed out so far that a token reads whole (all but the per-token tables). */
+    private long streamedBytes;
 
+    /** The file's tensors, weights as stored. */
     public ModelTensors(TensorStore store) {
+        this(store, null, null);
+    }
+
+    /**
+     * The file's tensors, the matrices that {@code quantization} covers converted to its type when asked for.
+     *
+     * @param quantization null for the weights as stored
+     * @param pool         threads that share out each conversion (null: the calling thread alone)
+     * @throws ModelFileException when quantizing a file that already holds block-quantized weights (quantizing
+     *                            them again would stack a second rounding on the first)
+     */
+    public ModelTensors(TensorStore store, Quantization quantization, WorkerPool pool) {
         this.store = store;
         this.naming = NamingFamily.of(store);
         Map<String, CanonicalTensor> m = new LinkedHashMap<>();
@@ -41,6 +69,17 @@ public final class ModelTensors {
             }
         }
         this.byName = Collections.unmodifiableMap(m);
+        this.quantization = quantization;
+        this.pool = pool;
+        if (quantization != null) {
+            for (TensorInfo t : store.tensors()) {
+                if (t.dtype().isBlockType()) {
+                    throw new ModelFileException(store.path(), t.name(), "is already quantized (" + t.dtype()
+                            + "): quantization on load (" + quantization.typeName() + ") takes F32, F16 and BF16 "
+                            + "files; load this file without it");
+                }
+            }
+        }
     }
 
     private void checkElementCount(CanonicalTensor t) {
@@ -104,14 +143,15 @@ public final class ModelTensors {
         }
         TensorInfo s = t.stored();
         return switch (t.layout()) {
-            case Layout.Same same -> new Matrix(t.describe(), store.data(s), s.dtype(), (int) rows, (int) cols);
+            case Layout.Same same -> loaded(t, new Matrix(t.describe(), store.data(s), s.dtype(), (int) rows, (int) cols));
             case Layout.Part p -> {
                 MemorySegment all = store.data(s);
                 long part = all.byteSize() / p.count();
-                yield new Matrix(t.describe(), all.asSlice(p.index() * part, part), s.dtype(), (int) rows, (int) cols);
+                yield loaded(t, new Matrix(t.describe(), all.asSlice(p.index() * part, part), s.dtype(), (int) rows,
+                        (int) cols));
             }
             // Small tensors only (no family stores a large matrix transposed): a one-time float copy.
-            default -> Matrix.ofFloats(t.describe(), values(t), (int) rows, (int) cols);
+            default -> derived(t, t.describe(), values(t), (int) rows, (int) cols);
         };
     }
 
@@ -127,7 +167,7 @@ public final class ModelTensors {
         }
         if (t.layout() instanceof Layout.Transposed && t.stored().rank() == 2) {
             TensorInfo s = t.stored();
-            return new Matrix(t.describe() + "ᵀ", store.data(s), s.dtype(), (int) cols, (int) rows);
+            return loaded(t, new Matrix(t.describe() + "ᵀ", store.data(s), s.dtype(), (int) cols, (int) rows));
         }
         float[] src = values(t);
         float[] dst = new float[src.length];
@@ -138,7 +178,88 @@ public final class ModelTensors {
                 dst[j * r + i] = src[i * c + j];
             }
         }
-        return Matrix.ofFloats(t.describe() + "ᵀ", dst, c, r);
+        return derived(t, t.describe() + "ᵀ", dst, c, r);
+    }
+
+    /**
+     * A matrix [rows, cols] computed at load from the values of canonical tensor {@code name} (a transposed part of
+     * it, say): float32, or converted when the quantization covers that tensor.
+     *
+     * @param label the matrix's name in messages
+     */
+    public Matrix derivedMatrix(String name, String label, float[] rowMajor, int rows, int cols) {
+        return derived(require(name), label, rowMajor, rows, cols);
+    }
+
+    private Matrix derived(CanonicalTensor t, String label, float[] rowMajor, int rows, int cols) {
+        WeightType to = target(t, cols);
+        if (to == null) {
+            return account(t, Matrix.ofFloats(label, rowMajor, rows, cols), false);
+        }
+        return account(t, Quantizer.convert(label, rowMajor, rows, cols, to, pool), true);
+    }
+
+    /** {@code m}, read in place, or converted when the quantization covers it. */
+    private Matrix loaded(CanonicalTensor t, Matrix m) {
+        WeightType to = target(t, m.cols());
+        if (to == null || to == m.type()) {
+            return account(t, m, false);
+        }
+        return account(t, Quantizer.convert(m, to, pool), true);
+    }
+
+    /** The type to convert t's matrix (rows of {@code cols}) to, or null to keep it as it is. */
+    private WeightType target(CanonicalTensor t, int cols) {
+        if (quantization == null || !quantization.covers(t.name())) {
+            return null;
+        }
+        WeightType to = quantization.typeFor(t.name(), cols);
+        if (to == null) {
+            keptForShape.put(t.stored().name(), t.stored().dtype());
+        }
+        return to;
+    }
+
+    private Matrix account(CanonicalTensor t, Matrix m, boolean convertedNow) {
+        if (convertedNow) {
+            converted.put(t.stored().name(), m.dtype());
+        }
+        if (WeightRole.of(t.name()) != WeightRole.EMBEDDING) {
+            streamedBytes += m.byteSize();
+        }
+        return m;
+    }
+
+    /** The quantization applied on load, or null. */
+    public Quantization quantization() {
+        return quantization;
+    }
+
+    /**
+     * Stored tensors per element type as the model holds them: the file's types, with each tensor converted on load
+     * (so far) counted under its new type.
+     */
+    public Map<String, Integer> loadedTypes() {
+        Map<String, Integer> out = new TreeMap<>();
+        for (TensorInfo s : store.tensors()) {
+            out.merge(converted.getOrDefault(s.name(), s.dtype()).name(), 1, Integer::sum);
+        }
+        return out;
+    }
+
+    /** Stored tensors converted on load so far, with the type each was converted to. */
+    public Map<String, DType> converted() {
+        return Collections.unmodifiableMap(converted);
+    }
+
+    /** Stored tensors the quantization covers that kept their type because their rows are not whole blocks. */
+    public Map<String, DType> keptForShape() {
+        return Collections.unmodifiableMap(keptForShape);
+    }
+
+    /** Bytes of the matrices handed out so far that a token reads whole: every matrix but the per-token tables. */
+    public long streamedBytes() {
+        return streamedBytes;
     }
 
     /**

@@ -116,10 +116,12 @@ public abstract sealed class BlockType extends WeightType
     /** C's roundf: to nearest, halves away from zero (Math.round rounds halves up). */
     static float roundHalfAway(float v) {
         float a = Math.abs(v);
-        float f = (float) Math.floor(a);
-        // a - f is exact: f is a's integer part.
-        float r = a - f >= 0.5f ? f + 1 : f;
-        return Math.copySign(r, v);
+        if (!(a < 0x1p23f)) {
+            return v; // an integer already (floats this large have no fraction), or NaN
+        }
+        // a + ½ is exact in double, and truncation is floor for a ≥ 0: no branch on the data (a branch taken half
+        // the time at random made quantizing several times slower).
+        return Math.copySign((float) (int) (a + 0.5), v);
     }
 
     /** 1 / d, or 0 when d is 0 (a block of zeros quantizes to zeros). */

@@ -26,7 +26,8 @@ public final class Q8_0Type extends BlockType {
     public void encodeBlock(float[] src, int srcOff, MemorySegment dst, long offset) {
         float amax = 0;
         for (int j = 0; j < 32; j++) {
-            amax = Math.max(amax, Math.abs(src[srcOff + j]));
+            float a = Math.abs(src[srcOff + j]);
+            amax = amax > a ? amax : a; // ggml's MAX(amax, a)
         }
         float d = amax / 127;
         float id = inverse(d);

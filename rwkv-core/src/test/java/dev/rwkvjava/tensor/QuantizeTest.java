@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.SplittableRandom;
 
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -15,6 +16,27 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class QuantizeTest {
     private static final int BLOCKS = 400;
+
+    /** C's roundf, as the quantizers use it: to nearest, halves away from zero, on edge cases and random values. */
+    @Test
+    void roundsHalvesAwayFromZero() {
+        float below = Math.nextDown(0.5f);
+        float[][] cases = {{0.5f, 1}, {-0.5f, -1}, {below, 0}, {-below, -0f}, {1.5f, 2}, {2.5f, 3}, {-2.5f, -3},
+                {Math.nextDown(1.5f), 1}, {126.5f, 127}, {-127.49998f, -127}, {0f, 0f}, {-0f, -0f},
+                {0x1p23f + 1, 0x1p23f + 1}, {3e9f, 3e9f}, {-3e9f, -3e9f}, {Float.POSITIVE_INFINITY, Float.POSITIVE_INFINITY}};
+        for (float[] c : cases) {
+            assertThat(BlockType.roundHalfAway(c[0])).as("roundf(%s)", c[0]).isEqualTo(c[1]);
+        }
+        assertThat(Float.floatToRawIntBits(BlockType.roundHalfAway(-0.2f))).isEqualTo(Float.floatToRawIntBits(-0f));
+        assertThat(BlockType.roundHalfAway(Float.NaN)).isNaN();
+        SplittableRandom rnd = new SplittableRandom(5);
+        for (int i = 0; i < 200_000; i++) {
+            float v = (float) (rnd.nextDouble(-300, 300));
+            // Exact reference in BigDecimal.
+            java.math.BigDecimal r = new java.math.BigDecimal(v).setScale(0, java.math.RoundingMode.HALF_UP);
+            assertThat(BlockType.roundHalfAway(v)).as("roundf(%s)", v).isEqualTo(Math.copySign(r.floatValue(), v));
+        }
+    }
 
     @ParameterizedTest
     @EnumSource(value = DType.class, names = {"Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K", "Q6_K"})

@@ -29,6 +29,11 @@ public final class PanamaKernels implements Kernels {
     }
 
     @Override
+    public float sumForBandwidth(java.lang.foreign.MemorySegment data, long from, long to) {
+        return ReadBandwidth.sum(data, from, to);
+    }
+
+    @Override
     public void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         KernelChecks.matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
         WeightVectors.of(w.type()).matVec(w, x, xOff, y, yOff, rowStart, rowEnd);

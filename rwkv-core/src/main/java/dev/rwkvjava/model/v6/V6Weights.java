@@ -48,14 +48,14 @@ record V6Weights(Embedding embedding, Layer[] layers, OutputHead head, int mixRa
             for (int s = 0; s < MIXES; s++) {
                 maa[s] = t.vector(p + "time_maa_" + MIX_NAMES[s], c);
                 // w1 columns [s·D, (s+1)·D) as [D, C]; w2 slice s [D, C] as [C, D]
-                down[s] = transposed(p + "time_maa_w1[" + MIX_NAMES[s] + "]ᵀ", w1, s * dm, c, dm, MIXES * dm);
-                up[s] = transposed(p + "time_maa_w2[" + MIX_NAMES[s] + "]ᵀ", w2, s * dm * c, dm, c, c);
+                down[s] = transposed(t, p + "time_maa_w1", "[" + MIX_NAMES[s] + "]ᵀ", w1, s * dm, c, dm, MIXES * dm);
+                up[s] = transposed(t, p + "time_maa_w2", "[" + MIX_NAMES[s] + "]ᵀ", w2, s * dm * c, dm, c, c);
             }
             layers[i] = new Layer(LayerNorm.load(t, "blocks." + i + ".ln1", c),
                     t.vector(p + "time_maa_x", c), maa, down, up,
                     t.vector(p + "time_decay", c),
-                    transposed(p + "time_decay_w1ᵀ", t.floats(p + "time_decay_w1", c, dd), 0, c, dd, dd),
-                    transposed(p + "time_decay_w2ᵀ", t.floats(p + "time_decay_w2", dd, c), 0, dd, c, c),
+                    transposed(t, p + "time_decay_w1", "ᵀ", t.floats(p + "time_decay_w1", c, dd), 0, c, dd, dd),
+                    transposed(t, p + "time_decay_w2", "ᵀ", t.floats(p + "time_decay_w2", dd, c), 0, dd, c, c),
                     t.floats(p + "time_faaaa", cfg.heads(), cfg.headSize()),
                     t.matrix(p + "receptance.weight", c, c), t.matrix(p + "key.weight", c, c),
                     t.matrix(p + "value.weight", c, c), t.matrix(p + "gate.weight", c, c),
@@ -68,16 +68,18 @@ record V6Weights(Embedding embedding, Layer[] layers, OutputHead head, int mixRa
     }
 
     /**
-     * The transpose [cols, rows] of the [rows, cols] block of {@code src} whose element (i, j) is at
-     * {@code off + i·stride + j}.
+     * The transpose [cols, rows] of the [rows, cols] block of {@code src} (the values of tensor {@code name}) whose
+     * element (i, j) is at {@code off + i·stride + j}; float32, or quantized when the model's quantization covers
+     * the tensor.
      */
-    private static Matrix transposed(String name, float[] src, int off, int rows, int cols, int stride) {
+    private static Matrix transposed(ModelTensors t, String name, String suffix, float[] src, int off, int rows,
+                                     int cols, int stride) {
         float[] out = new float[rows * cols];
         for (int i = 0; i < rows; i++) {
             for (int j = 0; j < cols; j++) {
                 out[j * rows + i] = src[off + i * stride + j];
             }
         }
-        return Matrix.ofFloats(name, out, cols, rows);
+        return t.derivedMatrix(name, name + suffix, out, cols, rows);
     }
 }

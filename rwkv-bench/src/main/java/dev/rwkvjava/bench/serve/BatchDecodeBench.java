@@ -5,6 +5,7 @@ import dev.rwkvjava.state.State;
 import dev.rwkvjava.synthetic.SyntheticModels;
 import dev.rwkvjava.tensor.DType;
 
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -14,8 +15,10 @@ import java.util.Locale;
  * The batched decode step alone ({@link RwkvModel#forwardBatch}), without the server: aggregate tokens/s and time a
  * step for batches of independent sequences, next to token-mode decoding of one ({@link RwkvModel#forward(int,
  * State, float[])}). Usage: {@code BatchDecodeBench [shape=v4-169m] [dtype=BF16] [batch sizes=1,2,4,8,16]
- * [seconds per measurement=3] [rounds=3]}; the first round warms up and is marked so. Each figure is printed with
- * the machine's load average.
+ * [seconds per measurement=3] [rounds=3] [threads=all processors]}; the first round warms up and is marked so.
+ * Each figure is printed with the machine's load average and the process's CPU time a step: on a shared machine
+ * the wall time depends on what else runs, the CPU time much less (it includes the workers' brief spinning between
+ * products, none with one thread).
  */
 public final class BatchDecodeBench {
     private BatchDecodeBench() {
@@ -28,11 +31,15 @@ public final class BatchDecodeBench {
                 .mapToInt(Integer::parseInt).toArray();
         double seconds = args.length > 3 ? Double.parseDouble(args[3]) : 3;
         int rounds = args.length > 4 ? Integer.parseInt(args[4]) : 3;
+        RwkvModel.Options options = RwkvModel.Options.defaults();
+        if (args.length > 5) {
+            options = options.withThreads(Integer.parseInt(args[5]));
+        }
         Path dir = Files.createTempDirectory("batch-bench-");
         Path file = dir.resolve(shape + ".safetensors");
         try {
             SyntheticModels.write(SyntheticModels.spec(shape), dtype, 1, file);
-            try (RwkvModel model = RwkvModel.load(file)) {
+            try (RwkvModel model = RwkvModel.load(file, options)) {
                 System.out.printf(Locale.ROOT, "%s %s, %d threads, kernels %s%n", shape, dtype,
                         model.info().threads(), model.info().kernels());
                 for (int round = 0; round <= rounds; round++) {
@@ -54,6 +61,7 @@ public final class BatchDecodeBench {
         float[] logits = new float[model.vocabSize()];
         int token = 1;
         long steps = 0;
+        long c0 = cpu();
         long t0 = System.nanoTime();
         while (System.nanoTime() - t0 < seconds * 1e9) {
             model.forward(token, s, logits);
@@ -61,8 +69,8 @@ public final class BatchDecodeBench {
             steps++;
         }
         double dt = (System.nanoTime() - t0) / 1e9;
-        System.out.printf(Locale.ROOT, "%stoken mode:  1 sequence,  %7.1f tokens/s (%.1f ms a step), %s%n", mark,
-                steps / dt, dt * 1e3 / steps, ServeBench.load());
+        System.out.printf(Locale.ROOT, "%stoken mode:  1 sequence,  %7.1f tokens/s (%.1f ms a step, CPU %.1f ms), %s%n",
+                mark, steps / dt, dt * 1e3 / steps, (cpu() - c0) / 1e6 / steps, ServeBench.load());
     }
 
     private static void batch(RwkvModel model, int n, double seconds, String mark) {
@@ -74,6 +82,7 @@ public final class BatchDecodeBench {
         }
         float[] logits = new float[n * model.vocabSize()];
         long steps = 0;
+        long c0 = cpu();
         long t0 = System.nanoTime();
         while (System.nanoTime() - t0 < seconds * 1e9) {
             model.forwardBatch(tokens, states, logits);
@@ -83,7 +92,13 @@ public final class BatchDecodeBench {
             steps++;
         }
         double dt = (System.nanoTime() - t0) / 1e9;
-        System.out.printf(Locale.ROOT, "%sbatched:    %2d sequences, %7.1f tokens/s (%.1f ms a step), %s%n", mark, n,
-                steps * n / dt, dt * 1e3 / steps, ServeBench.load());
+        System.out.printf(Locale.ROOT, "%sbatched:    %2d sequences, %7.1f tokens/s (%.1f ms a step, CPU %.1f ms), %s%n",
+                mark, n, steps * n / dt, dt * 1e3 / steps, (cpu() - c0) / 1e6 / steps, ServeBench.load());
+    }
+
+    /** CPU time of the whole process, in nanoseconds. */
+    private static long cpu() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 }

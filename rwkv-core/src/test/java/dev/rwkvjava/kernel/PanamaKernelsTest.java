@@ -497,6 +497,19 @@ class PanamaKernelsTest {
         checkMatMat(dtype, 37, 100, 11, 30, 37, 100 * 50);
     }
 
+    /**
+     * The rows of a decode batch: BF16 weights times 2 to 16 activation rows (multiplied straight from the 16-bit
+     * weights), at model widths, with columns past the last vector step, an odd row range and the least scratch.
+     */
+    @Test
+    void matMatOfADecodeBatch() {
+        for (int n = 2; n <= 16; n++) {
+            checkMatMat(DType.BF16, 9, 768, n, 0, 9, panama.matMatScratchSize(768));
+            checkMatMat(DType.BF16, 7, 3072 + 5, n, 2, 7, 3072 + 5);
+            checkMatMat(DType.BF16, 3, 2048, n, 1, 2, 2048);
+        }
+    }
+
     private static void checkMatMat(DType dtype, int rows, int cols, int n, int rowStart, int rowEnd, int scratchSize) {
         SplittableRandom rnd = new SplittableRandom(rows * 100_003L + cols * 31L + n + dtype.ordinal());
         Matrix w = matrix(arena, rnd, dtype, rows, cols);

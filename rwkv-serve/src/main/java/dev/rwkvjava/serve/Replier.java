@@ -25,13 +25,11 @@ final class Replier {
 
     private final Engine engine;
     private final StateCodec states;
-    private final Metrics metrics;
     private final Duration queueTimeout;
 
-    Replier(Engine engine, StateCodec states, Metrics metrics, Duration queueTimeout) {
+    Replier(Engine engine, StateCodec states, Duration queueTimeout) {
         this.engine = engine;
         this.states = states;
-        this.metrics = metrics;
         this.queueTimeout = queueTimeout;
     }
 

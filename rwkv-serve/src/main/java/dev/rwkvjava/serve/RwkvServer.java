@@ -69,7 +69,7 @@ public final class RwkvServer implements AutoCloseable {
                 config.snapshotInterval());
         ChatTemplate template = config.template() != null ? config.template() : ChatTemplate.defaultFor(tokenizer);
         this.api = new Api(engine, tokenizer, model.vocabSize(), config, states, template,
-                new Replier(engine, states, metrics, config.queueTimeout()));
+                new Replier(engine, states, config.queueTimeout()));
         this.executor = Executors.newVirtualThreadPerTaskExecutor();
         HttpServer h;
         try {

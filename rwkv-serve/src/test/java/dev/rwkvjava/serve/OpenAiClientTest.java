@@ -2,6 +2,7 @@ package dev.rwkvjava.serve;
 
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.JsonValue;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
 import com.openai.models.chat.completions.ChatCompletion;
@@ -30,6 +31,7 @@ import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 /**
  * The official OpenAI Java client against the server: completions and chat, whole and streamed, give exactly the
@@ -145,6 +147,89 @@ class OpenAiClientTest {
             assertThat(streamed.toString()).isEqualTo(expected.text());
             assertThat(finish[0]).isIn("stop", "length");
         }
+    }
+
+    @Test
+    void logprobsAreTheModelsLogSoftmaxAndGreedyPicksTheTopOne() {
+        OpenAIClient c = client(bytesServer);
+        ChatCompletion r = c.chat().completions().create(ChatCompletionCreateParams.builder().model("m")
+                .addUserMessage("Hello").maxCompletionTokens(12).temperature(0.0).logprobs(true).topLogprobs(3)
+                .putAdditionalBodyProperty("ignore_eos", JsonValue.from(true)).build());
+        var content = r.choices().getFirst().logprobs().orElseThrow().content().orElseThrow();
+        assertThat(content).hasSize((int) r.usage().orElseThrow().completionTokens()).hasSize(12);
+        // The reference: the model fed the chat turn, then each reply token, log-softmax of its logits.
+        Tokenizer bytes = ServeTestData.bytes();
+        var state = bytesModel.newState();
+        float[] logits = bytesModel.forward(bytes.encode(ChatTemplate.WORLD.turn("Hello", null, true)), state);
+        for (var t : content) {
+            List<Long> tokenBytes = t.bytes().orElseThrow();
+            assertThat(tokenBytes).hasSize(1); // a byte-level model: one byte a token, its id
+            int id = (int) (tokenBytes.getFirst() & 0xFF);
+            double[] logSoftmax = logSoftmax(logits);
+            Integer[] order = new Integer[logits.length];
+            for (int i = 0; i < order.length; i++) {
+                order[i] = i;
+            }
+            java.util.Arrays.sort(order, (a, b) -> Double.compare(logSoftmax[b], logSoftmax[a]));
+            assertThat(id).isEqualTo(order[0]); // greedy: the likeliest token
+            assertThat(t.logprob()).isCloseTo(logSoftmax[id], within(1e-4));
+            assertThat(t.topLogprobs()).hasSize(3);
+            for (int k = 0; k < 3; k++) {
+                assertThat(t.topLogprobs().get(k).logprob()).isCloseTo(logSoftmax[order[k]], within(1e-4));
+                assertThat(t.topLogprobs().get(k).bytes().orElseThrow()).containsExactly((long) order[k]);
+            }
+            logits = bytesModel.forward(new int[] {id}, state);
+        }
+        // Legacy completions: one log-probability per generated token.
+        CompletionCreateParams base = CompletionCreateParams.builder().model("tiny").prompt("aaaa").maxTokens(30)
+                .temperature(0.0).build();
+        Completion lp = c.completions().create(base.toBuilder().logprobs(2).build());
+        var legacy = lp.choices().getFirst().logprobs().orElseThrow();
+        assertThat(legacy.tokens().orElseThrow()).hasSize((int) lp.usage().orElseThrow().completionTokens());
+        assertThat(legacy.tokenLogprobs().orElseThrow()).hasSize((int) lp.usage().orElseThrow().completionTokens())
+                .allSatisfy(v -> assertThat(v).isLessThanOrEqualTo(0.0));
+    }
+
+    @Test
+    void penaltiesChangeGreedyTextAndTheExtensionsAreAccepted() {
+        OpenAIClient c = client(bytesServer);
+        CompletionCreateParams base = CompletionCreateParams.builder().model("tiny").prompt("aaaa").maxTokens(30)
+                .temperature(0.0).build();
+        String plain = c.completions().create(base).choices().getFirst().text();
+        String expectedPlain = greedy(bytesModel, ServeTestData.bytes(), "aaaa", 30, List.of()).text();
+        assertThat(plain).isEqualTo(expectedPlain);
+        // A strong presence penalty steers greedy decoding away from the tokens already generated.
+        String presence = c.completions().create(base.toBuilder().presencePenalty(2.0).build()).choices().getFirst()
+                .text();
+        assertThat(presence).isNotEqualTo(plain);
+        String frequency = c.completions().create(base.toBuilder().frequencyPenalty(2.0).build()).choices()
+                .getFirst().text();
+        assertThat(frequency).isNotEqualTo(plain);
+        // top_k and min_p leave greedy decoding as it is; penalty_decay is taken with a penalty.
+        String extended = c.completions().create(base.toBuilder()
+                .putAdditionalBodyProperty("top_k", JsonValue.from(5))
+                .putAdditionalBodyProperty("min_p", JsonValue.from(0.05)).build()).choices().getFirst().text();
+        assertThat(extended).isEqualTo(plain);
+        String decayed = c.completions().create(base.toBuilder().presencePenalty(2.0)
+                .putAdditionalBodyProperty("penalty_decay", JsonValue.from(0.5)).build()).choices().getFirst().text();
+        assertThat(decayed).isNotEqualTo(plain);
+    }
+
+    private static double[] logSoftmax(float[] logits) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (float v : logits) {
+            sum += Math.exp(v - max);
+        }
+        double logZ = max + Math.log(sum);
+        double[] out = new double[logits.length];
+        for (int i = 0; i < logits.length; i++) {
+            out[i] = logits[i] - logZ;
+        }
+        return out;
     }
 
     @Test

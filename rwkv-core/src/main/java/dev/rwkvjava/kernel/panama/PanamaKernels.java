@@ -2,6 +2,7 @@ package dev.rwkvjava.kernel.panama;
 
 import dev.rwkvjava.kernel.KernelChecks;
 import dev.rwkvjava.kernel.Kernels;
+import dev.rwkvjava.tensor.BF16Type;
 import dev.rwkvjava.tensor.Matrix;
 
 /**
@@ -12,11 +13,17 @@ import dev.rwkvjava.tensor.Matrix;
  * <p>The vector width is the CPU's preferred one, or {@code -Drwkv.vectorBitSize=128|256|512} (narrower widths
  * exist for testing). FMA follows HotSpot's {@code UseFMA} unless {@code -Drwkv.useFMA=true|false} says otherwise.
  * The work is split by concern: {@link WeightVectors} (per weight type: decode products and decoding, with
- * {@link MatVec}'s shared parts), {@link MatMat} (prefill), {@link Elementwise} (the rest), {@link Recurrence}
- * (the RWKV-5/6 and 7 head states), {@link HalfFloats} (F16/BF16 bit tricks).
+ * {@link MatVec}'s shared parts), {@link MatMat} (prefill), {@link FewRows} (BF16 decode batches),
+ * {@link Elementwise} (the rest), {@link Recurrence} (the RWKV-5/6 and 7 head states), {@link HalfFloats} (F16/BF16
+ * bit tricks).
  */
 public final class PanamaKernels implements Kernels {
     private final String name;
+    /**
+     * BF16 products of up to this many activation rows (decode batches) go to {@link FewRows}, which is faster than
+     * MatMat's decoding to floats for few rows and about as fast at this many (see the README's Serving section).
+     */
+    private static final int FEW_ROWS = 16;
 
     /** Initializes the vector constants now, so that an unusable Vector API fails here and not mid-inference. */
     public PanamaKernels() {
@@ -47,6 +54,10 @@ public final class PanamaKernels implements Kernels {
             return;
         }
         KernelChecks.matMat(w, x, xOff, xStride, n, y, yOff, yStride, rowStart, rowEnd, scratch);
+        if (n <= FEW_ROWS && w.type() instanceof BF16Type) {
+            FewRows.bf16(w, x, xOff, xStride, n, y, yOff, yStride, rowStart, rowEnd);
+            return;
+        }
         MatMat.matMat(w, x, xOff, xStride, n, y, yOff, yStride, rowStart, rowEnd, scratch);
     }
 

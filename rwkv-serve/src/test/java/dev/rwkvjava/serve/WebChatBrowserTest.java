@@ -373,7 +373,8 @@ class WebChatBrowserTest {
             byId("input").sendKeys("Once upon a time", Keys.ENTER);
             // A long answer: the conversation scrolls, and follows the answer to its end.
             String overflowing = "const l = document.getElementById('log');"
-                    + "return l.scrollHeight > 1.25 * l.clientHeight && l.scrollHeight - l.scrollTop - l.clientHeight < 48;";
+                    + "return l.scrollHeight > 1.25 * l.clientHeight"
+                    + " && l.scrollHeight - l.scrollTop - l.clientHeight < 48;";
             await(d -> (Boolean) js(overflowing));
             click("stop");
             awaitFinished(before + 1);
@@ -386,16 +387,39 @@ class WebChatBrowserTest {
             assertThat((Boolean) js(overflowing)).isTrue();
             assertThat(byId("send").isEnabled()).isTrue();
 
-            // The server goes away in the middle of the next answer.
-            int shown = texts("assistant").size();
-            byId("input").sendKeys("And then", Keys.ENTER);
-            await(d -> texts("assistant").size() > shown && lastText("assistant").length() > 200);
-            s.close();
+            // A new conversation in the middle of an answer cuts it, and nothing of it stays.
+            byId("input").sendKeys("Once more", Keys.ENTER);
+            await(d -> texts("assistant").size() == 2 && lastText("assistant").length() > 200);
+            click("new-chat");
             awaitFinished(before + 2);
+            assertThat(js("return document.querySelectorAll('#log li').length")).isEqualTo(0L);
+            Http.awaitMetric(s.port(), "rwkv_active_streams", 0);
+
+            // The server goes away in the middle of the next answer.
+            byId("input").sendKeys("And then", Keys.ENTER);
+            await(d -> texts("assistant").size() == 1 && lastText("assistant").length() > 200);
+            s.close();
+            awaitFinished(before + 3);
             assertThat(lastText("error")).contains("connection");
             assertThat(byId("send").isEnabled()).isTrue();
         } finally {
             s.close();
+        }
+    }
+
+    @Test
+    void answersInManyScriptsAreShownExactly() throws IOException {
+        // A random model with the World vocabulary answers in many scripts, its characters often made of several
+        // tokens (the vocabulary's byte tokens).
+        try (RwkvModel world = RwkvModel.load(ServeTestData.worldModel(tmp));
+             RwkvServer s = RwkvServer.start(world, ServeTestData.world(), ServerConfig.defaults().withPort(0))) {
+            open(s);
+            greedy(40);
+            String q = "東京の天気は? 🦆";
+            String answer = say(q);
+            assertThat(texts("user")).containsExactly(q);
+            assertThat(answer).isEqualTo(apiAnswer(s, 40, "user", q));
+            assertThat(answer.codePoints().filter(c -> c > 0x7ff).count()).as(answer).isGreaterThan(3);
         }
     }
 
@@ -405,7 +429,8 @@ class WebChatBrowserTest {
             open(s);
         }
         // Events with a two-byte and a four-byte character, CRLF, CR and LF line ends and a comment, cut into reads
-        // of one byte, of 1, 2, 3, 1, 2, 3... bytes, and of 5, 7, 5...: every character and line end is split somewhere.
+        // of one byte, of 1, 2, 3, 1, 2, 3... bytes, and of 5, 7, 5...: every character and line end is split
+        // somewhere.
         String stream = "data: {\"t\":\"h\u00e9\"}\r\n\r\ndata: {\"t\":\"\ud83d\ude00!\"}\n\n: keep-alive\n\n"
                 + "data: a\ndata: b\r\rdata: [DONE]\n\n";
         for (List<Integer> sizes : List.of(List.of(1), List.of(1, 2, 3), List.of(5, 7))) {
@@ -429,8 +454,8 @@ class WebChatBrowserTest {
         }
         // A piece that ends inside a surrogate pair keeps its first half for the next piece (compared as UTF-16 code
         // units: a lone surrogate would not survive the trip back from the browser as text).
-        String units = "return rwkvChat.splitSurrogate(String.fromCharCode(...arguments[0])).map(p => [...Array(p.length).keys()]"
-                + ".map(i => p.charCodeAt(i)));";
+        String units = "return rwkvChat.splitSurrogate(String.fromCharCode(...arguments[0]))"
+                + ".map(p => [...Array(p.length).keys()].map(i => p.charCodeAt(i)));";
         assertThat(js(units, List.of(0x61, 0x62, 0xd83d))).isEqualTo(List.of(List.of(0x61L, 0x62L), List.of(0xd83dL)));
         assertThat(js(units, List.of(0xd83d, 0xde00))).isEqualTo(List.of(List.of(0xd83dL, 0xde00L), List.of()));
     }

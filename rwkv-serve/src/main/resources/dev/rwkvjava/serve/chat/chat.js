@@ -46,18 +46,21 @@
         data.push(value);
       }
     };
+    const eol = /\r\n|\r|\n/g;
     for (;;) {
       const { value, done } = await reader.read();
       buf += done ? decoder.decode() : decoder.decode(value, { stream: true });
-      let i;
-      while ((i = buf.search(/[\r\n]/)) >= 0) {
-        if (buf[i] === '\r' && i === buf.length - 1 && !done) {
+      let start = 0;
+      eol.lastIndex = 0;
+      let m;
+      while ((m = eol.exec(buf)) !== null) {
+        if (m[0] === '\r' && m.index === buf.length - 1 && !done) {
           break; // maybe the first half of \r\n
         }
-        const end = buf[i] === '\r' && buf[i + 1] === '\n' ? i + 2 : i + 1;
-        line(buf.slice(0, i));
-        buf = buf.slice(end);
+        line(buf.slice(start, m.index));
+        start = eol.lastIndex;
       }
+      buf = buf.slice(start);
       if (done) {
         return; // an event without its blank line is incomplete and dropped, as the format says
       }
@@ -111,6 +114,7 @@
       entries: [],
       base: null, // {state, count, system}: the first `count` messages (and the system prompt) are in `state`
       running: null, // {controller, stopped}
+      epoch: 0, // counts new conversations: a request that ends after one began leaves no trace
       model: null, // {id, fingerprint}
     };
 
@@ -399,6 +403,7 @@
       const body = withModel(Object.assign({ messages: requestMessages(), stream: true }, settings));
       const controller = new AbortController();
       const run = { controller, stopped: false };
+      const epoch = chat.epoch;
       chat.running = run;
       refresh();
       announce('Waiting for the answer…');
@@ -462,6 +467,12 @@
       if (chat.running === run) {
         chat.running = null;
       }
+      finished += 1;
+      if (epoch !== chat.epoch) {
+        document.body.dataset.finished = String(finished);
+        refresh();
+        return;
+      }
       if (answer.content === '' && (failure !== null || run.stopped)) {
         removeEntry(answer);
       } else if (usage) {
@@ -484,7 +495,6 @@
       if (failure !== null) {
         error(failure);
       }
-      finished += 1;
       document.body.dataset.finished = String(finished);
       announce(failure !== null ? 'The answer failed.' : run.stopped ? 'Stopped.' : 'Answer finished.');
       refresh();
@@ -529,6 +539,8 @@
 
     function newConversation() {
       stop();
+      chat.running = null;
+      chat.epoch += 1;
       for (const e of [...chat.entries]) {
         removeEntry(e);
       }
@@ -561,15 +573,23 @@
       const m = messages();
       const body = withModel({ messages: requestMessages().concat([{ role: 'assistant', content: '' }]),
         max_tokens: 0, stream: false, rwkv: { return_state: true } });
-      chat.running = { controller: new AbortController(), stopped: false };
+      const run = { controller: new AbortController(), stopped: false };
+      const epoch = chat.epoch;
+      chat.running = run;
       refresh();
       try {
-        const res = await call('/v1/chat/completions', body, chat.running.controller.signal);
+        const res = await call('/v1/chat/completions', body, run.controller.signal);
+        if (epoch !== chat.epoch) {
+          return;
+        }
         if (!res.ok) {
           error('Could not save: ' + await describe(res));
           return;
         }
         const o = await res.json();
+        if (epoch !== chat.epoch) {
+          return;
+        }
         const state = o.rwkv && o.rwkv.state;
         if (typeof state !== 'string' || state === '') {
           error('Could not save: the server returned no state.');
@@ -595,9 +615,13 @@
         setTimeout(() => URL.revokeObjectURL(url), 60000);
         notice(`Saved ${m.length} messages and the conversation's state to ${a.download}.`);
       } catch (e) {
-        error(`Could not save: the connection to the server failed (${e.message}).`);
+        if (epoch === chat.epoch) {
+          error(`Could not save: the connection to the server failed (${e.message}).`);
+        }
       } finally {
-        chat.running = null;
+        if (chat.running === run) {
+          chat.running = null;
+        }
         refresh();
       }
     }

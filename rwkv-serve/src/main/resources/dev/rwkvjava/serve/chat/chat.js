@@ -147,6 +147,13 @@
       keyAsked = null;
       if (ui.keyDialog.open) {
         ui.keyDialog.close();
+        // Chromium gives the focus back to the element that had it, but that element then takes no typing until it
+        // is focused again.
+        const back = document.activeElement;
+        if (back instanceof HTMLElement && back !== document.body) {
+          back.blur();
+          back.focus();
+        }
       }
       resolve(value);
     }

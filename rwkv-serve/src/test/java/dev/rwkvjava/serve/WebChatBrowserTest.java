@@ -208,6 +208,10 @@ class WebChatBrowserTest {
             assertThat(texts("user")).containsExactly(q1, q2);
             assertThat(js("return getComputedStyle(document.querySelector('#log li.assistant .text')).userSelect"))
                     .isEqualTo("text");
+            // Every control has a name a screen reader can say.
+            assertThat(js("return [...document.querySelectorAll('input, textarea, button')]"
+                    + ".filter(e => !(e.labels && e.labels.length) && !e.textContent.trim()"
+                    + " && !e.getAttribute('aria-label')).map(e => e.id)")).isEqualTo(List.of());
             Files.createDirectories(SCREENSHOT.getParent());
             Files.write(SCREENSHOT, driver.getScreenshotAs(OutputType.BYTES));
 
@@ -289,7 +293,20 @@ class WebChatBrowserTest {
                     Integer.toString(TOK.encode("User: " + q2 + "\n\nAssistant:").length));
             // Saving again from a loaded conversation keeps all its messages.
             click("save");
-            assertThat(Http.JSON.readTree(awaitDownload().toFile()).get("messages")).hasSize(4);
+            Path again = awaitDownload();
+            assertThat(Http.JSON.readTree(again.toFile()).get("messages")).hasSize(4);
+            // Files that are not a saved conversation of this model are refused, and the conversation stays.
+            Path notJson = Files.writeString(tmp.resolve("notes.json"), "some notes");
+            byId("load").sendKeys(notJson.toString());
+            await(d -> texts("error").size() == 1);
+            assertThat(lastText("error")).contains("notes.json", "not JSON");
+            ObjectNode other = (ObjectNode) Http.JSON.readTree(again.toFile());
+            other.put("fingerprint", "0".repeat(64)).put("model", "another");
+            Path otherModel = Files.writeString(tmp.resolve("other-model.json"), other.toString());
+            byId("load").sendKeys(otherModel.toString());
+            await(d -> texts("error").size() == 2);
+            assertThat(lastText("error")).contains("saved with another model (another)");
+            assertThat(texts("user")).hasSize(2);
         }
     }
 

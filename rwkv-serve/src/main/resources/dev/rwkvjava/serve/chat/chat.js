@@ -147,13 +147,13 @@
       keyAsked = null;
       if (ui.keyDialog.open) {
         ui.keyDialog.close();
-        // Chromium gives the focus back to the element that had it, but that element then takes no typing until it
-        // is focused again.
-        const back = document.activeElement;
-        if (back instanceof HTMLElement && back !== document.body) {
-          back.blur();
-          back.focus();
-        }
+      }
+      // Chromium gives the focus back to the element that had it, but that element then takes no typing until it is
+      // focused again.
+      const back = document.activeElement;
+      if (back instanceof HTMLElement && back !== document.body) {
+        back.blur();
+        back.focus();
       }
       resolve(value);
     }
@@ -161,9 +161,11 @@
     ui.keyForm.addEventListener('submit', (e) => {
       e.preventDefault();
       const v = ui.keyInput.value.trim();
-      if (v) {
-        keyAnswered(v);
+      if (!/^[\x20-\x7e]+$/.test(v)) {
+        ui.keyReason.textContent = 'A key is made of printable ASCII characters.';
+        return;
       }
+      keyAnswered(v);
     });
     ui.keyCancel.addEventListener('click', () => keyAnswered(null));
     ui.keyDialog.addEventListener('close', () => keyAnswered(null));

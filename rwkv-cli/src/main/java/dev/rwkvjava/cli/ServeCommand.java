@@ -21,7 +21,7 @@ import java.util.concurrent.Callable;
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Serve a model over an OpenAI-compatible HTTP API: POST /v1/completions, POST "
                 + "/v1/chat/completions (\"stream\": true for server-sent events), GET /v1/models, GET /health, "
-                + "GET /metrics (Prometheus).",
+                + "GET /metrics (Prometheus); a web chat page at / (the page needs no key; it asks for one).",
                 "Running requests are decoded together, one batched step per token; conversation prefixes are "
                         + "cached as states; \"rwkv\": {\"return_state\": true} returns the state, \"rwkv\": "
                         + "{\"state\": ...} continues from one (on any replica)."})
@@ -39,8 +39,8 @@ final class ServeCommand implements Callable<Integer> {
     int port;
 
     @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:RWKV_API_KEY}",
-            description = "Require 'Authorization: Bearer KEY' on every request but /health (default: "
-                    + "$RWKV_API_KEY; none when unset).")
+            description = "Require 'Authorization: Bearer KEY' on every request but /health and the chat page "
+                    + "(default: $RWKV_API_KEY; none when unset).")
     String apiKey;
 
     @Option(names = "--max-streams", paramLabel = "N", defaultValue = "16",
@@ -129,7 +129,7 @@ final class ServeCommand implements Callable<Integer> {
             }, "rwkv-serve-shutdown"));
             System.err.println("rwkv serve: listening on http://" + host + ":" + server.port() + " (model "
                     + config.modelId() + ", " + maxStreams + " streams, " + (config.apiKey() == null ? "no API key"
-                    : "API key required") + ")");
+                    : "API key required") + "); web chat at http://" + host + ":" + server.port() + "/");
             System.err.flush();
             server.awaitShutdown();
             return 0;

@@ -26,7 +26,8 @@ import java.util.stream.Stream;
 /**
  * An OpenAI-compatible HTTP server for one loaded model: {@code POST /v1/completions}, {@code POST
  * /v1/chat/completions} (both streamed as server-sent events with {@code "stream": true}), {@code GET /v1/models},
- * {@code GET /health} and {@code GET /metrics} (Prometheus text format).
+ * {@code GET /health} and {@code GET /metrics} (Prometheus text format); and a web chat page at {@code GET /} (its
+ * assets under {@code /chat/}), served without the API key, that uses the chat endpoint.
  *
  * <p>The JDK's own {@link HttpServer}, each exchange on a virtual thread: no dependency, and a request that waits
  * for its tokens costs a few kilobytes, not a platform thread. Generation runs on the {@link Engine}'s single
@@ -146,6 +147,12 @@ public final class RwkvServer implements AutoCloseable {
             HttpIo.sendJson(ex, draining ? 503 : 200, o);
             return;
         }
+        if (ChatPage.owns(path)) {
+            // The page holds nothing secret; the API calls it makes carry the key.
+            requireMethod(ex, "GET");
+            ChatPage.send(ex, path);
+            return;
+        }
         authorize(ex);
         if (draining) {
             throw ApiException.unavailable("the server is shutting down");
@@ -231,7 +238,9 @@ public final class RwkvServer implements AutoCloseable {
             case "/v1/models" -> "models";
             case "/health" -> "health";
             case "/metrics" -> "metrics";
-            default -> path.startsWith("/v1/models/") ? "models" : "other";
+            case "/" -> "page";
+            default -> path.startsWith(ChatPage.ASSET_PREFIX) ? "page"
+                    : path.startsWith("/v1/models/") ? "models" : "other";
         };
     }
 

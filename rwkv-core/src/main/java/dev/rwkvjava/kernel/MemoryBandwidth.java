@@ -13,8 +13,6 @@ import java.util.Arrays;
 public final class MemoryBandwidth {
     /** Granularity of the shares: a multiple of every kernel's read step. */
     public static final int GRAIN = 4096;
-    /** Default buffer: 512 MiB, 16 times a large server's last-level cache. */
-    public static final long DEFAULT_BYTES = 512L << 20;
     private static final int TIMED_PASSES = 7;
     /** Untimed passes first, until the JIT has compiled the read loop: at least this many, and this long. */
     private static final int WARM_PASSES = 3;

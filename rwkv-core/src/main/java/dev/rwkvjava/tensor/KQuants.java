@@ -10,6 +10,20 @@ import java.lang.foreign.MemorySegment;
  * the bounds the tests check), decode the same way, and are the same bytes on every run.
  */
 final class KQuants {
+    /**
+     * Per-thread work arrays: quantizing a large model encodes millions of super-blocks, and arrays made for each
+     * one would grow the heap by gigabytes of garbage.
+     */
+    private static final class Scratch {
+        final int[] q = new int[256];
+        final float[] scales = new float[16];
+        final float[] mins = new float[8];
+        final int[] ls = new int[8];
+        final int[] lm = new int[8];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     private KQuants() {
     }
 
@@ -19,8 +33,9 @@ final class KQuants {
     }
 
     static void encodeQ4K(float[] src, int off, MemorySegment dst, long offset) {
-        int[] q = new int[256];
-        encodeScaledMin(src, off, dst, offset, 15, q);
+        Scratch s = SCRATCH.get();
+        int[] q = s.q;
+        encodeScaledMin(src, off, dst, offset, 15, s);
         for (int i = 0; i < 4; i++) {
             for (int l = 0; l < 32; l++) {
                 BlockType.putU8(dst, offset + 16 + 32 * i + l, q[64 * i + l] | q[64 * i + 32 + l] << 4);
@@ -29,8 +44,9 @@ final class KQuants {
     }
 
     static void encodeQ5K(float[] src, int off, MemorySegment dst, long offset) {
-        int[] q = new int[256];
-        encodeScaledMin(src, off, dst, offset, 31, q);
+        Scratch s = SCRATCH.get();
+        int[] q = s.q;
+        encodeScaledMin(src, off, dst, offset, 31, s);
         for (int l = 0; l < 32; l++) {
             int h = 0;
             for (int j = 0; j < 8; j++) {
@@ -47,11 +63,12 @@ final class KQuants {
 
     /**
      * d, dmin and the packed 6-bit scales and mins of a Q4_K or Q5_K super-block; the values' levels 0..nmax
-     * into q.
+     * into {@code s.q}.
      */
-    private static void encodeScaledMin(float[] src, int off, MemorySegment dst, long offset, int nmax, int[] q) {
-        float[] scales = new float[8];
-        float[] mins = new float[8];
+    private static void encodeScaledMin(float[] src, int off, MemorySegment dst, long offset, int nmax, Scratch s) {
+        int[] q = s.q;
+        float[] scales = s.scales;
+        float[] mins = s.mins;
         float maxScale = 0;
         float maxMin = 0;
         for (int j = 0; j < 8; j++) {
@@ -68,8 +85,8 @@ final class KQuants {
         }
         float invScale = maxScale > 0 ? 63 / maxScale : 0;
         float invMin = maxMin > 0 ? 63 / maxMin : 0;
-        int[] ls = new int[8];
-        int[] lm = new int[8];
+        int[] ls = s.ls;
+        int[] lm = s.lm;
         for (int j = 0; j < 8; j++) {
             ls[j] = Math.min(63, nearest(invScale * scales[j]));
             lm[j] = Math.min(63, nearest(invMin * mins[j]));
@@ -89,7 +106,8 @@ final class KQuants {
     }
 
     static void encodeQ6K(float[] src, int off, MemorySegment dst, long offset) {
-        float[] scales = new float[16];
+        Scratch s = SCRATCH.get();
+        float[] scales = s.scales;
         float maxScale = 0;
         for (int g = 0; g < 16; g++) {
             scales[g] = BlockType.signedMax(src, off + 16 * g, 16) / -32;
@@ -97,7 +115,7 @@ final class KQuants {
                 maxScale = scales[g];
             }
         }
-        int[] q = new int[256];
+        int[] q = s.q;
         if (maxScale == 0) {
             java.util.Arrays.fill(q, 32);
             BlockType.putHalf(dst, offset + 208, 0);

@@ -46,7 +46,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  *       cache and without. Each turn adds 180 tokens of user text and asks for a 20-token reply; each request is the
  *       whole conversation so far as token ids, as a chat client re-sends it. Replies are kept to printable ASCII
  *       (a logit bias) so that their text encodes back to the ids the server generated, as a real tokenizer's
- *       replies do;</li>
+ *       replies do. The conversation is built on the server with the cache; its last turn is then sent to it and
+ *       to a server without the cache;</li>
  *   <li>{@code latency}: p50 and p99 latency of 200 requests (32-token prompt, 16 tokens generated) sent by 8
  *       clients in a closed loop.</li>
  * </ol>
@@ -210,43 +211,47 @@ public final class ServeBench {
     }
 
     /**
-     * The conversation of {@link #TURNS} turns; the last turn's time to first token, cache on and off alternating,
-     * each on a fresh server (the model and its compiled code shared).
+     * The conversation of {@link #TURNS} turns, built on a server with the cache; then its last turn's time to first
+     * token on that server and on one without the cache (whose answers are the same, the cache's tests show).
      */
     private void firstToken(RwkvModel model) throws Exception {
         ObjectNode bias = JSON.createObjectNode();
         for (int id = 32; id < 127; id++) {
             bias.put(Integer.toString(id), 100);
         }
-        for (int round = 0; round <= rounds; round++) {
-            for (boolean cache : new boolean[] {true, false}) {
-                try (RwkvServer s = start(model, ServerConfig.defaults().withStateCacheBytes(cache ? 512L << 20 : 0))) {
-                    SplittableRandom r = new SplittableRandom(2 + round);
-                    int[] conversation = new int[0];
-                    for (int turn = 1; turn < TURNS; turn++) {
-                        conversation = concat(conversation, randomIds(r, TURN_TOKENS));
-                        ObjectNode body = request(conversation, REPLY_TOKENS, false);
-                        body.set("logit_bias", bias);
-                        HttpResponse<String> resp = http.send(post(body), HttpResponse.BodyHandlers.ofString());
-                        if (resp.statusCode() != 200) {
-                            throw new IOException("status " + resp.statusCode() + ": " + resp.body());
-                        }
-                        int[] reply = Tokenizers.bytes().encode(JSON.readTree(resp.body()).at("/choices/0/text").asText());
-                        if (reply.length != REPLY_TOKENS) {
-                            throw new IllegalStateException("a reply of " + reply.length + " tokens");
-                        }
-                        conversation = concat(conversation, reply);
-                    }
+        try (RwkvServer withCache = RwkvServer.start(model, Tokenizers.bytes(), ServerConfig.defaults().withPort(0));
+             RwkvServer without = RwkvServer.start(model, Tokenizers.bytes(), ServerConfig.defaults().withPort(0)
+                     .withStateCacheBytes(0))) {
+            for (int round = 0; round <= rounds; round++) {
+                port = withCache.port();
+                SplittableRandom r = new SplittableRandom(2 + round);
+                int[] conversation = new int[0];
+                for (int turn = 1; turn < TURNS; turn++) {
                     conversation = concat(conversation, randomIds(r, TURN_TOKENS));
+                    ObjectNode body = request(conversation, REPLY_TOKENS, false);
+                    body.set("logit_bias", bias);
+                    HttpResponse<String> resp = http.send(post(body), HttpResponse.BodyHandlers.ofString());
+                    if (resp.statusCode() != 200) {
+                        throw new IOException("status " + resp.statusCode() + ": " + resp.body());
+                    }
+                    int[] reply = Tokenizers.bytes().encode(JSON.readTree(resp.body()).at("/choices/0/text").asText());
+                    if (reply.length != REPLY_TOKENS) {
+                        throw new IllegalStateException("a reply of " + reply.length + " tokens");
+                    }
+                    conversation = concat(conversation, reply);
+                }
+                conversation = concat(conversation, randomIds(r, TURN_TOKENS));
+                // With log-probabilities every token is an event, whether or not it makes text.
+                ObjectNode last = request(conversation, 1, true).put("logprobs", 0);
+                for (RwkvServer s : new RwkvServer[] {withCache, without}) {
+                    port = s.port();
                     double processed0 = metric("rwkv_prompt_tokens_processed_total");
-                    // With log-probabilities every token is an event, whether or not it makes text.
-                    ObjectNode last = request(conversation, 1, true).put("logprobs", 0);
                     long t0 = System.nanoTime();
                     double ttft = (firstEvent(last) - t0) / 1e9;
                     double processed = metric("rwkv_prompt_tokens_processed_total") - processed0;
                     System.out.printf(Locale.ROOT, "%sturn %d of a %d-token conversation, cache %s: time to first "
-                                    + "token %.3f s, %.0f prompt tokens fed, %s%n", round == 0 ? "warm-up " : "", TURNS,
-                            conversation.length, cache ? "on " : "off", ttft, processed, load());
+                                    + "token %.3f s, %.0f prompt tokens fed, %s%n", round == 0 ? "warm-up " : "",
+                            TURNS, conversation.length, s == withCache ? "on " : "off", ttft, processed, load());
                 }
             }
         }

@@ -119,6 +119,13 @@ class ConvertCommandTest {
     }
 
     @Test
+    void hasHelp() {
+        CliTest.Result r = CliTest.run("convert", "--help");
+        assertThat(r.code()).isZero();
+        assertThat(r.out()).contains("Usage: rwkv convert", "--in", "--out", "--to", "rwkvcpp", "--type", "--force");
+    }
+
+    @Test
     void aMissingArgumentIsAUsageError() {
         CliTest.Result r = CliTest.run("convert", "--out", dir.resolve("m.gguf").toString());
         assertThat(r.code()).isEqualTo(2);

@@ -11,8 +11,8 @@ import java.util.Map;
  *
  * @param format         the weights file format, e.g. "safetensors", "GGUF"
  * @param naming         the tensor naming family, e.g. "blinkdl", "huggingface", "fla", "llama.cpp"
- * @param dtypes         number of the file's tensors per element type as the model holds them, e.g. {F32=52}, or
- *                       {F32=30, Q8_0=22} after quantization on load
+ * @param dtypes         number of the file's tensors per element type as the model holds them, in the order of the
+ *                       types' names, e.g. {F32=52}, or {F32=30, Q8_0=22} after quantization on load
  * @param parameterCount total number of stored values
  * @param quantization   the quantization applied on load, or null
  * @param quantized      tensors converted on load

@@ -209,7 +209,7 @@ public final class RwkvModel implements AutoCloseable {
         }
         Map<String, Integer> dtypes = tensors.loadedTypes();
         return new ModelInfo(file, store.format().label(), cfg.version(), tensors.naming().label(), cfg.nEmbd(), cfg.nLayer(), cfg.heads(),
-                cfg.headSize(), cfg.vocabSize(), cfg.ffnSize(), Map.copyOf(dtypes), params, store.fileSize(),
+                cfg.headSize(), cfg.vocabSize(), cfg.ffnSize(), Collections.unmodifiableMap(dtypes), params, store.fileSize(),
                 kernels.name(), options.threads(), options.quantization(), tensors.converted().size(), tensors.keptForShape().size(),
                 tensors.streamedBytes());
     }

@@ -221,6 +221,7 @@ class QuantizeOnLoadTest {
             assertThat(m.info().quantized()).isEqualTo(73);
             assertThat(m.info().keptForShape()).isZero();
             assertThat(m.info().dtypes()).isEqualTo(Map.of("Q8_0", 73, "F32", tensors - 73));
+            assertThat(m.info().dtypes().keySet()).containsExactly("F32", "Q8_0");
             assertThat(m.info().quantization()).isEqualTo(Quantization.of(WeightType.named("q8_0")));
         }
         try (RwkvModel m = RwkvModel.load(file)) {

@@ -171,9 +171,7 @@ public final class ServeBench {
             for (int round = 0; round <= rounds; round++) {
                 for (int streams : new int[] {1, 4, 16}) {
                     // All streams requested at once, each on a socket of its own that a reader drains until it is
-                    // closed below: the server sees the connection go and frees the stream at its next token.
-                    // (The HTTP client's closed body stream leaves the connection open, and the server would
-                    // write on until the socket buffers fill.)
+                    // closed below: the server sees the connection go at its next write and frees the stream.
                     List<Socket> bodies = new CopyOnWriteArrayList<>();
                     long ramp = System.nanoTime();
                     for (int i = 0; i < streams; i++) {

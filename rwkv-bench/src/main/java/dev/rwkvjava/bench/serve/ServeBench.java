@@ -173,6 +173,7 @@ public final class ServeBench {
                     // All streams requested at once, each on a socket of its own that a reader drains until it is
                     // closed below: the server sees the connection go at its next write and frees the stream.
                     List<Socket> bodies = new CopyOnWriteArrayList<>();
+                    double firstTokens = metric("rwkv_time_to_first_token_seconds_count");
                     long ramp = System.nanoTime();
                     for (int i = 0; i < streams; i++) {
                         byte[] body = request(randomIds(r, 16), 100_000_000, true).toString()
@@ -195,12 +196,13 @@ public final class ServeBench {
                             }
                         });
                     }
+                    // Every stream past its prompt (prompts are fed one chunk a step) and generating.
                     while (bodies.size() != streams || metric("rwkv_active_streams") != streams
-                            || metric("rwkv_queue_depth") != 0) {
+                            || metric("rwkv_time_to_first_token_seconds_count") < firstTokens + streams) {
                         Thread.sleep(50);
                     }
                     ramp = System.nanoTime() - ramp;
-                    Thread.sleep(1000); // every prompt fed (16 tokens), the first decode steps behind
+                    Thread.sleep(500);
                     String m0 = metrics();
                     long t0 = System.nanoTime();
                     Thread.sleep(seconds * 1000L);

@@ -131,18 +131,18 @@ final class Replier {
             if (opening != null) {
                 event(out, opening);
             }
+            long lastWrite = System.nanoTime();
             while (true) {
                 Generation.Event e = g.next(1, TimeUnit.SECONDS);
                 switch (e) {
                     case null -> {
-                        out.write(HttpIo.utf8(": keep-alive\n\n")); // a comment: lets a dropped client show
-                        out.flush();
                     }
                     case Generation.Started s -> {
                     }
                     case Generation.Piece p -> {
                         if (!p.text().isEmpty() || (shape.wantsLogprobs() && p.logprobs() != null)) {
                             event(out, shape.chunk(p.text(), p.logprobs() == null ? null : List.of(p.logprobs())));
+                            lastWrite = System.nanoTime();
                         }
                     }
                     case Generation.Done d -> {
@@ -157,6 +157,13 @@ final class Replier {
                         event(out, HttpIo.errorBody(f.error()));
                         return;
                     }
+                }
+                // A comment after a second without a write, also while tokens come that make no text yet (held
+                // back for a stop string or an unfinished character): a write is how a dropped client shows.
+                if (System.nanoTime() - lastWrite >= BEAT_NANOS) {
+                    out.write(HttpIo.utf8(": keep-alive\n\n"));
+                    out.flush();
+                    lastWrite = System.nanoTime();
                 }
             }
         }

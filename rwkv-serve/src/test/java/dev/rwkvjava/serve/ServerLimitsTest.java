@@ -7,10 +7,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.Socket;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -191,6 +193,27 @@ class ServerLimitsTest {
         whole.close();
         Http.awaitMetric(port, "rwkv_active_streams", 0);
         assertThat(Http.metric(port, "rwkv_cancelled_total")).isEqualTo(cancelledBefore + 4);
+    }
+
+    /**
+     * A stream whose tokens make no text (a model with more ids than its tokenizer has bytes for, every token pushed to
+     * one such id) writes no events, yet still finds out that its client went away: it writes a comment after a
+     * second without a write.
+     */
+    @Test
+    void aStreamOfTokensWithoutTextNoticesItsClientLeaving(@TempDir Path dir) throws Exception {
+        try (RwkvModel world = RwkvModel.load(ServeTestData.worldModel(dir));
+             RwkvServer s = RwkvServer.start(world, ServeTestData.bytes(), ServerConfig.defaults().withPort(0)
+                     .withMaxTokens(LONG))) {
+            int p = s.port();
+            Socket client = Http.open(p, "/v1/completions", "{\"prompt\":\"Once\",\"max_tokens\":" + LONG
+                    + ",\"ignore_eos\":true,\"stream\":true,\"logit_bias\":{\"300\":100}}");
+            assertThat(Http.readUntil(client, ": keep-alive")).startsWith("HTTP/1.1 200").doesNotContain("data: ");
+            assertThat(Http.metric(p, "rwkv_generated_tokens_total")).isPositive();
+            client.close();
+            Http.awaitMetric(p, "rwkv_active_streams", 0);
+            assertThat(Http.metric(p, "rwkv_cancelled_total")).isEqualTo(1);
+        }
     }
 
     /** Waits (at most 30 s) until {@code n} of the connections have response bytes to read, and returns them. */

@@ -16,6 +16,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -32,6 +34,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -167,24 +170,39 @@ public final class ServeBench {
             SplittableRandom r = new SplittableRandom(1);
             for (int round = 0; round <= rounds; round++) {
                 for (int streams : new int[] {1, 4, 16}) {
-                    List<InputStream> bodies = new ArrayList<>();
+                    // All streams requested at once, each on a socket of its own that a reader drains until it is
+                    // closed below: the server sees the connection go at its next write and frees the stream.
+                    List<Socket> bodies = new CopyOnWriteArrayList<>();
+                    double firstTokens = metric("rwkv_time_to_first_token_seconds_count");
+                    long ramp = System.nanoTime();
                     for (int i = 0; i < streams; i++) {
-                        HttpResponse<InputStream> resp = http.send(post(request(randomIds(r, 16), 100_000_000, true)),
-                                HttpResponse.BodyHandlers.ofInputStream());
-                        InputStream in = resp.body();
-                        bodies.add(in);
+                        byte[] body = request(randomIds(r, 16), 100_000_000, true).toString()
+                                .getBytes(StandardCharsets.UTF_8);
                         Thread.ofVirtual().start(() -> {
-                            try {
+                            try (Socket socket = new Socket(InetAddress.getLoopbackAddress(), port)) {
+                                socket.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                        + "Content-Type: application/json\r\nContent-Length: " + body.length
+                                        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                                socket.getOutputStream().write(body);
+                                socket.getOutputStream().flush();
+                                InputStream in = socket.getInputStream();
+                                if (in.read() < 0) {
+                                    return;
+                                }
+                                bodies.add(socket);
                                 in.transferTo(OutputStream.nullOutputStream());
                             } catch (IOException closed) {
-                                // the stream is closed below, on purpose
+                                // the socket is closed below, on purpose
                             }
                         });
                     }
-                    while (metric("rwkv_active_streams") != streams || metric("rwkv_queue_depth") != 0) {
+                    // Every stream past its prompt (prompts are fed one chunk a step) and generating.
+                    while (bodies.size() != streams || metric("rwkv_active_streams") != streams
+                            || metric("rwkv_time_to_first_token_seconds_count") < firstTokens + streams) {
                         Thread.sleep(50);
                     }
-                    Thread.sleep(1000); // every prompt fed (16 tokens), the first decode steps behind
+                    ramp = System.nanoTime() - ramp;
+                    Thread.sleep(500);
                     String m0 = metrics();
                     long t0 = System.nanoTime();
                     Thread.sleep(seconds * 1000L);
@@ -193,18 +211,21 @@ public final class ServeBench {
                     if (metric(m1, "rwkv_active_streams") != streams) {
                         throw new IllegalStateException("a stream ended early");
                     }
-                    for (InputStream in : bodies) {
-                        in.close();
+                    long closing = System.nanoTime();
+                    for (Socket socket : bodies) {
+                        socket.close();
                     }
                     while (metric("rwkv_active_streams") != 0) {
                         Thread.sleep(50);
                     }
+                    closing = System.nanoTime() - closing;
                     double tokens = metric(m1, "rwkv_generated_tokens_total") - metric(m0, "rwkv_generated_tokens_total");
                     double steps = metric(m1, "rwkv_batch_size_count") - metric(m0, "rwkv_batch_size_count");
                     double rows = metric(m1, "rwkv_batch_size_sum") - metric(m0, "rwkv_batch_size_sum");
                     System.out.printf(Locale.ROOT, "%sdecode: %2d streams, %7.1f aggregate tokens/s (%.0f tokens in "
-                                    + "%.2f s, mean batch %.2f), %s%n", round == 0 ? "warm-up " : "", streams,
-                            tokens / dt, tokens, dt, rows / steps, load());
+                                    + "%.2f s, mean batch %.2f; streams started in %.1f s, freed in %.1f s), %s%n",
+                            round == 0 ? "warm-up " : "", streams, tokens / dt, tokens, dt, rows / steps, ramp / 1e9,
+                            closing / 1e9, load());
                 }
             }
         }

@@ -1,6 +1,8 @@
 package dev.rwkvjava;
 
 import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.io.MappedFiles;
+import dev.rwkvjava.io.ModelFileException;
 import dev.rwkvjava.io.ModelFiles;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
@@ -44,6 +46,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * each with its own {@link State}; each concurrent call gets scratch buffers of its own (created on first need and
  * reused), and the matrix products of concurrent calls take turns on the model's worker threads. Close the model,
  * once no call is running, to unmap the file and stop its threads.
+ *
+ * <p>A mapped weights file that another program truncates or rewrites in place while the model is loaded makes the
+ * next call (and every one after it) fail with a {@link ModelFileException} that names the file; the process goes
+ * on. A file replaced by a new one (renamed over it) or deleted does not affect the loaded model. Weights read into
+ * memory ({@link LoadMode#READ}) are immune to both.
  */
 public final class RwkvModel implements AutoCloseable {
 
@@ -114,6 +121,7 @@ public final class RwkvModel implements AutoCloseable {
     }
 
     private final TensorStore store;
+    private final MappedFiles mapped;
     private final WorkerPool pool;
     /** The first workspace; its config and layout describe every other. */
     private final ForwardPass pass;
@@ -137,9 +145,10 @@ public final class RwkvModel implements AutoCloseable {
         }
     }
 
-    private RwkvModel(TensorStore store, WorkerPool pool, ForwardPass pass, List<CanonicalTensor> canonical,
-                      ModelInfo info) {
+    private RwkvModel(TensorStore store, MappedFiles mapped, WorkerPool pool, ForwardPass pass,
+                      List<CanonicalTensor> canonical, ModelInfo info) {
         this.store = store;
+        this.mapped = mapped;
         this.canonical = canonical;
         this.pool = pool;
         this.pass = pass;
@@ -183,6 +192,7 @@ public final class RwkvModel implements AutoCloseable {
     public static RwkvModel load(ModelFiles files, Options options) {
         Objects.requireNonNull(files, "files");
         Objects.requireNonNull(options, "options");
+        MappedFiles mapped = options.loadMode() == LoadMode.MAP ? MappedFiles.of(files.weightFiles()) : MappedFiles.NONE;
         TensorStore store = files.open(options.loadMode());
         WorkerPool pool = null;
         try {
@@ -190,13 +200,17 @@ public final class RwkvModel implements AutoCloseable {
             pool = new WorkerPool(options.threads());
             ModelTensors tensors = new ModelTensors(store, options.quantization(), pool);
             ForwardPass pass = ModelLoader.build(tensors, files, kernels, pool, options.maxChunk());
-            return new RwkvModel(store, pool, pass, List.copyOf(tensors.tensors()),
+            return new RwkvModel(store, mapped, pool, pass, List.copyOf(tensors.tensors()),
                     describe(files.weights(), store, tensors, pass.config(), kernels, options));
         } catch (RuntimeException | Error e) {
             if (pool != null) {
                 pool.close();
             }
             store.close();
+            ModelFileException changed = e instanceof InternalError ie ? mapped.faulted(ie) : null;
+            if (changed != null) {
+                throw changed;
+            }
             throw e;
         }
     }
@@ -268,6 +282,8 @@ public final class RwkvModel implements AutoCloseable {
             try {
                 w.oneToken[0] = token;
                 w.pass.forward(w.oneToken, 0, 1, state.data(), logits, 0, false);
+            } catch (InternalError e) {
+                throw fault(e);
             } finally {
                 release(w);
             }
@@ -328,6 +344,8 @@ public final class RwkvModel implements AutoCloseable {
                         System.arraycopy(rowLogits, 0, logits, off * vocab, m * vocab);
                     }
                 }
+            } catch (InternalError e) {
+                throw fault(e);
             } finally {
                 release(w);
             }
@@ -388,6 +406,8 @@ public final class RwkvModel implements AutoCloseable {
                     }
                     state.advance(n);
                 }
+            } catch (InternalError e) {
+                throw fault(e);
             } finally {
                 release(w);
             }
@@ -411,10 +431,21 @@ public final class RwkvModel implements AutoCloseable {
         }
     }
 
+    /** Fails when the model is closed, or its mapped weights file was changed under it. */
     private void checkOpen() {
         if (closed) {
             throw new IllegalStateException("model is closed");
         }
+        mapped.check();
+    }
+
+    /** A read of the mapped weights that faulted becomes an error naming the file; any other InternalError stays. */
+    private RuntimeException fault(InternalError e) {
+        ModelFileException changed = mapped.faulted(e);
+        if (changed == null) {
+            throw e;
+        }
+        return changed;
     }
 
     @Override

@@ -54,6 +54,7 @@ public final class Main implements Runnable {
      * which picocli passes through, is reported in one line like any other failure.
      */
     public static int execute(String... args) {
+        CliLogging.install();
         CommandLine cl = new CommandLine(new Main());
         ErrorHandler handler = new ErrorHandler();
         cl.setExecutionExceptionHandler(handler);

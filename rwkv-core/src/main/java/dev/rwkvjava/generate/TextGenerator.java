@@ -4,7 +4,6 @@ import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.hub.DownloadProgress;
 import dev.rwkvjava.hub.HubConfig;
 import dev.rwkvjava.hub.ModelResolver;
-import dev.rwkvjava.hub.ProgressBar;
 import dev.rwkvjava.hub.ResolvedModel;
 import dev.rwkvjava.tokenizer.Tokenizer;
 
@@ -35,9 +34,9 @@ public final class TextGenerator implements AutoCloseable {
         this.tokenizerProblem = tokenizerProblem;
     }
 
-    /** Loads a model (file, folder or hub id; downloads show a progress bar on stderr). */
+    /** Loads a model (file, folder or hub id; downloads are logged, see {@link DownloadProgress#logged()}). */
     public static TextGenerator load(String model) {
-        return load(model, null, HubConfig.fromEnvironment(), RwkvModel.Options.defaults(), ProgressBar.stderr());
+        return load(model, null, HubConfig.fromEnvironment(), RwkvModel.Options.defaults(), DownloadProgress.logged());
     }
 
     /**

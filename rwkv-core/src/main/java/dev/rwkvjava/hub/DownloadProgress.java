@@ -16,6 +16,39 @@ public interface DownloadProgress {
     /** The file is complete and verified. */
     void finish();
 
+    /**
+     * Logs each file's start, retries and end through {@link System.Logger} (logger {@code dev.rwkvjava.hub}): what
+     * the library reports when its caller passes no progress of its own.
+     */
+    static DownloadProgress logged() {
+        System.Logger log = System.getLogger("dev.rwkvjava.hub");
+        return new DownloadProgress() {
+            private String name;
+
+            @Override
+            public void start(String file, long total, long done) {
+                name = file;
+                log.log(System.Logger.Level.INFO, "downloading " + file + (total >= 0 ? " (" + total + " bytes"
+                        + (done > 0 ? ", resuming at " + done : "") + ")" : ""));
+            }
+
+            @Override
+            public void update(long done) {
+            }
+
+            @Override
+            public void retry(long done, int attempt, String reason) {
+                log.log(System.Logger.Level.WARNING, "download of " + name + " interrupted (" + reason
+                        + "), attempt " + attempt + " resumes at " + done + " bytes");
+            }
+
+            @Override
+            public void finish() {
+                log.log(System.Logger.Level.INFO, "downloaded " + name);
+            }
+        };
+    }
+
     /** Ignores everything. */
     static DownloadProgress none() {
         return new DownloadProgress() {

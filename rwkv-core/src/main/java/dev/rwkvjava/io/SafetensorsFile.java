@@ -93,6 +93,15 @@ public final class SafetensorsFile implements TensorStore {
         }
     }
 
+    /**
+     * A file over bytes the caller owns (closing it frees nothing), validated as {@link #open} does; {@code path}
+     * only names it in messages.
+     */
+    static SafetensorsFile of(Path path, MemorySegment bytes) {
+        Header h = parseHeader(path, bytes);
+        return new SafetensorsFile(path, null, bytes, h.dataStart, h.tensors, h.metadata);
+    }
+
     private static final int CACHE_LINE = 64;
 
     /** Where the data area starts if the header length is sane (validated later either way), else 0. */
@@ -311,6 +320,8 @@ public final class SafetensorsFile implements TensorStore {
 
     @Override
     public void close() {
-        arena.close();
+        if (arena != null) {
+            arena.close();
+        }
     }
 }

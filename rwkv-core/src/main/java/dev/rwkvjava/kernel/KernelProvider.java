@@ -7,7 +7,8 @@ import java.util.Locale;
 /**
  * Chooses the kernels once per JVM: the Vector API implementation when {@code jdk.incubator.vector} is present,
  * the JVM's optimizing compiler is on (without it vector code runs far slower than plain loops) and the kernels
- * pass a self-check; else the scalar one, with a one-line notice on stderr that says why.
+ * pass a self-check; else the scalar one, with a warning that says why (through {@link System.Logger}, logger
+ * {@code dev.rwkvjava.kernel.KernelProvider}; the command line prints it as one line on stderr).
  *
  * <p>{@code -Drwkv.kernels=auto|scalar|panama} overrides the choice ({@code panama} fails loudly if unavailable).
  * {@link Kernels#name()} of the result describes it in one line, e.g. {@code "panama-512 (FMA)"} or
@@ -15,6 +16,8 @@ import java.util.Locale;
  */
 public final class KernelProvider {
     public static final String PROPERTY = "rwkv.kernels";
+    /** Says (once) why the scalar kernels were chosen where the Vector API ones were possible. */
+    private static final System.Logger LOG = System.getLogger(KernelProvider.class.getName());
     static final String PANAMA_CLASS = "dev.rwkvjava.kernel.panama.PanamaKernels";
 
     private KernelProvider() {
@@ -59,14 +62,14 @@ public final class KernelProvider {
                 throw new IllegalArgumentException("-D" + PROPERTY + "=" + mode + ": expected auto, scalar or panama");
         }
         if (!vectorModulePresent()) {
-            System.err.println("rwkv: Vector API not enabled, using scalar kernels (slower); "
+            LOG.log(System.Logger.Level.WARNING, "Vector API not enabled, using scalar kernels (slower); "
                     + "pass --add-modules jdk.incubator.vector to java for SIMD.");
             return new ScalarKernels();
         }
         String noC2 = optimizingCompilerOff(System.getProperty("java.vm.name", ""),
                 System.getProperty("java.vm.info", ""), VmFlags.value("TieredStopAtLevel"), VmFlags.value("UseCompiler"));
         if (noC2 != null) {
-            System.err.println("rwkv: " + noC2 + ", so Vector API code would be slower than plain Java; "
+            LOG.log(System.Logger.Level.WARNING, noC2 + ", so Vector API code would be slower than plain Java; "
                     + "using scalar kernels.");
             return new ScalarKernels();
         }
@@ -76,10 +79,11 @@ public final class KernelProvider {
             if (mismatch == null) {
                 return kernels;
             }
-            System.err.println("rwkv: Vector API kernels failed their self-check (" + mismatch
+            LOG.log(System.Logger.Level.WARNING, "Vector API kernels failed their self-check (" + mismatch
                     + "), using scalar kernels.");
         } catch (LinkageError | RuntimeException e) {
-            System.err.println("rwkv: Vector API kernels unavailable (" + describe(e) + "), using scalar kernels.");
+            LOG.log(System.Logger.Level.WARNING, "Vector API kernels unavailable (" + describe(e)
+                    + "), using scalar kernels.");
         }
         return new ScalarKernels();
     }

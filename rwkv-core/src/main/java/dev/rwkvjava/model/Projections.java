@@ -106,14 +106,12 @@ public final class Projections implements WorkerPool.Task {
     /**
      * Cuts each job into row blocks of at least {@link #MIN_BLOCK_BYTES} of weights, at least one per worker and at
      * most a few per worker. Workers take blocks in turn as they finish: a worker that runs slower (its core shared
-     * with another process, say) takes fewer, where an even split would make the others wait (v4-169m decode on 2
-     * threads of a shared virtual machine, alternating runs in a busy hour: F32 23.4-26.8 ms a token against
-     * 24.1-30.6 with an even split, F16 17.0-19.1 against 17.3-22.4).
+     * with another process, say) takes fewer, where an even split would make the others wait.
      *
      * <p>A decode product (one row of activations) is bound by memory bandwidth and streams each block as two
      * sequential runs of rows, which get slower the shorter they are, so it takes {@link #DECODE_BLOCKS_PER_WORKER}
-     * blocks a worker at most: v4-169m F16 decode, alternating runs, 16.0-17.3 ms a token against 17.2-17.9 with 8
-     * (F32 alike). Prefill is bound by arithmetic and takes up to {@link #PREFILL_BLOCKS_PER_WORKER}.
+     * blocks a worker at most (more, shorter runs decode more slowly). Prefill is bound by arithmetic and takes up
+     * to {@link #PREFILL_BLOCKS_PER_WORKER}.
      */
     private void planBlocks(int workers) {
         firstBlock[0] = 0;

@@ -89,7 +89,9 @@ public final class StateFile {
 
     /**
      * Loads a state file for {@code model}. A file saved from another model is rejected with a message naming both
-     * fingerprints; a file that is neither a saved state nor a state-tuning file is rejected too.
+     * fingerprints; a file that is neither a saved state nor a state-tuning file is rejected too, and so is one whose
+     * state or logits hold a NaN or an infinity (no forward pass produces them, and they would spread to every later
+     * output).
      */
     public static Loaded load(Path file, RwkvModel model) {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
@@ -140,7 +142,19 @@ public final class StateFile {
             throw new ModelFileException(file, name, t.dtype() + t.shapeString() + " where F32"
                     + Arrays.toString(shape) + " was expected");
         }
-        return WeightReader.toFloatArray(f.data(t), t.dtype());
+        float[] v = WeightReader.toFloatArray(f.data(t), t.dtype());
+        requireFinite(file, name, v);
+        return v;
+    }
+
+    /** Refuses a tensor with a NaN or an infinity, naming the first. */
+    static void requireFinite(Path file, String name, float[] v) {
+        for (int i = 0; i < v.length; i++) {
+            if (!Float.isFinite(v[i])) {
+                throw new ModelFileException(file, name, "value " + i + " is " + v[i]
+                        + ": a state holds finite numbers only (file damaged?)");
+            }
+        }
     }
 
     private static long parseTokens(Path file, String s) {

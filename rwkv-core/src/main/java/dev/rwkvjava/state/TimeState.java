@@ -73,6 +73,7 @@ public final class TimeState {
                 throw new ModelFileException(path, name, "dtype " + t.dtype() + " is not F32, F16 or BF16");
             }
             float[] v = WeightReader.toFloatArray(file.data(t), t.dtype());
+            StateFile.requireFinite(path, name, v);
             state.setTensor(index, transpose ? transposeHeads(v, shape[0], shape[1]) : v);
         }
     }

@@ -187,6 +187,38 @@ class StateFileTest {
         }
     }
 
+    /** A NaN or an infinity in a state or its logits is refused by tensor name (the state fuzzer's first finding). */
+    @Test
+    void nonFiniteValuesAreRefusedByName() {
+        try (RwkvModel m = load(tinyV4())) {
+            dev.rwkvjava.state.State s = m.newState();
+            float[] logits = m.forward(new int[] {72, 105}, s);
+            float[] bad = s.tensor(1).clone();
+            bad[5] = Float.NaN;
+            s.setTensor(1, bad);
+            Path nanState = dir.resolve("nan.state");
+            StateFile.save(nanState, m, s, logits, Map.of());
+            assertThatThrownBy(() -> StateFile.load(nanState, m)).isInstanceOf(ModelFileException.class)
+                    .hasMessageContaining("nan.state").hasMessageContaining("'state.1'").hasMessageContaining("NaN");
+            dev.rwkvjava.state.State good = m.newState();
+            float[] infLogits = m.forward(new int[] {72, 105}, good);
+            infLogits[3] = Float.POSITIVE_INFINITY;
+            Path infLogitsFile = dir.resolve("inf.state");
+            StateFile.save(infLogitsFile, m, good, infLogits, Map.of());
+            assertThatThrownBy(() -> StateFile.load(infLogitsFile, m)).isInstanceOf(ModelFileException.class)
+                    .hasMessageContaining("'logits'").hasMessageContaining("Infinity");
+        }
+        Path tuned = dir.resolve("tuned-nan.safetensors");
+        float[] wkv = new float[64 * 64];
+        wkv[7] = Float.NaN;
+        SafetensorsWriter.write(tuned, List.of(SafetensorsWriter.Entry.floats("blocks.0.att.time_state",
+                new long[] {1, 64, 64}, wkv)), Map.of());
+        try (RwkvModel m = load(TestData.file("models/tiny-rwkv-7v0-834K.f32.safetensors"))) {
+            assertThatThrownBy(() -> StateFile.load(tuned, m)).isInstanceOf(ModelFileException.class)
+                    .hasMessageContaining("blocks.0.att.time_state").hasMessageContaining("NaN");
+        }
+    }
+
     @Test
     void timeStateNeedsAWkvMatrix() {
         Path file = dir.resolve("tuned.safetensors");

@@ -26,9 +26,9 @@ import java.lang.foreign.MemorySegment;
  * The Vector API kernels of {@link BF16Type} weights.
  *
  * <p>One int load carries two weights; the even ones are paired with x's even elements and the odd ones with the
- * odd elements, from a copy of x permuted once per call (see MatVec.permute). Loads of at most 256 bits: on an
- * AVX-512 machine (Zen 5) these streamed BF16 rows at 34 GB/s on one thread where 512-bit loads reached 22-26
- * (read bandwidth 30-33 GB/s). On AVX2 it is the native width anyway. Rows are taken as in F32Vectors, with
+ * odd elements, from a copy of x permuted once per call (see MatVec.permute). Loads of at most 256 bits: on
+ * AVX-512 machines they stream BF16 rows faster than 512-bit loads, and on AVX2 it is the native width anyway.
+ * Rows are taken as in F32Vectors, with
  * separate even and odd sums. The BF16 and F16 loops differ in their decoding and are written out apart on
  * purpose: one loop for both would carry both decodings and one profile shared by two types.
  */
@@ -63,9 +63,8 @@ final class BF16Vectors extends WeightVectors {
 
     /**
      * The two halves of {@link F32Vectors} for BF16, a whole cache line of each row per step (as the F32 loop
-     * reads): on an Intel server core (Sapphire Rapids class, 13 GB/s read bandwidth on one thread) half a line
-     * per step streamed 768-column rows at 0.72-0.82 of read bandwidth, whole lines at 0.95-0.99, with 256-bit
-     * vectors and with AVX2 alone alike.
+     * reads): half a line per step leaves read bandwidth unused on Intel server cores, with 256-bit vectors and
+     * with AVX2 alone alike.
      *
      * <p>The decoding is written out in the loop (a shift for the even elements, a mask for the odd ones), not
      * called: once other kernels' code has grown the profiles C2 parses, it refuses to inline small helpers of
@@ -101,6 +100,7 @@ final class BF16Vectors extends WeightVectors {
             e1.add(o1).intoArray(lanes, 0);
             y[y1 + r] = sumStored(lanes);
         }
+        MatVec.faultable(data);
     }
 
 
@@ -112,13 +112,14 @@ final class BF16Vectors extends WeightVectors {
             HalfFloats.loadWidened(data, base + 2L * i).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats()
                     .intoArray(out, outOff + i);
         }
+        MatVec.faultable(data);
         return bound;
     }
 
     /**
      * BF16 one element at a time, for 128-bit vectors: loadWidened's would be 64-bit short vectors, which C2 does not
-     * compile on x86 without AVX (every vector was boxed, 37 KB allocated per 8-row product). C2 vectorises this loop
-     * itself; at 256 bits it ran prefill of 64 tokens 12-17 % slower than the widened loads, hence the split.
+     * compile on x86 without AVX (every vector would be boxed, allocating on every product). C2 vectorises this loop
+     * itself; at 256 bits and more it is slower than the widened loads, hence the split.
      */
     private static int bf16ToFloatsScalar(MemorySegment data, long offset, float[] out, int outOff, int n) {
         long base = offset;

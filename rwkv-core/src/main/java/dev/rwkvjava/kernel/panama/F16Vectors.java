@@ -71,18 +71,15 @@ final class F16Vectors extends WeightVectors {
      * F16 rows read raised, against x·2^64; the sums are scaled back. The range is taken as four quarters side by
      * side, four sequential streams that share each load of x (F32Vectors takes two halves): the decoding takes
      * several operations per loaded vector, and while those wait on their load they fill the core's scheduler, so
-     * that a step's loads alone do not keep enough lines in flight; two more streams do. Measured in two JMH runs
-     * (Intel server core, 11 GB/s read bandwidth on one thread, 21 on two), 768-column rows: two halves streamed at
-     * 0.74-0.92 of read bandwidth (0.69-0.82 with AVX2 alone), four quarters at 0.83-0.95 (0.83-0.97); longer rows
-     * went from 0.90-1.02 to 1.05-1.13 (0.86-0.93 to 1.04-1.10). A range that four does not divide has overlapping
+     * that a step's loads alone do not keep enough lines in flight; two more streams do, with AVX-512 and AVX2
+     * alike, for short rows and long ones. A range that four does not divide has overlapping
      * quarters (a few rows computed twice, with the same sums); one of fewer than four rows, each of its rows up to
      * four times.
      *
      * <p>Half a line of each row per step: the step's operations are written out in the loop, the decoding
      * included (see BF16Vectors.bf16Pairs for why), and longer steps would take C2 past its node budget. Each step also reads
      * one byte {@link #AHEAD} bytes further along each stream: a plain load on which nothing waits, which starts
-     * the line's transfer early (with two streams it took 768-column rows from 0.62 to 0.74 of read bandwidth on
-     * two threads; the BF16 loop, with fewer operations per load, measured no gain from it).
+     * the line's transfer early (the BF16 loop, with fewer operations per load, gains nothing from it).
      */
     private static void f16QuartersRaised(MemorySegment data, long rowBytes, int rowStart, int rowEnd, float[] xp,
                                           int bound, float[] y, int yOff) {
@@ -99,8 +96,7 @@ final class F16Vectors extends WeightVectors {
         float[] lanes = LANES_H.get();
         // Where each row's touching starts, capped so that the row's last touch (under 2 * bound bytes further)
         // stays inside the segment: near its end the touches fall on bytes already read, which costs nothing.
-        // Capped once per row, not per touch: fewer operations per step (with two streams, 768 x 768 on one
-        // thread went from 9.0-9.4 to 9.7-9.8 GB/s).
+        // Capped once per row, not per touch: fewer operations per step, which this loop is bound by.
         long lastStart = data.byteSize() - 2L * bound;
         int touched = 0;
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes, b2 += rowBytes, b3 += rowBytes) {
@@ -143,8 +139,8 @@ final class F16Vectors extends WeightVectors {
                 w = p3.lanewise(ASHR, 3).and(mask).or(raise).reinterpretAsFloats();
                 o3 = PanamaConstants.FMA ? w.lanewise(VectorOperators.FMA, xo, o3) : w.mul(xo).add(o3);
             }
-            // The row sums, each in lane order (see sumStored), computed here: as a call per row (C2 declines
-            // to inline it here) they took 768-column rows from 11.5 to 10.6 GB/s on one thread.
+            // The row sums, each in lane order (see sumStored), computed here: C2 declines to inline a call per
+            // row here, and the call costs bandwidth.
             e0.add(o0).intoArray(lanes, 0);
             e1.add(o1).intoArray(lanes, HALF_LANES);
             e2.add(o2).intoArray(lanes, 2 * HALF_LANES);
@@ -162,9 +158,10 @@ final class F16Vectors extends WeightVectors {
             y[yOff + r3 + r] = s3 * F16_SUM_SCALE;
         }
         touchSink = touched;
+        MatVec.faultable(data);
     }
 
-    /** How far ahead of the F16 loop's loads it touches each row: 256 to 8192 measured alike. */
+    /** How far ahead of the F16 loop's loads it touches each row (not critical: a wide range works alike). */
     private static final long AHEAD = 1024;
     /** Where the F16 loop leaves the sum of the bytes it touched, so that the JIT keeps the touching loads. */
     private static int touchSink;
@@ -210,6 +207,7 @@ final class F16Vectors extends WeightVectors {
         for (int i = 0; i < n; i++) {
             out[outOff + i] = Float.float16ToFloat(data.get(WeightReader.I16, base + 2L * i));
         }
+        MatVec.faultable(data);
         return n;
     }
 }

@@ -42,17 +42,14 @@ final class F32Vectors extends WeightVectors {
      * from b1 (to y[y1...]): row i of the first half with row i of the second, sharing each load of x, so that the
      * matrix is read as two sequential streams. An odd range has its middle row in both halves (computed twice,
      * the same sum): a separate path for a last row would be vector code that runs rarely, which C2 leaves to the
-     * slow lower tiers (seen: a one-row path left to C1 made a later 2-thread product 300 times slower). One
-     * stream (a row at a time) streams as fast while x stays in the L1 cache, but rows of more than ~2,500
-     * columns push x out, and then sharing x pays (768 x 3072: 0.75-0.87 of read bandwidth against 0.68-0.79;
-     * 256 x 8192: 0.80-0.85 against 0.57-0.64). Adjacent rows taken together are no substitute: each is a
-     * short stream that the prefetchers pick up anew every row (four at a time streamed at 0.55-0.60).
+     * slow lower tiers, where a later product would then run. One stream (a row at a time) streams as fast while x
+     * stays in the L1 cache, but long rows push x out, and then sharing x pays. Adjacent rows taken together are no
+     * substitute: each is a short stream that the prefetchers pick up anew every row.
      *
      * <p>The sums are those of {@link MatMat}, operation for operation, so that token mode and sequence mode
      * agree: lane j of an F-wide accumulator sums columns j, j + LANES, ... in order, then one reduction, then the
      * last columns one by one. The accumulator is kept as two half-width chains (lanes below and above LANES / 2):
-     * half-width loads streamed at about 1.0 of read bandwidth on a Zen 4 machine where one 512-bit chain reached
-     * 0.5-0.85.
+     * half-width loads keep more loads in flight than one 512-bit chain (the README's speed section has figures).
      */
     private static void f32Pairs(MemorySegment data, long b0, long b1, int cols, float[] x, int xOff, float[] y,
                                  int y0, int y1, int count) {
@@ -76,6 +73,7 @@ final class F32Vectors extends WeightVectors {
             y[y0 + r] = f32Tail(data, b0, bound, cols, x, xOff, laneSum(lo0, hi0));
             y[y1 + r] = f32Tail(data, b1, bound, cols, x, xOff, laneSum(lo1, hi1));
         }
+        MatVec.faultable(data);
     }
 
     /** acc + a · b for the F32 loop, whose vectors are all FS: a call site of its own, as {@link MatVec#fmaH} explains. */
@@ -107,6 +105,7 @@ final class F32Vectors extends WeightVectors {
         for (int i = 0; i < bound; i += LANES) {
             FloatVector.fromMemorySegment(F, data, base + 4L * i, LE).intoArray(out, outOff + i);
         }
+        MatVec.faultable(data);
         return bound;
     }
 }

@@ -24,8 +24,8 @@ import java.nio.ByteOrder;
  * exponent field raised by 32, with no other arithmetic. Every half with a non-zero exponent field then reads as
  * its value times 2^-80, a normal float. The obvious alternative, the half's value times 2^-112, is exact for
  * subnormal halves too but makes them subnormal floats, and on Intel cores every vector operation that meets a
- * subnormal input takes a slow microcode assist (seen: an F16 product with realistic weights, about 0.2 % of them
- * subnormal, at 13 GB/s from the cache against 35 without them). A half whose exponent field is zero (zero or
+ * subnormal input takes a slow microcode assist, which even the few subnormal weights of a trained model make
+ * the product's bottleneck. A half whose exponent field is zero (zero or
  * subnormal) reads as a wrong but known value, {@link #raisedF16Error} away from the right one; kernels correct
  * those few afterwards (see Matrix.zeroExponentHalves).
  */

@@ -15,15 +15,16 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>Not 4 × 4: C2 parses each vector operation into hundreds of nodes, and twice as many at a call site that
  * has seen two vector sizes (a process that runs the 256-bit 16-bit matVec next to 512-bit code). A 4 × 4 tile
- * then passes the node count at which C2 stops inlining, and every vector of the tile is boxed (50x slower).
+ * then passes the node count at which C2 stops inlining, and every vector of the tile is boxed (an object per
+ * operation).
  */
 final class MatMat {
     /** Floats of decoded weights per block: 128 KB, well inside L2 next to the x rows being streamed. */
     private static final int BLOCK_FLOATS = 32 * 1024;
     /**
      * The front of scratch holds the 12 accumulators (LANES floats each) of two tiles on their way to y: a tile's
-     * are summed while the next tile runs, once its stores have reached the cache. Summed at once, the loads met
-     * the wide stores still in flight, and the 4 × 3 tile ran 15-25 % slower.
+     * are summed while the next tile runs, once its stores have reached the cache. Summed at once, the loads would
+     * meet the wide stores still in flight, and stall on them.
      */
     private static final int SUMS = 0;
     private static final int TILE_SUMS = 12 * LANES;

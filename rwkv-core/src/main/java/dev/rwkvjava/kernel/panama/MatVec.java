@@ -8,6 +8,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
@@ -70,6 +72,19 @@ final class MatVec {
         return PanamaConstants.FMA ? a.lanewise(VectorOperators.FMA, b, acc) : a.mul(b).add(acc);
     }
 
+
+    /**
+     * Reads a byte of {@code data} with a scalar access. Every method that loads weights as vectors ends with this
+     * call: HotSpot turns a fault in a compiled method that makes scalar memory-segment accesses (a read of a mapped
+     * file that another process truncated) into an {@link InternalError} the engine reports, but a method whose
+     * only accesses are vector loads is not known to make such accesses, and a fault there kills the JVM. At the end
+     * of the method the read is compiled into every compilation of its loops, on-stack replacement ones included.
+     */
+    static void faultable(MemorySegment data) {
+        if (data.byteSize() > 0) {
+            data.get(ValueLayout.JAVA_BYTE, 0);
+        }
+    }
 
     static void addTails(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd,
                                  int bound) {

@@ -99,6 +99,7 @@ final class Q4_0Vectors extends WeightVectors {
             y[y0 + r] = s0;
             y[y1 + r] = s1;
         }
+        MatVec.faultable(data);
     }
 
     /**
@@ -161,6 +162,7 @@ final class Q4_0Vectors extends WeightVectors {
             y[y0 + r] = s0;
             y[y1 + r] = s1;
         }
+        MatVec.faultable(data);
     }
 
     @Override
@@ -189,5 +191,6 @@ final class Q4_0Vectors extends WeightVectors {
                 }
             }
         }
+        MatVec.faultable(data);
     }
 }

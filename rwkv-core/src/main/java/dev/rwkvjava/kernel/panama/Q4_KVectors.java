@@ -80,6 +80,7 @@ final class Q4_KVectors extends WeightVectors {
             }
             y[y0 + r] = s;
         }
+        MatVec.faultable(data);
     }
 
     /** The weights of {@link #rows}, stored instead of multiplied (256 bits; else the scalar decoding). */
@@ -110,5 +111,6 @@ final class Q4_KVectors extends WeightVectors {
                 }
             }
         }
+        MatVec.faultable(data);
     }
 }

@@ -99,6 +99,7 @@ final class Q6_KVectors extends WeightVectors {
             }
             y[y0 + r] = s;
         }
+        MatVec.faultable(data);
     }
 
     /** The weights of {@link #rows}, stored instead of multiplied (256 bits; else the scalar decoding). */
@@ -142,5 +143,6 @@ final class Q6_KVectors extends WeightVectors {
                 }
             }
         }
+        MatVec.faultable(data);
     }
 }

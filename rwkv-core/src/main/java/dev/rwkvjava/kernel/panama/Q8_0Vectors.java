@@ -94,6 +94,7 @@ final class Q8_0Vectors extends WeightVectors {
             y[y0 + r] = s0;
             y[y1 + r] = s1;
         }
+        MatVec.faultable(data);
     }
 
     /** {@link #pairs8} for 4-lane vectors: each 8-byte load widens into two. */
@@ -139,6 +140,7 @@ final class Q8_0Vectors extends WeightVectors {
             y[y0 + r] = s0;
             y[y1 + r] = s1;
         }
+        MatVec.faultable(data);
     }
 
     /** Each block's quants widened and multiplied by its d: exact. */
@@ -154,5 +156,6 @@ final class Q8_0Vectors extends WeightVectors {
                 }
             }
         }
+        MatVec.faultable(data);
     }
 }

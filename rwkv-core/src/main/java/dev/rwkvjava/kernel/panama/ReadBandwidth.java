@@ -13,8 +13,8 @@ import java.nio.ByteOrder;
 /**
  * The ceiling for the products: reads memory and does nothing else (a sum, so the loads cannot be dropped).
  * Benchmarks compare matVec's bytes per second with this. Not used by inference. Loads are at most 256 bits
- * wide, like the matVec loops: on a Zen 4 machine they streamed 5-10 % faster than 512-bit loads, and a ceiling
- * measured with the slower loads would overstate how close the products come to it.
+ * wide, like the matVec loops: on some AVX-512 machines they stream faster than 512-bit loads, and a ceiling
+ * measured with slower loads would overstate how close the products come to it.
  */
 public final class ReadBandwidth {
     private static final VectorSpecies<Float> V = BITS > 256 ? FloatVector.SPECIES_256 : F;

@@ -18,8 +18,8 @@ final class Recurrence {
     // ---- RWKV-7 ------------------------------------------------------------------------------------------------
     //
     // Row i of the state needs sa = -S[i]·kk before any of its elements can be updated, so each row is read twice:
-    // once for sa, once (from L1) for the update. Holding a 64-wide row in registers instead measured no faster
-    // and sits at C2's node budget.
+    // once for sa, once (from L1) for the update. Holding a 64-wide row in registers instead is no faster and sits
+    // at C2's node budget.
 
     /** See {@code Kernels.wkv7}. */
     static void wkv7(float[] s, int sOff, float[] r, float[] w, float[] k, float[] v, float[] kk, float[] b,

@@ -64,6 +64,7 @@ final class SmallBlocks {
                 wh.lanewise(VectorOperators.FMA, d, m).intoArray(out, outOff + i + 16 + k);
             }
         }
+        MatVec.faultable(data);
     }
 
     /** Q4_1: {d, m, qs[16]}. */

@@ -33,7 +33,8 @@ import java.util.concurrent.Callable;
                 "Without --model, benchmarks a synthetic model with seeded random weights (default v4-169m, "
                         + "the shape of RWKV-4 169M), generated into a temporary safetensors file.",
                 "Both speeds are measured after a warm-up (a 128-token prefill and up to 64 decoded tokens), "
-                        + "once the JIT has compiled the kernels."})
+                        + "once the JIT has compiled the kernels.",
+                "--cold adds what a fresh process meets: rwkv generate started anew, timed to its first token."})
 final class BenchCommand implements Callable<Integer> {
     /** Decode warm-up: this many tokens, or fewer (but 16) when they take longer than WARM_DECODE_NANOS. */
     private static final int WARM_DECODE_TOKENS = 64;
@@ -80,12 +81,24 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print one JSON object per configuration on stdout.")
     boolean json;
 
+    @Option(names = "--cold", description = "Also time fresh processes: rwkv generate from process start to the "
+            + "first token (8-token prompt), its first 20 decoded tokens, and the prefill of a --prompt-token prompt.")
+    boolean cold;
+
+    @Option(names = "--cold-runs", paramLabel = "N", defaultValue = "3",
+            description = "Fresh processes per cold figure, of which the median is shown (default ${DEFAULT-VALUE}).")
+    int coldRuns;
+
     private final PrintStream err = System.err;
 
     @Override
     public Integer call() throws IOException {
         if (tokens < 1 || prompt < 1) {
             throw new IllegalArgumentException("--tokens and --prompt must be at least 1");
+        }
+        if (cold && (coldRuns < 1 || prompt < ColdStart.SHORT_PROMPT)) {
+            throw new IllegalArgumentException("--cold needs --cold-runs of at least 1 and --prompt of at least "
+                    + ColdStart.SHORT_PROMPT);
         }
         RwkvModel.Options options = loading.options();
         if (source.model != null) {
@@ -203,6 +216,7 @@ final class BenchCommand implements Callable<Integer> {
             double bytesPerToken = info.fileSize() - (double) info.vocabSize() * info.nEmbd() * bytesPerParam;
             double gbps = bytesPerToken / (medianMs / 1e3) / 1e9;
             long rssMb = MemoryStats.peakRssBytes() / (1024 * 1024);
+            ColdStart.Figures coldFigures = coldFigures(file, label, dtypeLabel, promptIds);
             clearProgress();
             if (json) {
                 ObjectMapper om = new ObjectMapper();
@@ -222,6 +236,9 @@ final class BenchCommand implements Callable<Integer> {
                 o.put("load_mode", loadMode.name().toLowerCase(Locale.ROOT));
                 o.put("peak_rss_mb", rssMb);
                 o.put("file_bytes", info.fileSize());
+                if (coldFigures != null) {
+                    coldFigures.putJson(o, decodeTps, prefillTps);
+                }
                 System.out.println(om.writeValueAsString(o));
             } else {
                 System.out.printf("%s (RWKV %s, %s weights, %,d params) on %d threads, kernels %s%n",
@@ -231,9 +248,29 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("  decode   %8.1f tokens/s  (%d tokens; median %.2f ms/token, %.1f GB/s of weights, "
                         + "%.1f%% outside matrix products)%n", decodeTps, tokens, medianMs, gbps, 100 * outsideShare);
                 System.out.printf("  peak RSS %8d MB%n", rssMb);
+                if (coldFigures != null) {
+                    coldFigures.print(System.out, decodeTps, prefillTps);
+                }
             }
             System.out.flush();
         }
+    }
+
+    /** With --cold, the fresh-process figures of this model (see {@link ColdStart}), else null. */
+    private ColdStart.Figures coldFigures(Path file, String label, String dtypeLabel, int[] promptIds)
+            throws IOException {
+        if (!cold) {
+            return null;
+        }
+        progress(label + " " + dtypeLabel + ": " + coldRuns + " fresh processes for each cold figure ...");
+        List<String> extra = new ArrayList<>();
+        if (loading.threads != null) {
+            extra.addAll(List.of("--threads", loading.threads.toString()));
+        }
+        if (loading.noMmap) {
+            extra.add("--no-mmap");
+        }
+        return ColdStart.measure(file, promptIds, coldRuns, extra);
     }
 
     private static double round(double v) {

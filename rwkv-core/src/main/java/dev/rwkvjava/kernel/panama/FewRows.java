@@ -148,6 +148,7 @@ final class FewRows {
         a12.intoArray(lanes, 5 * HALF_LANES);
         a03.intoArray(lanes, 6 * HALF_LANES);
         a13.intoArray(lanes, 7 * HALF_LANES);
+        MatVec.faultable(data);
     }
 
     private static void tile2x2(MemorySegment data, long b0, long b1, float[] xp, int x0, int bound, float[] lanes) {
@@ -174,6 +175,7 @@ final class FewRows {
         a10.intoArray(lanes, HALF_LANES);
         a01.intoArray(lanes, 2 * HALF_LANES);
         a11.intoArray(lanes, 3 * HALF_LANES);
+        MatVec.faultable(data);
     }
 
     private static void tile2x1(MemorySegment data, long b0, long b1, float[] xp, int x0, int bound, float[] lanes) {
@@ -192,5 +194,6 @@ final class FewRows {
         }
         e0.add(o0).intoArray(lanes, 0);
         e1.add(o1).intoArray(lanes, HALF_LANES);
+        MatVec.faultable(data);
     }
 }

@@ -1,5 +1,7 @@
 package dev.rwkvjava.cli;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,13 +58,21 @@ final class Relauncher {
         List<String> cmd = new ArrayList<>();
         cmd.add(java.toString());
         cmd.add("--add-modules=jdk.incubator.vector");
+        Path aot = aotCache(classPath, jvmOptions);
+        if (aot != null) {
+            cmd.addAll(aotOptions(aot));
+            // The cache holds the jar's absolute path: the class path must name it the same way.
+            classPath = Path.of(classPath).toAbsolutePath().toString();
+        }
         // The user's options carry over (a second --add-modules is harmless).
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(classPath);
         cmd.add(Main.class.getName());
         cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+        // Standard error goes through this JVM, which drops the child JVM's incubator notice (see IncubatorNotice).
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.INHERIT)
+                .redirectOutput(ProcessBuilder.Redirect.INHERIT);
         pb.environment().put(GUARD, "1");
         pb.environment().put(PARENT_PID, Long.toString(ProcessHandle.current().pid()));
         pb.environment().remove(ARGS);
@@ -71,6 +81,8 @@ final class Relauncher {
         }
         try {
             Process p = pb.start();
+            Thread errors = IncubatorNotice.copyWithout(p.getErrorStream(),
+                    new FileOutputStream(FileDescriptor.err));
             // Stopped (Ctrl-C), the child is stopped too, and waited for: its own clean-up ends before this JVM.
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 p.destroy();
@@ -81,12 +93,43 @@ final class Relauncher {
                 }
             }));
             int code = p.waitFor();
+            errors.join(TimeUnit.SECONDS.toMillis(10));
             System.exit(code);
             return true;
         } catch (Exception e) {
             // The first JVM carries on with the scalar kernels.
             return false;
         }
+    }
+
+    /** The file name of the ahead-of-time cache that the build puts beside the jar. */
+    static final String AOT_CACHE = "rwkv.aot";
+
+    /**
+     * The jar's ahead-of-time cache ({@link #AOT_CACHE} beside it), or null: when the class path is not one jar,
+     * the file is missing, or the user's options already choose a cache or turn class sharing off. The JVM checks
+     * that the cache matches the jar and this JDK, and runs without it (silently, see {@link #aotOptions}) when not.
+     */
+    static Path aotCache(String classPath, List<String> jvmOptions) {
+        if (classPath.contains(java.io.File.pathSeparator) || !classPath.endsWith(".jar")) {
+            return null;
+        }
+        for (String o : jvmOptions) {
+            if (o.startsWith("-XX:AOT") || o.startsWith("-XX:SharedArchiveFile") || o.equals("-Xshare:off")) {
+                return null;
+            }
+        }
+        try {
+            Path cache = Path.of(classPath).toAbsolutePath().resolveSibling(AOT_CACHE);
+            return java.nio.file.Files.isRegularFile(cache) ? cache : null;
+        } catch (java.nio.file.InvalidPathException e) {
+            return null;
+        }
+    }
+
+    /** Options that use the cache, with its messages (a stale cache is reported on stdout) turned off. */
+    static List<String> aotOptions(Path cache) {
+        return List.of("-XX:AOTCache=" + cache, "-Xlog:aot*=off", "-Xlog:cds*=off");
     }
 
     /** Whether the platform's argument encoding (the locale's) carries every argument unchanged. */

@@ -76,6 +76,8 @@ class ProcessTest {
             assertThat(d.code()).as(d.err()).isZero();
             assertThat(new ObjectMapper().readTree(d.out()).get("kernels").asText()).as("flag " + flag)
                     .startsWith("panama");
+            // The JVM's incubator notice reaches the user only from a JVM started with the flag by hand.
+            assertThat(d.err().contains(IncubatorNotice.LINE)).as(d.err()).isEqualTo(flag);
         }
         ProcessBuilder scalar = new ProcessBuilder(java());
         scalar.command().addAll(List.of("bench", "--synthetic", "v4-tiny", "--tokens", "1", "--prompt", "1",

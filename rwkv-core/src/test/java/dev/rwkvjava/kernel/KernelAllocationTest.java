@@ -108,6 +108,34 @@ class KernelAllocationTest {
         }
     }
 
+    /** The kernels built on the vector exponential, whose loops are the largest outside the products. */
+    @org.junit.jupiter.api.Test
+    void exponentialKernelsStopAllocatingOnceCompiled() {
+        SplittableRandom rnd = new SplittableRandom(3);
+        int n = 771;
+        float[] x = uniform(rnd, n, -20, 20);
+        float[] y = new float[n];
+        assertStopsAllocating("sigmoidInPlace", () -> {
+            System.arraycopy(x, 0, y, 0, n);
+            panama.sigmoidInPlace(y, 0, n);
+        });
+        assertStopsAllocating("expInPlace", () -> {
+            System.arraycopy(x, 0, y, 0, n);
+            panama.expInPlace(y, 0, n, -0.606531f);
+        });
+        float[] k = uniform(rnd, n, -5, 5);
+        float[] v = uniform(rnd, n, -1, 1);
+        float[] u = uniform(rnd, n, -1, 1);
+        float[] w = uniform(rnd, n, -3, 0);
+        float[] state = new float[3 * n];
+        float[] out = new float[n];
+        assertStopsAllocating("wkv4", () -> {
+            java.util.Arrays.fill(state, 0, 2 * n, 0f);
+            java.util.Arrays.fill(state, 2 * n, 3 * n, -1e38f);
+            panama.wkv4(k, v, 0, u, w, state, 0, n, 2 * n, out, 0, n);
+        });
+    }
+
     /** The width itself, or for a block type the whole blocks nearest below it. */
     private static int width(DType dtype, int width) {
         return width - width % dtype.blockElements();

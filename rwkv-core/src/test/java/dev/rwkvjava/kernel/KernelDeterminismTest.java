@@ -32,9 +32,9 @@ class KernelDeterminismTest {
         Path output = Files.createTempFile("kernel-tier", ".txt");
         try {
             Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            if (!p.waitFor(600, TimeUnit.SECONDS)) {
                 p.destroyForcibly();
-                throw new AssertionError("KernelTierMain did not finish within 120 s: " + Files.readString(output));
+                throw new AssertionError("KernelTierMain did not finish within 600 s: " + Files.readString(output));
             }
             String out = Files.readString(output);
             assertThat(p.exitValue()).as(out).isZero();

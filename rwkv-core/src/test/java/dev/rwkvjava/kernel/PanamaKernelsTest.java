@@ -175,6 +175,25 @@ class PanamaKernelsTest {
 
     @ParameterizedTest
     @MethodSource("sizes")
+    void exp(int n) {
+        SplittableRandom rnd = new SplittableRandom(n);
+        float[] x = uniform(rnd, n + 2, -60, 60);
+        // The extremes, where exp overflows, underflows, or goes subnormal once scaled.
+        x[1] = -200;
+        x[x.length - 1] = 200;
+        x[n / 2 + 1] = 0;
+        x[n / 3 + 1] = 150;
+        for (float scale : new float[] {1f, -0.606531f}) {
+            float[] expected = x.clone();
+            float[] actual = x.clone();
+            scalar.expInPlace(expected, 1, n, scale);
+            panama.expInPlace(actual, 1, n, scale);
+            assertClose("exp n=" + n + " scale " + scale, expected, actual, 2 * U, Float.MIN_VALUE);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("sizes")
     void reluSquareIsExact(int n) {
         SplittableRandom rnd = new SplittableRandom(n);
         float[] x = uniform(rnd, n + 2, -3, 3);

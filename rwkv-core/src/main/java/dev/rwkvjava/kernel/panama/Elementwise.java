@@ -8,7 +8,7 @@ import static dev.rwkvjava.kernel.panama.PanamaConstants.fma;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.sumF;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorMask;
 
 /**
  * The vector-sized operations between the products: norms, mixes, activations and the RWKV-4 WKV step. Each is
@@ -138,14 +138,22 @@ final class Elementwise {
     }
 
     static void sigmoidInPlace(float[] x, int off, int n) {
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += LANES) {
-            FloatVector v = FloatVector.fromArray(F, x, off + i);
-            // exp(-x) overflows to +Inf for x < -88, and 1 / (1 + Inf) = 0 is the right limit.
-            FloatVector.broadcast(F, 1f).div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
+        // exp(-x) first, over the whole vectors; it overflows to +Inf for x < -89, and 1 / (1 + Inf) = 0 is the
+        // right limit.
+        int i = VectorMath.expInPlace(x, off, n, -1f);
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int j = 0; j < i; j += LANES) {
+            one.div(FloatVector.fromArray(F, x, off + j).add(one)).intoArray(x, off + j);
         }
         for (; i < n; i++) {
             x[off + i] = (float) (1.0 / (1.0 + Math.exp(-x[off + i])));
+        }
+    }
+
+    /** x = exp(scale · x): the vector exp over whole vectors, Math.exp for the rest. */
+    static void expInPlace(float[] x, int off, int n, float scale) {
+        for (int i = VectorMath.expInPlace(x, off, n, scale); i < n; i++) {
+            x[off + i] = (float) Math.exp(scale * x[off + i]);
         }
     }
 
@@ -161,31 +169,77 @@ final class Elementwise {
         }
     }
 
-    /** See {@code Kernels.wkv4}: the same arithmetic, LANES channels at a time. */
+    /** Per-thread scratch of wkv4 (the state update's exponentials), grown on demand. */
+    private static final ThreadLocal<float[][]> WKV4_SCRATCH = ThreadLocal.withInitial(() -> new float[1][0]);
+
+    /**
+     * See {@code Kernels.wkv4}: the same arithmetic, LANES channels at a time. Of the two exponentials of each
+     * half step, the one of the larger exponent is exp(0) = 1 and the other is exp(-|difference|): the differences
+     * go into {@code out} (the output's) and a scratch array (the state's), {@link VectorMath#expInPlace} turns
+     * them into exponentials, and two more loops finish the output and the state.
+     */
     static void wkv4(float[] k, float[] v, int kvOff, float[] u, float[] w,
                      float[] state, int aaOff, int bbOff, int ppOff, float[] out, int outOff, int n) {
-        int i = 0;
-        for (int bound = F.loopBound(n); i < bound; i += LANES) {
+        int bound = F.loopBound(n);
+        float[][] holder = WKV4_SCRATCH.get();
+        if (holder[0].length < bound) {
+            holder[0] = new float[bound];
+        }
+        float[] stateExp = holder[0];
+        wkv4Differences(k, kvOff, u, w, state, ppOff, out, outOff, stateExp, bound);
+        VectorMath.expInPlace(out, outOff, bound, 1f);
+        VectorMath.expInPlace(stateExp, 0, bound, 1f);
+        wkv4Output(k, v, kvOff, u, state, aaOff, bbOff, ppOff, out, outOff, bound);
+        wkv4State(k, v, kvOff, w, state, aaOff, bbOff, ppOff, stateExp, bound);
+        ScalarKernels.wkv4Channels(k, v, kvOff, u, w, state, aaOff, bbOff, ppOff, out, outOff, bound, n);
+    }
+
+    /** -|pp - (u + k)| into out, -|(w + pp) - k| into stateExp. */
+    private static void wkv4Differences(float[] k, int kvOff, float[] u, float[] w, float[] state, int ppOff,
+                                        float[] out, int outOff, float[] stateExp, int bound) {
+        for (int i = 0; i < bound; i += LANES) {
             FloatVector kk = FloatVector.fromArray(F, k, kvOff + i);
-            FloatVector vv = FloatVector.fromArray(F, v, kvOff + i);
+            FloatVector pp = FloatVector.fromArray(F, state, ppOff + i);
+            pp.sub(FloatVector.fromArray(F, u, i).add(kk)).abs().neg().intoArray(out, outOff + i);
+            FloatVector.fromArray(F, w, i).add(pp).sub(kk).abs().neg().intoArray(stateExp, i);
+        }
+    }
+
+    /** The output, with out holding exp(-|pp - ww|): the current token enters with the bonus u. */
+    private static void wkv4Output(float[] k, float[] v, int kvOff, float[] u, float[] state, int aaOff, int bbOff,
+                                   int ppOff, float[] out, int outOff, int bound) {
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int i = 0; i < bound; i += LANES) {
+            FloatVector pp = FloatVector.fromArray(F, state, ppOff + i);
+            FloatVector ww = FloatVector.fromArray(F, u, i).add(FloatVector.fromArray(F, k, kvOff + i));
+            // e1 = exp(pp - max(pp, ww)), e2 = exp(ww - max(pp, ww))
+            VectorMask<Float> ppSmaller = pp.lt(ww);
+            FloatVector e = FloatVector.fromArray(F, out, outOff + i);
+            FloatVector e1 = one.blend(e, ppSmaller);
+            FloatVector e2 = e.blend(one, ppSmaller);
             FloatVector aa = FloatVector.fromArray(F, state, aaOff + i);
             FloatVector bb = FloatVector.fromArray(F, state, bbOff + i);
-            FloatVector pp = FloatVector.fromArray(F, state, ppOff + i);
-            // Output: the current token enters with the bonus u.
-            FloatVector ww = FloatVector.fromArray(F, u, i).add(kk);
-            FloatVector p = pp.max(ww);
-            FloatVector e1 = pp.sub(p).lanewise(VectorOperators.EXP);
-            FloatVector e2 = ww.sub(p).lanewise(VectorOperators.EXP);
+            FloatVector vv = FloatVector.fromArray(F, v, kvOff + i);
             fma(e1, aa, e2.mul(vv)).div(fma(e1, bb, e2)).intoArray(out, outOff + i);
-            // State: decay the past by w, add the current token without the bonus.
-            ww = FloatVector.fromArray(F, w, i).add(pp);
-            p = ww.max(kk);
-            e1 = ww.sub(p).lanewise(VectorOperators.EXP);
-            e2 = kk.sub(p).lanewise(VectorOperators.EXP);
-            fma(e1, aa, e2.mul(vv)).intoArray(state, aaOff + i);
-            fma(e1, bb, e2).intoArray(state, bbOff + i);
-            p.intoArray(state, ppOff + i);
         }
-        ScalarKernels.wkv4Channels(k, v, kvOff, u, w, state, aaOff, bbOff, ppOff, out, outOff, i, n);
+    }
+
+    /** The state, with stateExp holding exp(-|ww - k|): decay the past by w, add the current token without the bonus. */
+    private static void wkv4State(float[] k, float[] v, int kvOff, float[] w, float[] state, int aaOff, int bbOff,
+                                  int ppOff, float[] stateExp, int bound) {
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int i = 0; i < bound; i += LANES) {
+            FloatVector kk = FloatVector.fromArray(F, k, kvOff + i);
+            FloatVector ww = FloatVector.fromArray(F, w, i).add(FloatVector.fromArray(F, state, ppOff + i));
+            // e1 = exp(ww - max(ww, kk)), e2 = exp(kk - max(ww, kk))
+            VectorMask<Float> wwSmaller = ww.lt(kk);
+            FloatVector e = FloatVector.fromArray(F, stateExp, i);
+            FloatVector e1 = one.blend(e, wwSmaller);
+            FloatVector e2 = e.blend(one, wwSmaller);
+            FloatVector vv = FloatVector.fromArray(F, v, kvOff + i);
+            fma(e1, FloatVector.fromArray(F, state, aaOff + i), e2.mul(vv)).intoArray(state, aaOff + i);
+            fma(e1, FloatVector.fromArray(F, state, bbOff + i), e2).intoArray(state, bbOff + i);
+            ww.max(kk).intoArray(state, ppOff + i);
+        }
     }
 }

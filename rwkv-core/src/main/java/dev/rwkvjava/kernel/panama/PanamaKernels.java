@@ -110,6 +110,11 @@ public final class PanamaKernels implements Kernels {
     }
 
     @Override
+    public void expInPlace(float[] x, int off, int n, float scale) {
+        Elementwise.expInPlace(x, off, n, scale);
+    }
+
+    @Override
     public void reluSquareInPlace(float[] x, int off, int n) {
         Elementwise.reluSquareInPlace(x, off, n);
     }

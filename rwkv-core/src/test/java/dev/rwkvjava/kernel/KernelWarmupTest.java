@@ -17,7 +17,11 @@ import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The background kernel warm-up: what it runs on, that it finishes and stops, and that it writes nothing shared. */
+/**
+ * The background kernel warm-up: what it runs on, that it finishes and stops, and that it writes nothing shared. The
+ * rounds run on the scalar kernels: the warm-up's logic does not depend on them, and Vector API kernels run here
+ * would leave their JIT profiles to the tests that share this JVM (KernelAllocationTest is sensitive to those).
+ */
 class KernelWarmupTest {
     @TempDir
     Path dir;
@@ -39,7 +43,7 @@ class KernelWarmupTest {
         matrices.add(Matrix.ofFloats("f32", random(3 * 40, 2), 3, 40));
         matrices.add(Matrix.of("q8_0", WeightType.of(DType.Q8_0), random(9 * 64, 3), 9, 64));
         List<byte[]> before = matrices.stream().map(m -> m.data().toArray(ValueLayout.JAVA_BYTE)).toList();
-        KernelWarmup w = KernelWarmup.start(KernelProvider.get(), matrices);
+        KernelWarmup w = KernelWarmup.start(new ScalarKernels(), matrices);
         assertThat(w.await(300_000)).isTrue();
         assertThat(w.roundsDone()).isEqualTo(2 * KernelWarmup.ROUNDS);
         w.close();
@@ -51,7 +55,7 @@ class KernelWarmupTest {
     @Test
     void closeStopsItAtOnce() throws Exception {
         Matrix big = Matrix.ofFloats("big", random(64 * 4096, 4), 64, 4096);
-        KernelWarmup w = KernelWarmup.start(KernelProvider.get(), List.of(big));
+        KernelWarmup w = KernelWarmup.start(new ScalarKernels(), List.of(big));
         w.close();
         assertThat(w.await(1)).isTrue();
         assertThat(w.roundsDone()).isLessThan(2 * KernelWarmup.ROUNDS);

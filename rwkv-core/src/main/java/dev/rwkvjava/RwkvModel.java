@@ -7,6 +7,7 @@ import dev.rwkvjava.io.ModelFiles;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
 import dev.rwkvjava.kernel.KernelProvider;
+import dev.rwkvjava.kernel.KernelWarmup;
 import dev.rwkvjava.kernel.Kernels;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.ForwardPass;
@@ -16,12 +17,14 @@ import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Quantization;
 import dev.rwkvjava.model.naming.CanonicalTensor;
 import dev.rwkvjava.state.State;
+import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.WeightType;
 
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -62,11 +65,20 @@ public final class RwkvModel implements AutoCloseable {
      * @param loadMode map the weights file (default) or read it into memory the process owns
      * @param quantization convert weight matrices on load (see {@link Quantization}), or null (default) to use
      *                     them as stored
+     * @param warmUp   run the model's kernels on a few rows of its matrices in a background thread after loading,
+     *                 so that the JIT compiles them sooner (see {@link KernelWarmup}); results do not depend on it.
+     *                 Off by default: on two busy cores it competed with the first prompt for the processors and
+     *                 the compiler and delayed the first token
      */
-    public record Options(int threads, int maxChunk, LoadMode loadMode, Quantization quantization) {
+    public record Options(int threads, int maxChunk, LoadMode loadMode, Quantization quantization, boolean warmUp) {
         /** Options without quantization on load. */
         public Options(int threads, int maxChunk, LoadMode loadMode) {
             this(threads, maxChunk, loadMode, null);
+        }
+
+        /** Options without the kernel warm-up. */
+        public Options(int threads, int maxChunk, LoadMode loadMode, Quantization quantization) {
+            this(threads, maxChunk, loadMode, quantization, false);
         }
 
         public Options {
@@ -88,20 +100,25 @@ public final class RwkvModel implements AutoCloseable {
             return THREADS_PER_PROCESSOR * Runtime.getRuntime().availableProcessors();
         }
 
+        /** Default options; {@code -Drwkv.warmup=true} turns the kernel warm-up on. */
         public static Options defaults() {
-            return new Options(Runtime.getRuntime().availableProcessors(), 64, LoadMode.MAP);
+            return new Options(Runtime.getRuntime().availableProcessors(), 64, LoadMode.MAP, null,
+                    "true".equalsIgnoreCase(System.getProperty(WARMUP_PROPERTY, "false").trim()));
         }
 
+        /** The system property that turns the kernel warm-up of {@link #defaults()} on when {@code true}. */
+        public static final String WARMUP_PROPERTY = "rwkv.warmup";
+
         public Options withThreads(int n) {
-            return new Options(n, maxChunk, loadMode, quantization);
+            return new Options(n, maxChunk, loadMode, quantization, warmUp);
         }
 
         public Options withMaxChunk(int n) {
-            return new Options(threads, n, loadMode, quantization);
+            return new Options(threads, n, loadMode, quantization, warmUp);
         }
 
         public Options withLoadMode(LoadMode mode) {
-            return new Options(threads, maxChunk, mode, quantization);
+            return new Options(threads, maxChunk, mode, quantization, warmUp);
         }
 
         /**
@@ -116,11 +133,18 @@ public final class RwkvModel implements AutoCloseable {
 
         /** Quantizes on load as {@code q} says (null: weights as stored). */
         public Options withQuantization(Quantization q) {
-            return new Options(threads, maxChunk, loadMode, q);
+            return new Options(threads, maxChunk, loadMode, q, warmUp);
+        }
+
+        /** With or without the background kernel warm-up after loading. */
+        public Options withWarmUp(boolean on) {
+            return new Options(threads, maxChunk, loadMode, quantization, on);
         }
     }
 
     private final TensorStore store;
+    /** The background kernel warm-up started at load, or null. */
+    private volatile KernelWarmup warmup;
     private final MappedFiles mapped;
     private final WorkerPool pool;
     /** The first workspace; its config and layout describe every other. */
@@ -196,12 +220,16 @@ public final class RwkvModel implements AutoCloseable {
         TensorStore store = files.open(options.loadMode());
         WorkerPool pool = null;
         try {
-            Kernels kernels = KernelProvider.get();
+            Kernels kernels = KernelProvider.forTypes(weightTypes(store, options.quantization()));
             pool = new WorkerPool(options.threads());
             ModelTensors tensors = new ModelTensors(store, options.quantization(), pool);
             ForwardPass pass = ModelLoader.build(tensors, files, kernels, pool, options.maxChunk());
-            return new RwkvModel(store, mapped, pool, pass, List.copyOf(tensors.tensors()),
+            RwkvModel model = new RwkvModel(store, mapped, pool, pass, List.copyOf(tensors.tensors()),
                     describe(files.weights(), store, tensors, pass.config(), kernels, options));
+            if (options.warmUp()) {
+                model.warmup = KernelWarmup.start(kernels, tensors.matrices());
+            }
+            return model;
         } catch (RuntimeException | Error e) {
             if (pool != null) {
                 pool.close();
@@ -213,6 +241,25 @@ public final class RwkvModel implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /**
+     * The weight types of the matrices a model in {@code store} holds once loaded: the stored weight types, the
+     * quantization's, and F32 (matrices computed at load, such as transposed parts, are float32).
+     */
+    static Set<WeightType> weightTypes(TensorStore store, Quantization quantization) {
+        Set<WeightType> types = new LinkedHashSet<>();
+        types.add(WeightType.of(DType.F32));
+        for (TensorInfo t : store.tensors()) {
+            if (WeightType.exists(t.dtype())) {
+                types.add(WeightType.of(t.dtype()));
+            }
+        }
+        if (quantization != null) {
+            types.add(quantization.type());
+            types.add(quantization.headType());
+        }
+        return types;
     }
 
     private static ModelInfo describe(Path file, TensorStore store, ModelTensors tensors, ModelConfig cfg,
@@ -454,6 +501,9 @@ public final class RwkvModel implements AutoCloseable {
         try {
             if (!closed) {
                 closed = true;
+                if (warmup != null) {
+                    warmup.close(); // before the weights it reads are unmapped
+                }
                 for (Workspace w : made) {
                     w.pass.close();
                 }

@@ -1,5 +1,6 @@
 package dev.rwkvjava.cli;
 
+import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.synthetic.SyntheticModels;
 import dev.rwkvjava.tensor.DType;
 
@@ -39,6 +40,14 @@ public final class AotTraining {
                             "1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16", "-n", "48", "--ignore-eos") != 0 ? 1 : 0;
                     failures += Main.execute("generate", "--model", m, "--prompt-ids", "3,4,5", "-n", "16",
                             "--temperature", "0.8", "--top-p", "0.9", "--seed", "1", "--json") != 0 ? 1 : 0;
+                    // The kernel warm-up is opt-in; its classes belong in the cache too.
+                    System.setProperty(RwkvModel.Options.WARMUP_PROPERTY, "true");
+                    try {
+                        failures += Main.execute("generate", "--model", m, "--prompt-ids", "5,6", "-n", "4",
+                                "--ignore-eos") != 0 ? 1 : 0;
+                    } finally {
+                        System.clearProperty(RwkvModel.Options.WARMUP_PROPERTY);
+                    }
                 }
             }
         } finally {

@@ -41,6 +41,15 @@ final class Relauncher {
         return false;
     }
 
+    /**
+     * JIT options of the relaunched JVM (and of {@code ./rwkv}): the kernels' methods are compiled after a twentieth
+     * of the usual calls and loop iterations, so that C2 compiles them (with the Vector API inlined) early instead of
+     * running them interpreted, and compiling the Vector API's own methods one by one, for seconds. {@code quiet}
+     * keeps the JVM from announcing the command on standard output.
+     */
+    static final List<String> JIT_OPTIONS = List.of("-XX:CompileCommand=quiet",
+            "-XX:CompileCommand=CompileThresholdScaling,dev.rwkvjava.kernel.panama.*::*,0.05");
+
     /** Returns true when a child JVM ran the command (the caller must then exit with its code, done here). */
     static boolean relaunchWithVectorModuleIfNeeded(String[] args) {
         if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
@@ -58,6 +67,7 @@ final class Relauncher {
         List<String> cmd = new ArrayList<>();
         cmd.add(java.toString());
         cmd.add("--add-modules=jdk.incubator.vector");
+        cmd.addAll(JIT_OPTIONS);
         Path aot = aotCache(classPath, jvmOptions);
         if (aot != null) {
             cmd.addAll(aotOptions(aot));

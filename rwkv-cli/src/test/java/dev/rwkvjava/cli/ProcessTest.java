@@ -88,6 +88,21 @@ class ProcessTest {
     }
 
     @Test
+    void theRelaunchJitOptionsAreValidSilentAndThoseOfTheScript() throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(Relauncher.JIT_OPTIONS);
+        cmd.add("-version");
+        Done d = finish(new ProcessBuilder(cmd).start(), 60);
+        assertThat(d.code()).as(d.err()).isZero();
+        assertThat(d.out()).as("nothing on standard output").isEmpty();
+        assertThat(d.err()).doesNotContain("CompileCommand");
+        String script = Files.readString(Path.of("..", "rwkv"));
+        for (String option : Relauncher.JIT_OPTIONS) {
+            assertThat(script).contains(option);
+        }
+    }
+
+    @Test
     void aKilledParentTakesTheRelaunchedChildWithIt() throws Exception {
         List<String> cmd = java();
         cmd.addAll(List.of("generate", "--model", tiny(), "--prompt-ids", "1", "-n", "100000000", "--ignore-eos"));

@@ -10,7 +10,8 @@ import java.util.SplittableRandom;
  * A quick start-up probe: every kernel once on small odd-sized inputs (so vector bodies and scalar tails both
  * run), compared with {@link ScalarKernels}. It catches an incubator API that changed under us (as a
  * {@link LinkageError}) or a kernel that computes nonsense on this JVM, before any model runs. Takes well under a
- * millisecond of kernel time; the cost is class loading.
+ * millisecond of kernel time once compiled; in a fresh JVM the cost is class loading and interpreted vector code,
+ * so the matrix kernels are checked per weight type ({@link #matrixMismatch}), for the types a model uses.
  */
 final class KernelSelfCheck {
     private static final int N = 37;
@@ -21,8 +22,19 @@ final class KernelSelfCheck {
     private KernelSelfCheck() {
     }
 
-    /** Null when candidate agrees with the scalar kernels, else what differed. */
+    /** Null when candidate agrees with the scalar kernels in every kernel and weight type, else what differed. */
     static String mismatch(Kernels candidate) {
+        String m = elementwiseMismatch(candidate);
+        for (WeightType type : WeightType.all()) {
+            if (m == null) {
+                m = matrixMismatch(candidate, type);
+            }
+        }
+        return m;
+    }
+
+    /** Null when candidate's kernels other than the matrix ones agree with the scalar kernels, else what differed. */
+    static String elementwiseMismatch(Kernels candidate) {
         Kernels ref = new ScalarKernels();
         SplittableRandom rnd = new SplittableRandom(42);
         float[] a = random(rnd, N);
@@ -92,12 +104,13 @@ final class KernelSelfCheck {
                 return m;
             }
         }
-        for (WeightType type : WeightType.all()) {
-            if ((m = checkMatrix(ref, candidate, matrix(rnd, type), rnd)) != null) {
-                return m;
-            }
-        }
         return null;
+    }
+
+    /** Null when candidate's matVec, matMat and readRow on weights of {@code type} agree with the scalar kernels. */
+    static String matrixMismatch(Kernels candidate, WeightType type) {
+        SplittableRandom rnd = new SplittableRandom(43 + type.dtype().ordinal());
+        return checkMatrix(new ScalarKernels(), candidate, matrix(rnd, type), rnd);
     }
 
     private static String checkMatrix(Kernels ref, Kernels candidate, Matrix w, SplittableRandom rnd) {

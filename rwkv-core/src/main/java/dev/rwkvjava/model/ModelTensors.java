@@ -14,10 +14,12 @@ import dev.rwkvjava.tensor.WeightType;
 
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -42,6 +44,8 @@ public final class ModelTensors {
     private final Map<String, DType> keptForShape = new TreeMap<>();
     /** Bytes of the matrices handed out so far that a token reads whole (all but the per-token tables). */
     private long streamedBytes;
+    /** The matrices handed out so far, in order. */
+    private final List<Matrix> matrices = new ArrayList<>();
 
     /** The file's tensors, weights as stored. */
     public ModelTensors(TensorStore store) {
@@ -221,6 +225,7 @@ public final class ModelTensors {
     }
 
     private Matrix account(CanonicalTensor t, Matrix m, boolean convertedNow) {
+        matrices.add(m);
         if (convertedNow) {
             converted.put(t.stored().name(), m.dtype());
         }
@@ -228,6 +233,11 @@ public final class ModelTensors {
             streamedBytes += m.byteSize();
         }
         return m;
+    }
+
+    /** The matrices handed out so far (as the forward pass holds them: converted ones converted), in order. */
+    public List<Matrix> matrices() {
+        return Collections.unmodifiableList(matrices);
     }
 
     /** The quantization applied on load, or null. */

@@ -2,10 +2,16 @@ package dev.rwkvjava.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
+import dev.rwkvjava.tensor.WeightType;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -81,6 +87,58 @@ class KernelProviderTest {
             }
         };
         assertThat(KernelSelfCheck.mismatch(broken)).startsWith("matVec F32 differs at 8");
+    }
+
+    @Test
+    void forTypesGivesTheKernelsOfGet() {
+        assertThat(KernelProvider.forTypes(List.of(WeightType.of(DType.BF16)))).isSameAs(KernelProvider.get());
+    }
+
+    @Test
+    void theSelfCheckOfOneWeightTypeLooksAtThatTypeOnly() {
+        Kernels broken = new Delegating(new ScalarKernels()) {
+            @Override
+            public void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
+                super.matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
+                if (w.type().dtype() == DType.BF16) {
+                    y[yOff + rowStart] += 0.01f;
+                }
+            }
+        };
+        assertThat(KernelSelfCheck.matrixMismatch(broken, WeightType.of(DType.BF16))).startsWith("matVec BF16 differs");
+        assertThat(KernelSelfCheck.matrixMismatch(broken, WeightType.of(DType.F32))).isNull();
+        assertThat(KernelSelfCheck.matrixMismatch(broken, WeightType.of(DType.Q8_0))).isNull();
+        assertThat(KernelSelfCheck.elementwiseMismatch(broken)).isNull();
+        assertThat(KernelSelfCheck.mismatch(broken)).startsWith("matVec BF16 differs");
+    }
+
+    @Test
+    void loadingAModelSelfChecksItsWeightTypesAndNoOthers() throws Exception {
+        KernelTestSupport.panamaOrSkip();
+        Path launcher = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process p = new ProcessBuilder(launcher.toString(), "--add-modules=jdk.incubator.vector",
+                "-cp", System.getProperty("java.class.path"), CheckedTypesMain.class.getName()).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(120, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(err).isZero();
+        List<String> lines = out.strip().lines().toList();
+        assertThat(lines).as(out).hasSize(3);
+        Set<String> checked = names(lines.get(0));
+        Set<String> modelTypes = names(lines.get(1));
+        assertThat(modelTypes).contains("BF16");
+        // Every type the model holds, and F32 (the type of matrices computed at load), but nothing else.
+        Set<String> expected = new TreeSet<>(modelTypes);
+        expected.add("F32");
+        assertThat(checked).isEqualTo(expected);
+        assertThat(lines.get(2)).startsWith("panama-");
+    }
+
+    private static Set<String> names(String list) {
+        String inner = list.strip().replaceAll("^\\[|\\]$", "");
+        Set<String> s = new TreeSet<>();
+        Arrays.stream(inner.split(",")).map(String::strip).filter(x -> !x.isEmpty()).forEach(s::add);
+        return s;
     }
 
     /** Forwards everything, so a test can break one method. */

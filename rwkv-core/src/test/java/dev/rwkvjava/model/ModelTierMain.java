@@ -12,9 +12,10 @@ import java.util.SplittableRandom;
 
 /**
  * Runs the same tokens through each model named on the command line first thing in a fresh JVM (kernels
- * interpreted, then compiled as they warm), then again after thousands of warm-up tokens, and prints {@code same}
- * when every logit and state value has the same bits both times, or what differs; {@link ModelDeterminismTest} runs
- * it in a JVM of its own.
+ * interpreted, then compiled as they warm; the model loaded without the background kernel warm-up), then through the
+ * same file loaded again with the warm-up while it runs, then again after thousands of warm-up tokens, and prints
+ * {@code same} when every logit and state value has the same bits all three times, or what differs;
+ * {@link ModelDeterminismTest} runs it in a JVM of its own.
  */
 public final class ModelTierMain {
     private static final int TOKENS = 24;
@@ -27,9 +28,15 @@ public final class ModelTierMain {
         List<RwkvModel> models = new ArrayList<>();
         List<Map<String, float[]>> cold = new ArrayList<>();
         for (String a : args) {
-            RwkvModel m = RwkvModel.load(Path.of(a));
+            RwkvModel m = RwkvModel.load(Path.of(a), RwkvModel.Options.defaults().withWarmUp(false));
             models.add(m);
             cold.add(outputs(m));
+        }
+        List<Map<String, float[]>> duringWarmup = new ArrayList<>();
+        for (String a : args) {
+            try (RwkvModel m = RwkvModel.load(Path.of(a), RwkvModel.Options.defaults().withWarmUp(true))) {
+                duringWarmup.add(outputs(m));
+            }
         }
         for (RwkvModel m : models) {
             warmUp(m);
@@ -37,24 +44,30 @@ public final class ModelTierMain {
         StringBuilder differ = new StringBuilder();
         for (int i = 0; i < models.size(); i++) {
             Map<String, float[]> warm = outputs(models.get(i));
-            for (var e : cold.get(i).entrySet()) {
-                float[] w = warm.get(e.getKey());
-                float worst = 0;
-                int count = 0;
-                for (int j = 0; j < w.length; j++) {
-                    if (Float.floatToRawIntBits(w[j]) != Float.floatToRawIntBits(e.getValue()[j])) {
-                        count++;
-                        worst = Math.max(worst, Math.abs(w[j] - e.getValue()[j]));
-                    }
-                }
-                if (count > 0) {
-                    differ.append(String.format(" %s %s: %d values, up to %.3g;", Path.of(args[i]).getFileName(),
-                            e.getKey(), count, worst));
-                }
-            }
+            String name = Path.of(args[i]).getFileName().toString();
+            compare(name + " cold", cold.get(i), warm, differ);
+            compare(name + " during the kernel warm-up", duringWarmup.get(i), warm, differ);
             models.get(i).close();
         }
         System.out.println(differ.isEmpty() ? "same" : "differ:" + differ);
+    }
+
+    private static void compare(String what, Map<String, float[]> outputs, Map<String, float[]> warm,
+                                StringBuilder differ) {
+        for (var e : outputs.entrySet()) {
+            float[] w = warm.get(e.getKey());
+            float worst = 0;
+            int count = 0;
+            for (int j = 0; j < w.length; j++) {
+                if (Float.floatToRawIntBits(w[j]) != Float.floatToRawIntBits(e.getValue()[j])) {
+                    count++;
+                    worst = Math.max(worst, Math.abs(w[j] - e.getValue()[j]));
+                }
+            }
+            if (count > 0) {
+                differ.append(String.format(" %s %s: %d values, up to %.3g;", what, e.getKey(), count, worst));
+            }
+        }
     }
 
     /** Logits and states of the same seeded tokens in sequence mode, token mode and a batch of three sequences. */

@@ -8,6 +8,7 @@ import dev.rwkvjava.tensor.WeightReader;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -15,11 +16,11 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The Vector API kernels of {@link Q4_KType} weights, on float activations. Per super-block the eight sub-blocks'
- * steps d·s and offsets dmin·m are decoded in scalar code; then each run of 8 bytes of nibbles is widened to int
- * lanes once, its low nibbles (a run of sub-block 2i) and high nibbles (sub-block 2i + 1) become the exact weights
- * (d·s)·q − dmin·m (a fused multiply-add of an exact product rounds as the subtraction alone), which multiply x.
- * Two accumulators a row (the even and the odd sub-blocks), added in a fixed order. 256-bit vectors; at 128 bits
- * rows are decoded and then multiplied (see DecodedBlocks).
+ * steps d·s and offsets dmin·m are decoded (in vectors for matVec, in scalar code for matMat); then each run of 8
+ * bytes of nibbles is widened to int lanes once, its low nibbles (a run of sub-block 2i) and high nibbles (sub-block
+ * 2i + 1) become the exact weights (d·s)·q − dmin·m (a fused multiply-add of an exact product rounds as the
+ * subtraction alone), which multiply x. Two accumulators a row (the even and the odd sub-blocks), added in a fixed
+ * order. 256-bit vectors; at 128 bits rows are decoded and then multiplied (see DecodedBlocks).
  */
 final class Q4_KVectors extends WeightVectors {
     private static final VectorSpecies<Float> QF = FloatVector.SPECIES_256;
@@ -28,6 +29,10 @@ final class Q4_KVectors extends WeightVectors {
     private static final int BLOCK_BYTES = 144;
     private static final boolean WIDE = PanamaConstants.BITS >= 256;
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8]);
+    /** A super-block's eight steps d·s, then its eight offsets −dmin·m; one array per thread. */
+    private static final ThreadLocal<float[]> STEPS = ThreadLocal.withInitial(() -> new float[16]);
+    /** Lanes 4 .. 7: the sub-blocks whose 6-bit fields are split over two bytes. */
+    private static final VectorMask<Integer> HIGH = VectorMask.fromLong(QI, 0xF0);
     private final DecodedBlocks narrow = new DecodedBlocks(Q4_KType.INSTANCE);
 
     @Override
@@ -40,29 +45,49 @@ final class Q4_KVectors extends WeightVectors {
                 rowEnd - rowStart);
     }
 
+    /**
+     * Each super-block's eight steps d·s and offsets −dmin·m are decoded as vectors first (the 6-bit fields of its
+     * 12 scale bytes, see {@link #steps}) and stored, and each run of 64 values takes its two pairs from there.
+     */
     private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, int xOff,
                              float[] y, int y0, int count) {
         float[] lanes = LANES.get();
+        float[] steps = STEPS.get();
         boolean fma = PanamaConstants.FMA;
         for (int r = 0; r < count; r++, base += rowBytes) {
             FloatVector even = FloatVector.zero(QF);
             FloatVector odd = FloatVector.zero(QF);
             long o = base;
             for (int b = 0, xb = xOff; b < blocks; b++, xb += 256, o += BLOCK_BYTES) {
+                // Bytes 4 .. 11, 8 .. 15 and 0 .. 7 of the block as int lanes; the scale bytes are 4 .. 15.
+                IntVector p = (IntVector) ByteVector.fromMemorySegment(B8, data, o + 4, LE)
+                        .convertShape(VectorOperators.B2I, QI, 0);
+                IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, o + 8, LE)
+                        .convertShape(VectorOperators.B2I, QI, 0);
+                IntVector h = (IntVector) ByteVector.fromMemorySegment(B8, data, o, LE)
+                        .convertShape(VectorOperators.B2I, QI, 0);
+                // Sub-block j < 4: scale = byte j & 63, min = byte j + 4 & 63. j >= 4: scale = low nibble of byte
+                // j + 4 with the top two bits of byte j - 4 above it, min = high nibble of byte j + 4 with the top
+                // two bits of byte j (bytes counted from the first scale byte).
+                IntVector sc = p.and(63).blend(q.and(0x0F).or(h.and(0xC0).lanewise(VectorOperators.ASHR, 2)), HIGH);
+                IntVector mn = q.and(63).blend(q.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                        .or(p.and(0xC0).lanewise(VectorOperators.ASHR, 2)), HIGH);
                 float d = Float.float16ToFloat(data.get(WeightReader.I16, o));
                 float dmin = Float.float16ToFloat(data.get(WeightReader.I16, o + 2));
+                ((FloatVector) sc.convert(VectorOperators.I2F, 0)).mul(d).intoArray(steps, 0);
+                ((FloatVector) mn.convert(VectorOperators.I2F, 0)).mul(-dmin).intoArray(steps, 8);
                 for (int i = 0; i < 4; i++) {
-                    FloatVector stepLo = FloatVector.broadcast(QF, d * Q4_KType.scale(data, o + 4, 2 * i));
-                    FloatVector offLo = FloatVector.broadcast(QF, -(dmin * Q4_KType.min(data, o + 4, 2 * i)));
-                    FloatVector stepHi = FloatVector.broadcast(QF, d * Q4_KType.scale(data, o + 4, 2 * i + 1));
-                    FloatVector offHi = FloatVector.broadcast(QF, -(dmin * Q4_KType.min(data, o + 4, 2 * i + 1)));
+                    FloatVector stepLo = FloatVector.broadcast(QF, steps[2 * i]);
+                    FloatVector offLo = FloatVector.broadcast(QF, steps[8 + 2 * i]);
+                    FloatVector stepHi = FloatVector.broadcast(QF, steps[2 * i + 1]);
+                    FloatVector offHi = FloatVector.broadcast(QF, steps[9 + 2 * i]);
                     long qs = o + 16 + 32L * i;
                     int xc = xb + 64 * i;
                     for (int g = 0; g < 32; g += 8) {
-                        IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, qs + g, LE)
+                        IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, data, qs + g, LE)
                                 .convertShape(VectorOperators.B2I, QI, 0);
-                        FloatVector lo = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
-                        FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F)
+                        FloatVector lo = (FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0);
+                        FloatVector hi = (FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F)
                                 .convert(VectorOperators.I2F, 0);
                         FloatVector wl = fma ? lo.lanewise(VectorOperators.FMA, stepLo, offLo) : lo.mul(stepLo).add(offLo);
                         FloatVector wh = fma ? hi.lanewise(VectorOperators.FMA, stepHi, offHi) : hi.mul(stepHi).add(offHi);

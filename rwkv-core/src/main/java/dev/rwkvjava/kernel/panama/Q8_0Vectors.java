@@ -7,6 +7,7 @@ import dev.rwkvjava.tensor.Q8_0Type;
 import dev.rwkvjava.tensor.WeightReader;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -14,10 +15,10 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The Vector API kernels of {@link Q8_0Type} weights, on float activations: each block's 32 int8 quants are
- * widened to floats in registers (8 bytes at a time, exact), multiplied with x, and the block's sum is scaled by its
- * d. Every weight is used exactly as decoded (q·d is exact); only the sums round, in a fixed order: lane j of a
- * block sums columns j, j + L, ... of the block (L lanes), the row's accumulator adds block sums times d in
- * block order, and its lanes are summed in lane order.
+ * widened to floats in registers (exact), multiplied with x, and the block's sum is scaled by its d. Every weight is
+ * used exactly as decoded (q·d is exact); only the sums round, in a fixed order: each lane of a block sums four of
+ * its columns (8-lane vectors: 4j, 4j + 1, 4j + 2, 4j + 3 for lane j; 4-lane: j, j + 4, ...), the row's
+ * accumulator adds block sums times d in block order, and its lanes are summed in lane order.
  *
  * <p>Rows are taken as two halves side by side, sharing each load of x (see F32Vectors). Vectors of at most 256
  * bits: a block is 32 values, and one 8-byte load widens to exactly one 256-bit float vector.
@@ -25,18 +26,21 @@ import java.lang.foreign.MemorySegment;
 final class Q8_0Vectors extends WeightVectors {
     private static final VectorSpecies<Float> QF = PanamaConstants.BITS >= 256 ? FloatVector.SPECIES_256
             : FloatVector.SPECIES_128;
+    private static final VectorSpecies<Integer> QI = QF.withLanes(int.class);
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     private static final int QL = QF.length();
     private static final int BLOCK_BYTES = 34;
     /** Room for the lanes of two accumulators, one array per thread. */
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[2 * QL]);
+    /** x in the order of a block's decoded lanes (see permuted), one per thread. */
+    private static final ThreadLocal<float[][]> PERMUTED = ThreadLocal.withInitial(() -> new float[1][0]);
 
     @Override
     void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         int half = (rowEnd - rowStart + 1) / 2;
         if (QL == 8) {
-            pairs8(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), w.cols() / 32, x, xOff,
-                    y, yOff + rowStart, yOff + rowEnd - half, half);
+            pairs8(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), w.cols() / 32,
+                    permuted(x, xOff, w.cols()), y, yOff + rowStart, yOff + rowEnd - half, half);
         } else {
             pairs4(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), w.cols() / 32, x, xOff,
                     y, yOff + rowStart, yOff + rowEnd - half, half);
@@ -44,11 +48,15 @@ final class Q8_0Vectors extends WeightVectors {
     }
 
     /**
-     * Rows from byte b0 (sums to y[y0 ..]) and from b1 (to y[y1 ..]), count of each, 8-lane vectors. The decoding
-     * and the multiply-adds are written out in the loop: C2 declines to inline small helpers of ours in loops this
-     * size, and a vector crossing a call that is not inlined is boxed (see BF16Vectors).
+     * Rows from byte b0 (sums to y[y0 ..]) and from b1 (to y[y1 ..]), count of each, 8-lane vectors, x permuted
+     * by {@link #permuted}. A block's 32 quants are one 256-bit load of 8 int lanes, 4 quants each; shifting the
+     * k'th byte of every lane to the top and back down (arithmetic, so the sign comes along) gives the quants
+     * 4j + k, j = 0..7, as exact ints, then floats. Shifts run on more execution units than byte-to-int widening,
+     * and one load replaces four. The decoding and the multiply-adds are written out in the loop: C2 declines to
+     * inline small helpers of ours in loops this size, and a vector crossing a call that is not inlined is boxed
+     * (see BF16Vectors).
      */
-    private static void pairs8(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x, int xOff,
+    private static void pairs8(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x,
                                float[] y, int y0, int y1, int count) {
         float[] lanes = LANES.get();
         boolean fma = PanamaConstants.FMA;
@@ -57,26 +65,34 @@ final class Q8_0Vectors extends WeightVectors {
             FloatVector a1 = FloatVector.zero(QF);
             long o0 = b0;
             long o1 = b1;
-            for (int b = 0, xc = xOff; b < blocks; b++, xc += 32, o0 += BLOCK_BYTES, o1 += BLOCK_BYTES) {
+            for (int b = 0, xc = 0; b < blocks; b++, xc += 32, o0 += BLOCK_BYTES, o1 += BLOCK_BYTES) {
                 FloatVector x0 = FloatVector.fromArray(QF, x, xc);
                 FloatVector x1 = FloatVector.fromArray(QF, x, xc + 8);
                 FloatVector x2 = FloatVector.fromArray(QF, x, xc + 16);
                 FloatVector x3 = FloatVector.fromArray(QF, x, xc + 24);
-                FloatVector w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o0 + 2, LE).castShape(QF, 0);
+                IntVector q = IntVector.fromMemorySegment(QI, data, o0 + 2, LE);
+                FloatVector w = (FloatVector) q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                        .convert(VectorOperators.I2F, 0);
                 FloatVector s0 = w.mul(x0);
-                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o0 + 10, LE).castShape(QF, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24)
+                        .convert(VectorOperators.I2F, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x1, s0) : w.mul(x1).add(s0);
-                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o0 + 18, LE).castShape(QF, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24)
+                        .convert(VectorOperators.I2F, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x2, s0) : w.mul(x2).add(s0);
-                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o0 + 26, LE).castShape(QF, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x3, s0) : w.mul(x3).add(s0);
-                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o1 + 2, LE).castShape(QF, 0);
+                q = IntVector.fromMemorySegment(QI, data, o1 + 2, LE);
+                w = (FloatVector) q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                        .convert(VectorOperators.I2F, 0);
                 FloatVector s1 = w.mul(x0);
-                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o1 + 10, LE).castShape(QF, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24)
+                        .convert(VectorOperators.I2F, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x1, s1) : w.mul(x1).add(s1);
-                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o1 + 18, LE).castShape(QF, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24)
+                        .convert(VectorOperators.I2F, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x2, s1) : w.mul(x2).add(s1);
-                w = (FloatVector) ByteVector.fromMemorySegment(B8, data, o1 + 26, LE).castShape(QF, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x3, s1) : w.mul(x3).add(s1);
                 FloatVector d0 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o0)));
                 FloatVector d1 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o1)));
@@ -95,6 +111,22 @@ final class Q8_0Vectors extends WeightVectors {
             y[y1 + r] = s1;
         }
         MatVec.faultable(data);
+    }
+
+    /**
+     * x[xOff .. xOff + n) in the order in which {@link #pairs8} decodes a block: within each run of 32, position
+     * 8k + j holds column 4j + k. One per-thread buffer, grown on demand.
+     */
+    private static float[] permuted(float[] x, int xOff, int n) {
+        float[] xp = MatVec.grown(PERMUTED.get(), n);
+        for (int c = 0; c < n; c += 32) {
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < 8; j++) {
+                    xp[c + 8 * k + j] = x[xOff + c + 4 * j + k];
+                }
+            }
+        }
+        return xp;
     }
 
     /** {@link #pairs8} for 4-lane vectors: each 8-byte load widens into two. */

@@ -21,8 +21,8 @@ import java.lang.foreign.MemorySegment;
  * The Vector API kernels of one {@link WeightType}: matrix × vector over a range of rows, and decoding to floats
  * (which matrix × matrix and row reads build on). One subclass per type, found by {@link #of}: F32Vectors,
  * F16Vectors, BF16Vectors, Q8_0Vectors, Q4_0Vectors, Q4_KVectors, Q6_KVectors, and SmallBlocks' Q4_1, Q5_0 and
- * Q5_1 (vector decoding, then a dot product); a block type without a class of its own (Q5_K) is served by
- * {@link DecodedBlocks}, its scalar decoding.
+ * Q5_1 (vector decoding, fused with the product where it is in vectors); a block type without a class of its own
+ * (Q5_K) is served by {@link DecodedBlocks}, its scalar decoding.
  */
 abstract class WeightVectors {
     private static final WeightVectors[] BY_DTYPE = new WeightVectors[DType.values().length];

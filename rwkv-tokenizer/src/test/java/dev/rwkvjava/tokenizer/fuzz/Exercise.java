@@ -7,7 +7,7 @@ import java.util.Arrays;
 
 /** What the tokenizer fuzzers do with a tokenizer that loaded, and ask of one that did not. */
 final class Exercise {
-    private static final String TEXT = "Hello, world! The quick brown fox jumps over the lazy dog.\n\tÜber 1234 "
+    static final String TEXT = "Hello, world! The quick brown fox jumps over the lazy dog.\n\tÜber 1234 "
             + "日本語 🙂 <|endoftext|>  spaces   and\r\nlines";
 
     private Exercise() {
@@ -15,6 +15,15 @@ final class Exercise {
 
     /** Every id decodes; text encodes to ids in range that decode back to the same bytes. */
     static void roundTrip(Tokenizer t) {
+        roundTrip(t, true);
+    }
+
+    /**
+     * As {@link #roundTrip(Tokenizer)}, but the decoded bytes are compared with the text only if
+     * {@code spellsText}: the caller has found that the tokenizer's vocabulary can spell every byte of
+     * {@link #TEXT}.
+     */
+    static void roundTrip(Tokenizer t, boolean spellsText) {
         int n = t.vocabSize();
         if (n < 0) {
             throw new AssertionError("vocabulary size " + n);
@@ -46,7 +55,7 @@ final class Exercise {
             }
         }
         byte[] back = t.decode(ids);
-        if (!Arrays.equals(back, text)) {
+        if (spellsText && !Arrays.equals(back, text)) {
             throw new AssertionError("decode(encode(text)) differs from the text: " + new String(back,
                     StandardCharsets.UTF_8));
         }

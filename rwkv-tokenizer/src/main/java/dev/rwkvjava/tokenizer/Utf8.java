@@ -46,6 +46,12 @@ public final class Utf8 {
         return validPrefixEnd(b, off, off + len) == off + len;
     }
 
+    /** Offset of the first byte of {@code b} that does not start a complete, valid sequence, or -1. */
+    public static int firstInvalid(byte[] b) {
+        int end = validPrefixEnd(b, 0, b.length);
+        return end == b.length ? -1 : end;
+    }
+
     /** End of the longest prefix of {@code b[from, to)} made of complete, valid sequences. */
     static int validPrefixEnd(byte[] b, int from, int to) {
         int i = from;

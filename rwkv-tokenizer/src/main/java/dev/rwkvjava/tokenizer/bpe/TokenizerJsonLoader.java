@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rwkvjava.tokenizer.TokenTable;
 import dev.rwkvjava.tokenizer.TokenizerFiles;
 import dev.rwkvjava.tokenizer.TokenizerFormatException;
+import dev.rwkvjava.tokenizer.Utf8;
 import it.unimi.dsi.fastutil.ints.IntArrayList;
 import it.unimi.dsi.fastutil.ints.IntOpenHashSet;
 import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
@@ -19,6 +20,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.text.Normalizer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -43,6 +45,12 @@ final class TokenizerJsonLoader {
     }
 
     static BpeTokenizer parse(byte[] json, String source) {
+        // JSON text is UTF-8, and the parser checks only the strings it decodes, not those it skips.
+        int bad = Utf8.firstInvalid(json);
+        if (bad >= 0) {
+            throw new TokenizerFormatException(source + ": not valid UTF-8 at byte " + bad
+                    + " (a tokenizer.json file is UTF-8 text)");
+        }
         try (JsonParser p = FACTORY.createParser(json)) {
             return new Reader(source).read(p);
         } catch (JsonProcessingException e) {
@@ -102,6 +110,9 @@ final class TokenizerJsonLoader {
                 } else {
                     root.set(name, JSON.readTree(p));
                 }
+            }
+            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+                throw error("unexpected content after the top-level JSON object");
             }
             if (model == null) {
                 throw error("missing \"model\"");
@@ -223,6 +234,15 @@ final class TokenizerJsonLoader {
             return out;
         }
 
+        private static String addedContent(List<AddedToken> added, int id) {
+            for (AddedToken t : added) {
+                if (t.id() == id) {
+                    return t.content();
+                }
+            }
+            throw new IllegalStateException("no added token " + id);
+        }
+
         /** Decoded bytes of every id; an added token's own content wins over a vocabulary entry with its id. */
         private TokenTable buildTable(List<AddedToken> added) {
             TokenTable.Builder table = new TokenTable.Builder(vocab.size() + added.size());
@@ -234,12 +254,21 @@ final class TokenizerJsonLoader {
                 addedIds.add(t.id());
             }
             byte[] scratch = new byte[3 * vocab.maxLength()];
+            IntOpenHashSet addedIdsInVocab = new IntOpenHashSet();
             for (int i = 0; i < vocab.size(); i++) {
                 int id = vocab.id(i);
+                int len = vocab.decodeBytes(i, scratch);
                 if (addedIds.contains(id)) {
-                    continue; // an added token's own content is what decodes
+                    // The added token's own content is what decodes; a vocabulary entry may repeat it under the
+                    // same id, but an entry that spells something else would encode to the added token.
+                    if (!addedIdsInVocab.add(id) || !Arrays.equals(scratch, 0, len,
+                            table.pool(), table.start(id), table.start(id) + table.length(id))) {
+                        throw error("model.vocab gives id " + id + ", which is the added token "
+                                + quote(addedContent(added, id)) + ", to " + quote(vocab.token(i)));
+                    }
+                    continue;
                 }
-                if (!table.put(id, scratch, 0, vocab.decodeBytes(i, scratch))) {
+                if (!table.put(id, scratch, 0, len)) {
                     throw error("model.vocab gives id " + id + " to two tokens, one of them " + quote(vocab.token(i)));
                 }
             }

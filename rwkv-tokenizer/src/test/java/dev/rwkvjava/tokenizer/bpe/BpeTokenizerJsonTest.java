@@ -144,6 +144,36 @@ class BpeTokenizerJsonTest {
     }
 
     @Test
+    void invalidUtf8AnywhereAndContentAfterTheObjectAreRefused() {
+        // A byte that cannot start a UTF-8 sequence, inside a string value the reader has no use for.
+        byte[] json = "{\"version\": \"1.0x\", \"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}}"
+                .getBytes(StandardCharsets.UTF_8);
+        int at = new String(json, StandardCharsets.UTF_8).indexOf('x');
+        json[at] = (byte) 0xB3;
+        byte[] bad = json;
+        assertThatThrownBy(() -> BpeTokenizer.parse(bad, "u.json"))
+                .isInstanceOf(TokenizerFormatException.class)
+                .hasMessage("u.json: not valid UTF-8 at byte " + at + " (a tokenizer.json file is UTF-8 text)");
+        byte[] trailing = "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}} {}"
+                .getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> BpeTokenizer.parse(trailing, "t.json"))
+                .isInstanceOf(TokenizerFormatException.class)
+                .hasMessageContaining("t.json").hasMessageContaining("after the top-level JSON object");
+    }
+
+    @Test
+    void aVocabularyEntryMayShareAnAddedTokensIdOnlyBySpellingIt() {
+        // "<unk>" (id 8) repeated as an added token: normal. "c" under that id would encode to "<unk>".
+        BpeTokenizer ok = tokenizer(root -> addedToken(root, 8, "<unk>", true));
+        assertThat(ok.decode(ok.encode("c<unk>"))).isEqualTo("c<unk>".getBytes(StandardCharsets.UTF_8));
+        assertThatThrownBy(() -> tokenizer(root -> {
+            addedToken(root, 8, "<unk>", true);
+            ((ObjectNode) root.get("model").get("vocab")).put("c", 8);
+        })).isInstanceOf(TokenizerFormatException.class)
+                .hasMessage("synthetic.json: model.vocab gives id 8, which is the added token \"<unk>\", to \"c\"");
+    }
+
+    @Test
     void jsonErrorsNameTheFileLineAndColumnButNotTheParsersSettings() {
         // An unclosed array: the parser's own message embeds a description of its source and its settings.
         byte[] json = "{\"model\": {\"type\": \"BPE\",\n  \"x\": [1, 2".getBytes(StandardCharsets.UTF_8);

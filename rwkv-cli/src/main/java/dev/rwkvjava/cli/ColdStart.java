@@ -138,7 +138,8 @@ final class ColdStart {
     static Run run(List<String> cmd) throws IOException {
         Path err = Files.createTempFile("rwkv-cold", ".txt");
         try {
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile());
+            // A child of this JVM, not of whatever launched it: this JVM may itself be a relaunched one.
+            ProcessBuilder pb = Relauncher.asChild(new ProcessBuilder(cmd).redirectError(err.toFile()));
             long t0 = System.nanoTime();
             Process p = pb.start();
             double first = -1;

@@ -83,9 +83,7 @@ final class Relauncher {
         // Standard error goes through this JVM, which drops the child JVM's incubator notice (see IncubatorNotice).
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectInput(ProcessBuilder.Redirect.INHERIT)
                 .redirectOutput(ProcessBuilder.Redirect.INHERIT);
-        pb.environment().put(GUARD, "1");
-        pb.environment().put(PARENT_PID, Long.toString(ProcessHandle.current().pid()));
-        pb.environment().remove(ARGS);
+        asChild(pb);
         if (!encodable(args)) {
             pb.environment().put(ARGS, encodeArgs(args));
         }
@@ -166,6 +164,17 @@ final class Relauncher {
             j.add(java.util.Base64.getEncoder().encodeToString(a.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         }
         return j.toString();
+    }
+
+    /**
+     * Marks {@code pb}'s process as a relaunched child of this JVM: it does not relaunch itself, and it stops when
+     * this JVM is gone. What this JVM's own parent set for it (its parent's id, its arguments) does not carry over.
+     */
+    static ProcessBuilder asChild(ProcessBuilder pb) {
+        pb.environment().put(GUARD, "1");
+        pb.environment().put(PARENT_PID, Long.toString(ProcessHandle.current().pid()));
+        pb.environment().remove(ARGS);
+        return pb;
     }
 
     /**

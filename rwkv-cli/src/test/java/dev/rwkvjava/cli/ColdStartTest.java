@@ -34,6 +34,19 @@ class ColdStartTest {
     }
 
     @Test
+    void childrenAnswerToThisJvmNotToTheOneThatLaunchedIt() {
+        // As in a relaunched bench: the environment names the launcher as parent and carries its arguments.
+        ProcessBuilder pb = new ProcessBuilder("true");
+        pb.environment().put(Relauncher.GUARD, "1");
+        pb.environment().put(Relauncher.PARENT_PID, "1");
+        pb.environment().put(Relauncher.ARGS, "YmVuY2g=");
+        Relauncher.asChild(pb);
+        assertThat(pb.environment()).containsEntry(Relauncher.GUARD, "1")
+                .containsEntry(Relauncher.PARENT_PID, Long.toString(ProcessHandle.current().pid()))
+                .doesNotContainKey(Relauncher.ARGS);
+    }
+
+    @Test
     void childrenNeitherBindTheParentsPortsNorRecordItsCache() {
         assertThat(ColdStart.carriesOver("--add-modules=jdk.incubator.vector")).isTrue();
         assertThat(ColdStart.carriesOver("-XX:AOTCache=rwkv.aot")).isTrue();

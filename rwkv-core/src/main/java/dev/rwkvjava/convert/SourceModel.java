@@ -30,6 +30,12 @@ final class SourceModel {
 
     SourceModel(ModelTensors tensors, ModelFiles files) {
         this.tensors = tensors;
+        int rescale = tensors.rescaleEvery();
+        if (rescale > 0) {
+            throw new ModelFileException(tensors.path(), null, "its layers' output weights are divided by 2 every "
+                    + rescale + " layers (rescale_every_n_layers), which the engine undoes as it runs; converting "
+                    + "such a file is not supported: run it as it is");
+        }
         this.config = VersionDetector.detect(tensors, ModelLoader.layerNormEps(tensors, files));
         this.schema = VersionDetector.schema(config.version());
         List<String> problems = new ArrayList<>();

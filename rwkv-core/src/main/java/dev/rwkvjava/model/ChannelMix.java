@@ -54,6 +54,15 @@ public final class ChannelMix {
      * state for a chunk of one sequence, one per row for a batch: see {@link TokenShift}).
      */
     public void apply(Weights w, float[] x, int n, float[][] states, int prevOff) {
+        apply(w, x, n, states, prevOff, 1f);
+    }
+
+    /**
+     * As {@link #apply(Weights, float[], int, float[][], int)}, with the value projection's input multiplied by
+     * {@code valueScale} (a power of two), for a value matrix stored divided by it: the products, and so the
+     * result, are then exactly those of the undivided matrix.
+     */
+    public void apply(Weights w, float[] x, int n, float[][] states, int prevOff, float valueScale) {
         // xx = LN2(x)
         for (int t = 0; t < n; t++) {
             k.layerNorm(x, t * c, w.ln2().weight(), w.ln2().bias(), eps, xx, t * c, c);
@@ -65,6 +74,11 @@ public final class ChannelMix {
         // hidden = relu(Wk·xk)²; r = σ(Wr·xr)
         proj.add(w.key(), xk, hidden).add(w.receptance(), xr, r).run(n);
         k.reluSquareInPlace(hidden, 0, n * ffn);
+        if (valueScale != 1f) {
+            for (int i = 0; i < n * ffn; i++) {
+                hidden[i] *= valueScale;
+            }
+        }
         k.sigmoidInPlace(r, 0, n * c);
         // x += r ⊙ Wv·hidden
         proj.add(w.value(), hidden, out).run(n);

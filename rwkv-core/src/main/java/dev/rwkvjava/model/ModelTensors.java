@@ -103,6 +103,11 @@ public final class ModelTensors {
         return store.path();
     }
 
+    /** See {@link NamingFamily#rescaleEvery}. */
+    public int rescaleEvery() {
+        return naming.rescaleEvery(store);
+    }
+
     public NamingFamily naming() {
         return naming;
     }

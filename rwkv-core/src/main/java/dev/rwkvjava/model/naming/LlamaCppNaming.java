@@ -87,6 +87,31 @@ public final class LlamaCppNaming implements NamingFamily {
         return "llama.cpp";
     }
 
+    /**
+     * {@code A.rescale_every_n_layers}: llama.cpp's converter divides RWKV-6's {@code time_mix_output} and
+     * {@code channel_mix_value} of layer i by 2^(i / n) and its engine halves the hidden state after every n-th
+     * layer. Its RWKV-7 graph has no such step, so a non-zero value there is refused.
+     */
+    @Override
+    public int rescaleEvery(TensorStore store) {
+        String arch = store.metadata().get("general.architecture");
+        String value = store.metadata().get(arch + ".rescale_every_n_layers");
+        if (value == null || value.equals("0")) {
+            return 0;
+        }
+        int n;
+        try {
+            n = Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            n = -1;
+        }
+        if (!"rwkv6".equals(arch) || n < 0) {
+            throw new ModelFileException(store.path(), null, arch + ".rescale_every_n_layers is " + value
+                    + ": " + (n < 0 ? "not a layer count" : "llama.cpp's " + arch + " models are never rescaled"));
+        }
+        return n;
+    }
+
     @Override
     public List<CanonicalTensor> canonical(TensorStore store) {
         Map<String, String> meta = store.metadata();
@@ -96,11 +121,7 @@ public final class LlamaCppNaming implements NamingFamily {
             throw new ModelFileException(store.path(), null, "GGUF architecture '" + arch
                     + "' is not an RWKV model this engine runs (rwkv6 or rwkv7)");
         }
-        String rescale = meta.get(arch + ".rescale_every_n_layers");
-        if (rescale != null && !rescale.equals("0")) {
-            throw new ModelFileException(store.path(), null, arch + ".rescale_every_n_layers is " + rescale
-                    + ": weights rescaled for half-precision activations are not supported yet");
-        }
+        rescaleEvery(store);
         int headSize = headSize(store, arch);
         List<CanonicalTensor> out = new ArrayList<>();
         for (TensorInfo t : store.tensors()) {

@@ -25,6 +25,15 @@ public sealed interface NamingFamily
      */
     List<CanonicalTensor> canonical(TensorStore store);
 
+    /**
+     * Every how many layers the forward pass halves the residual stream, for files whose converter divided each
+     * layer's output projections by 2^(layer / n) so that half-precision activations cannot overflow (llama.cpp's
+     * RWKV-6 conversions); 0 for files holding the trained weights as they are.
+     */
+    default int rescaleEvery(TensorStore store) {
+        return 0;
+    }
+
     /** The family of a store: by its format where the format implies one, else by its tensor names. */
     static NamingFamily of(TensorStore store) {
         if (store.format() == ModelFormat.GGUF) {

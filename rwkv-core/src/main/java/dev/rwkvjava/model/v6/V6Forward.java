@@ -40,6 +40,13 @@ public final class V6Forward extends LayeredForward {
     private final ChannelMix channelMix;
     private final StateLayout layout;
     private final int[][] stateOffsets;
+    /**
+     * Layer i's output and value matrices are stored divided by 2^(i / rescaleEvery) (0: not at all; see
+     * {@link ModelTensors#rescaleEvery}). Their inputs are multiplied by as much, which gives exactly the undivided
+     * products; halving the hidden state every rescaleEvery layers instead, as the file's converter intends, would
+     * also shrink what the layer norms see against their epsilon (1e-3 off on the logits of a small model).
+     */
+    private final int rescaleEvery;
 
     // Scratch for a chunk of up to maxChunk tokens, row-major [T, C] unless noted.
     private final float[] xx, sx, xxx, r, kk, vv, g, decay, wkv, out;
@@ -51,12 +58,13 @@ public final class V6Forward extends LayeredForward {
     private final float[] decayLow;
 
     public V6Forward(ModelTensors t, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
-        this(V6Weights.load(t, cfg), cfg, kernels, pool, maxChunk);
+        this(V6Weights.load(t, cfg), t.rescaleEvery(), cfg, kernels, pool, maxChunk);
     }
 
     /** A pass over already loaded weights, with scratch of its own. */
-    private V6Forward(V6Weights w, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
+    private V6Forward(V6Weights w, int rescaleEvery, ModelConfig cfg, Kernels kernels, WorkerPool pool, int maxChunk) {
         this.w = w;
+        this.rescaleEvery = rescaleEvery;
         int c = cfg.nEmbd();
         int maxCols = Math.max(Math.max(c, cfg.ffnSize()), Math.max(w.mixRank(), w.decayRank()));
         super(cfg, kernels, new Projections(kernels, pool, maxCols), maxChunk, w.embedding(), w.head());
@@ -83,7 +91,7 @@ public final class V6Forward extends LayeredForward {
 
     @Override
     public ForwardPass newWorkspace() {
-        return new V6Forward(w, cfg, k, proj.pool(), maxChunk);
+        return new V6Forward(w, rescaleEvery, cfg, k, proj.pool(), maxChunk);
     }
 
     @Override
@@ -96,12 +104,14 @@ public final class V6Forward extends LayeredForward {
         int c = cfg.nEmbd();
         for (int i = 0; i < w.layers().length; i++) {
             V6Weights.Layer l = w.layers()[i];
-            timeMix(l, stateOffsets[i], states, n, c);
-            channelMix.apply(l.ffn(), x, n, states, stateOffsets[i][FFN_X]);
+            float scale = rescaleEvery > 0 ? 1 << (i / rescaleEvery) : 1f;
+            timeMix(l, stateOffsets[i], states, n, c, scale);
+            channelMix.apply(l.ffn(), x, n, states, stateOffsets[i][FFN_X], scale);
         }
     }
 
-    private void timeMix(V6Weights.Layer l, int[] so, float[][] states, int n, int c) {
+    /** {@code outputScale}: see {@link #rescaleEvery}. */
+    private void timeMix(V6Weights.Layer l, int[] so, float[][] states, int n, int c, float outputScale) {
         int tc = n * c;
         int dm = w.mixRank();
         // xx = LN1(x); sx = prev - xx, prev the previous token's xx
@@ -149,6 +159,11 @@ public final class V6Forward extends LayeredForward {
         heads.recur(r, kk, vv, decay, c, l.bonus(), states, so[WKV], n, wkv);
         // wkv = GroupNorm_H(wkv) ⊙ silu(g); x += Wo·wkv
         heads.normalizeAndGate(l.lnX(), g, n, wkv);
+        if (outputScale != 1f) {
+            for (int i = 0; i < tc; i++) {
+                wkv[i] *= outputScale;
+            }
+        }
         proj.add(l.output(), wkv, out).run(n);
         k.addInPlace(x, 0, out, 0, tc);
     }

@@ -104,7 +104,7 @@ public final class V6Forward extends LayeredForward {
         int c = cfg.nEmbd();
         for (int i = 0; i < w.layers().length; i++) {
             V6Weights.Layer l = w.layers()[i];
-            float scale = rescaleEvery > 0 ? 1 << (i / rescaleEvery) : 1f;
+            float scale = rescaleEvery > 0 ? Math.scalb(1f, i / rescaleEvery) : 1f;
             timeMix(l, stateOffsets[i], states, n, c, scale);
             channelMix.apply(l.ffn(), x, n, states, stateOffsets[i][FFN_X], scale);
         }

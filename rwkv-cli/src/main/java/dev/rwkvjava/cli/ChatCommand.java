@@ -7,6 +7,7 @@ import dev.rwkvjava.generate.GenerationListener;
 import dev.rwkvjava.generate.GenerationResult;
 import dev.rwkvjava.generate.Session;
 import dev.rwkvjava.generate.TextGenerator;
+import dev.rwkvjava.io.ModelFileException;
 import dev.rwkvjava.sampling.SamplerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -134,6 +135,8 @@ final class ChatCommand implements Callable<Integer> {
                         continue;
                     }
                     reply(msg, interactive);
+                } catch (ModelFileException e) {
+                    throw e; // the model's file changed under it: no later line can be answered either
                 } catch (RuntimeException e) {
                     // A bad command or file should not end the conversation; piped runs still exit with 1.
                     failed = true;

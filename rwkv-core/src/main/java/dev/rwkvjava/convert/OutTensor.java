@@ -75,6 +75,7 @@ record OutTensor(String name, long[] shape, DType dtype, ValueSource source) {
             case ValueSource.Reshaped r -> computesForms(r.inner());
             case ValueSource.Transposed t -> computesForms(t.inner());
             case ValueSource.Inverted inv -> computesForms(inv.inner());
+            case ValueSource.Scaled sc -> computesForms(sc.inner()); // a power of two: exact
             case ValueSource.Applied ap -> true;
             case ValueSource.Stacked st -> st.parts().stream().anyMatch(OutTensor::computesForms);
         };
@@ -93,6 +94,7 @@ record OutTensor(String name, long[] shape, DType dtype, ValueSource source) {
             case ValueSource.Reshaped r -> collect(r.inner(), out);
             case ValueSource.Transposed t -> collect(t.inner(), out);
             case ValueSource.Inverted inv -> out.add(DType.F32); // computed values: only F32 holds them as computed
+            case ValueSource.Scaled sc -> collect(sc.inner(), out); // a power of two: the same type holds them
             case ValueSource.Applied ap -> out.add(DType.F32);
             case ValueSource.Stacked st -> st.parts().forEach(p -> collect(p, out));
         }

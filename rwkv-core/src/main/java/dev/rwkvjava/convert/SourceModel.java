@@ -27,15 +27,12 @@ final class SourceModel {
     private final ModelConfig config;
     private final VersionSchema schema;
     private final Map<String, Integer> dims;
+    /** See {@link ModelTensors#rescaleEvery}: the divided matrices are multiplied back as they are read. */
+    private final int rescaleEvery;
 
     SourceModel(ModelTensors tensors, ModelFiles files) {
         this.tensors = tensors;
-        int rescale = tensors.rescaleEvery();
-        if (rescale > 0) {
-            throw new ModelFileException(tensors.path(), null, "its layers' output weights are divided by 2 every "
-                    + rescale + " layers (rescale_every_n_layers), which the engine undoes as it runs; converting "
-                    + "such a file is not supported: run it as it is");
-        }
+        this.rescaleEvery = tensors.rescaleEvery();
         this.config = VersionDetector.detect(tensors, ModelLoader.layerNormEps(tensors, files));
         this.schema = VersionDetector.schema(config.version());
         List<String> problems = new ArrayList<>();
@@ -105,8 +102,24 @@ final class SourceModel {
     record Named(String name, long[] shape) {
     }
 
-    /** Where the canonical tensor's values are, under its canonical shape. */
+    private static final java.util.regex.Pattern RESCALED =
+            java.util.regex.Pattern.compile("blocks\\.(\\d+)\\.(att\\.output|ffn\\.value)\\.weight");
+
+    /** Where the canonical tensor's values are, under its canonical shape, as trained. */
     ValueSource values(String name) {
+        ValueSource v = storedValues(name);
+        java.util.regex.Matcher m = rescaleEvery > 0 ? RESCALED.matcher(name) : null;
+        if (m != null && m.matches()) {
+            int halvings = Integer.parseInt(m.group(1)) / rescaleEvery;
+            if (halvings > 0) {
+                v = new ValueSource.Scaled(v, Math.scalb(1f, halvings));
+            }
+        }
+        return v;
+    }
+
+    /** Where the canonical tensor's values are in the file, under its canonical shape. */
+    private ValueSource storedValues(String name) {
         CanonicalTensor t = tensors.require(name);
         TensorInfo s = t.stored();
         MemorySegment data = tensors.store().data(s);

@@ -75,6 +75,14 @@ sealed interface ValueSource {
         }
     }
 
+    /** The inner values times a power of two (exact), for weights a converter stored divided by it. */
+    record Scaled(ValueSource inner, float factor) implements ValueSource {
+        @Override
+        public long[] shape() {
+            return inner.shape();
+        }
+    }
+
     /** The parts one after the other (each of the same size), under the given shape. */
     record Stacked(List<ValueSource> parts, long[] shape) implements ValueSource {
         public Stacked {

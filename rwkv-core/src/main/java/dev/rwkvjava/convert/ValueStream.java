@@ -46,6 +46,17 @@ abstract class ValueStream {
                     }
                 }
             };
+            case ValueSource.Scaled sc -> new ValueStream() {
+                private final ValueStream inner = of(sc.inner());
+
+                @Override
+                void read(float[] buf, int off, int n) {
+                    inner.read(buf, off, n);
+                    for (int i = off; i < off + n; i++) {
+                        buf[i] *= sc.factor();
+                    }
+                }
+            };
             case ValueSource.Stacked st -> new StackedStream(st);
             case ValueSource.Transposed t -> new TransposedStream(t);
         };

@@ -1,6 +1,8 @@
 package dev.rwkvjava.model;
 
 import dev.rwkvjava.RwkvModel;
+import dev.rwkvjava.convert.ModelConverter;
+import dev.rwkvjava.io.ModelFiles;
 import dev.rwkvjava.io.ModelFileException;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.gguf.GgufFile;
@@ -8,6 +10,7 @@ import dev.rwkvjava.state.State;
 import dev.rwkvjava.testutil.Close;
 import dev.rwkvjava.testutil.ReferenceCase;
 import dev.rwkvjava.testutil.TestData;
+import dev.rwkvjava.tokenizer.Tokenizers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,6 +69,23 @@ class RescaledGgufTest {
                     Close.assertClose(name + " state " + i, token.tensor(i), expected,
                             ReferenceParityTest.STATE_TOL * Math.max(1, Close.maxMagnitude(expected)));
                 }
+            }
+        }
+    }
+
+    @Test
+    void convertWritesTheUndividedWeights() throws IOException {
+        Path out = dir.resolve("undivided.safetensors");
+        ModelConverter.convert(new ModelConverter.Request(ModelFiles.of(rescaled(3, true)), Tokenizers.bytes(), "m", out,
+                ModelConverter.Target.SAFETENSORS, null, false), ModelConverter.Listener.none());
+        ReferenceCase ref = ReferenceCase.read(TestData.file("reference/tiny-rwkv-6v0-1m.f32/text64.safetensors"));
+        try (RwkvModel model = RwkvModel.load(out)) {
+            float[] all = model.forwardAll(ref.tokens(), model.newState());
+            int v = model.vocabSize();
+            for (int i = 0; i < ref.positions().length; i++) {
+                int pos = ref.positions()[i];
+                Close.assertClose("converted row " + pos, Arrays.copyOfRange(all, pos * v, (pos + 1) * v),
+                        ref.logits()[i], ReferenceParityTest.LOGIT_TOL);
             }
         }
     }

@@ -1,7 +1,6 @@
 package dev.rwkvjava;
 
 import dev.rwkvjava.model.Quantization;
-import dev.rwkvjava.model.RwkvVersion;
 
 import java.nio.file.Path;
 import java.util.Map;

@@ -1,8 +1,6 @@
 package dev.rwkvjava;
 
-import dev.rwkvjava.io.LoadMode;
 import dev.rwkvjava.io.MappedFiles;
-import dev.rwkvjava.io.ModelFileException;
 import dev.rwkvjava.io.ModelFiles;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
@@ -125,7 +123,7 @@ public final class RwkvModel implements AutoCloseable {
          * Quantizes on load to {@code type} (null: weights as stored) the matrices of the default roles
          * ({@link Quantization#DEFAULT_ROLES}: the projections and the head; the embedding, the low-rank
          * factors and the vectors stay as stored). The file must hold F32, F16 or BF16 weights; loading a block-quantized file with this option
-         * fails with a {@link dev.rwkvjava.io.ModelFileException}.
+         * fails with a {@link dev.rwkvjava.ModelFileException}.
          */
         public Options withQuantize(WeightType type) {
             return withQuantization(type == null ? null : Quantization.of(type));

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.rwkvjava.ModelInfo;
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.LoadMode;
 import dev.rwkvjava.kernel.KernelProvider;
 import dev.rwkvjava.kernel.MemoryBandwidth;
 import dev.rwkvjava.kernel.WorkerPool;

@@ -6,7 +6,7 @@ import dev.rwkvjava.hub.HubConfig;
 import dev.rwkvjava.hub.ModelResolver;
 import dev.rwkvjava.hub.ProgressBar;
 import dev.rwkvjava.hub.ResolvedModel;
-import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.LoadMode;
 import dev.rwkvjava.io.ModelFiles;
 import dev.rwkvjava.io.ModelFormat;
 import dev.rwkvjava.io.TensorStore;

@@ -1,7 +1,7 @@
 package dev.rwkvjava.cli;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.LoadMode;
 import dev.rwkvjava.tensor.WeightType;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;

@@ -1,7 +1,7 @@
 package dev.rwkvjava.convert;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.LoadMode;
 import dev.rwkvjava.io.ModelFiles;
 import dev.rwkvjava.io.ModelFormat;
 import dev.rwkvjava.io.TensorStore;
@@ -174,7 +174,7 @@ public final class ModelConverter {
      *                                   version llama.cpp has no architecture for)
      * @throws CheckFailedException      when the written model's logits differ from the input's beyond the bound
      * @throws UncheckedIOException      when writing fails
-     * @throws dev.rwkvjava.io.ModelFileException when the input is not a model the engine reads
+     * @throws dev.rwkvjava.ModelFileException when the input is not a model the engine reads
      */
     public static Result convert(Request r, Listener listener) {
         Path out = r.out().toAbsolutePath();

@@ -92,7 +92,7 @@ public final class TokenizerLoader {
                 continue;
             }
             if (i + 1 >= token.length()) {
-                throw new dev.rwkvjava.io.ModelFileException(file, null, "token " + id + " ends with a lone backslash");
+                throw new dev.rwkvjava.ModelFileException(file, null, "token " + id + " ends with a lone backslash");
             }
             char e = token.charAt(++i);
             switch (e) {
@@ -102,17 +102,17 @@ public final class TokenizerLoader {
                 case '\\', '\'', '"' -> out.write(e);
                 case 'x' -> {
                     if (i + 2 >= token.length()) {
-                        throw new dev.rwkvjava.io.ModelFileException(file, null, "token " + id + ": \\x without two hex digits");
+                        throw new dev.rwkvjava.ModelFileException(file, null, "token " + id + ": \\x without two hex digits");
                     }
                     int hi = Character.digit(token.charAt(i + 1), 16);
                     int lo = Character.digit(token.charAt(i + 2), 16);
                     if (hi < 0 || lo < 0) {
-                        throw new dev.rwkvjava.io.ModelFileException(file, null, "token " + id + ": \\x without two hex digits");
+                        throw new dev.rwkvjava.ModelFileException(file, null, "token " + id + ": \\x without two hex digits");
                     }
                     out.write(hi << 4 | lo);
                     i += 2;
                 }
-                default -> throw new dev.rwkvjava.io.ModelFileException(file, null, "token " + id
+                default -> throw new dev.rwkvjava.ModelFileException(file, null, "token " + id
                         + ": unknown escape \\" + e);
             }
         }

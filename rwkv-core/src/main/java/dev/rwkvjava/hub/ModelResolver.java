@@ -1,6 +1,6 @@
 package dev.rwkvjava.hub;
 
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.ModelFiles;
 
 import java.io.IOException;

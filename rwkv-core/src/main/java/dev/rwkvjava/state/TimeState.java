@@ -1,10 +1,10 @@
 package dev.rwkvjava.state;
 
 import dev.rwkvjava.ModelInfo;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
-import dev.rwkvjava.model.RwkvVersion;
+import dev.rwkvjava.RwkvVersion;
 import dev.rwkvjava.tensor.WeightReader;
 
 import java.nio.file.Path;

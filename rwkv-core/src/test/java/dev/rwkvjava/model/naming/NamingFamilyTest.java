@@ -4,7 +4,7 @@ import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.hub.HubConfig;
 import dev.rwkvjava.hub.ModelResolver;
 import dev.rwkvjava.hub.DownloadProgress;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.testutil.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package dev.rwkvjava.model;
+package dev.rwkvjava;
 
 /** The RWKV architecture generations this engine knows. */
 public enum RwkvVersion {

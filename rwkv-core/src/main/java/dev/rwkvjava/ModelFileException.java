@@ -1,4 +1,4 @@
-package dev.rwkvjava.io;
+package dev.rwkvjava;
 
 import java.nio.file.Path;
 

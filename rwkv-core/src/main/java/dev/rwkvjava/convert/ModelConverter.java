@@ -1,5 +1,6 @@
 package dev.rwkvjava.convert;
 
+import dev.rwkvjava.internal.Internals;
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.LoadMode;
 import dev.rwkvjava.io.ModelFiles;
@@ -321,7 +322,7 @@ public final class ModelConverter {
 
     private static LogitCheck.Outcome check(ModelFiles source, Path written, double bound) {
         RwkvModel.Options options = RwkvModel.Options.defaults().withMaxChunk(CHECK_TOKENS);
-        try (RwkvModel a = RwkvModel.load(source, options); RwkvModel b = RwkvModel.load(ModelFiles.of(written),
+        try (RwkvModel a = Internals.load(source, options); RwkvModel b = Internals.load(ModelFiles.of(written),
                 options)) {
             return LogitCheck.run(a, b, LogitCheck.tokens(a.vocabSize(), CHECK_TOKENS), bound);
         }

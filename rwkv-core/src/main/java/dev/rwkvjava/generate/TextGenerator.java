@@ -1,5 +1,6 @@
 package dev.rwkvjava.generate;
 
+import dev.rwkvjava.internal.Internals;
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.hub.DownloadProgress;
 import dev.rwkvjava.hub.HubConfig;
@@ -47,7 +48,7 @@ public final class TextGenerator implements AutoCloseable {
     public static TextGenerator load(String model, String tokenizer, HubConfig hub, RwkvModel.Options options,
                                      DownloadProgress progress) {
         ResolvedModel r = ModelResolver.resolve(model, hub, progress != null ? progress : DownloadProgress.none());
-        RwkvModel m = RwkvModel.load(r.files(), options);
+        RwkvModel m = Internals.load(r.files(), options);
         try {
             if (tokenizer != null) {
                 return new TextGenerator(m, TokenizerLoader.load(tokenizer, m.vocabSize()), r, null);

@@ -1,5 +1,6 @@
 package dev.rwkvjava.state;
 
+import dev.rwkvjava.internal.Internals;
 import dev.rwkvjava.ModelInfo;
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.model.naming.CanonicalTensor;
@@ -30,7 +31,7 @@ public record ModelFingerprint(String version, int nEmbd, int nLayer, int heads,
     public static ModelFingerprint of(RwkvModel model) {
         ModelInfo info = model.info();
         return new ModelFingerprint(info.version().label(), info.nEmbd(), info.nLayer(), info.heads(),
-                info.headSize(), info.vocabSize(), hash(model.canonicalTensors()));
+                info.headSize(), info.vocabSize(), hash(Internals.canonicalTensors(model)));
     }
 
     private static String hash(List<CanonicalTensor> tensors) {

@@ -1,5 +1,7 @@
 package dev.rwkvjava.state;
 
+import dev.rwkvjava.internal.Internals;
+
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -30,8 +32,12 @@ public final class State {
         return layout;
     }
 
-    /** The packed floats, for the forward passes. Callers should prefer {@link #tensor(int)}. */
-    public float[] data() {
+    static {
+        Internals.register(State::data);
+    }
+
+    /** The packed floats, shared with the forward passes (which reach them through {@link Internals}). */
+    private float[] data() {
         return data;
     }
 

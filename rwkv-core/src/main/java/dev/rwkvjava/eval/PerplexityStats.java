@@ -20,6 +20,10 @@ public final class PerplexityStats implements Consumer<TokenPrediction> {
     private long agree;
     private double maxAbsLogitDiff;
 
+    /** Empty statistics, before any prediction. */
+    public PerplexityStats() {
+    }
+
     @Override
     public void accept(TokenPrediction p) {
         predictions++;

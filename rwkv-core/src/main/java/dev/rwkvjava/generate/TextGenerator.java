@@ -4,10 +4,11 @@ import dev.rwkvjava.internal.Internals;
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.hub.DownloadProgress;
 import dev.rwkvjava.hub.HubConfig;
-import dev.rwkvjava.hub.ModelResolver;
-import dev.rwkvjava.hub.ResolvedModel;
+import dev.rwkvjava.hub.internal.ModelResolver;
+import dev.rwkvjava.hub.internal.ResolvedModel;
 import dev.rwkvjava.tokenizer.Tokenizer;
 
+import java.nio.file.Path;
 import java.util.Objects;
 
 /**
@@ -89,9 +90,23 @@ public final class TextGenerator implements AutoCloseable {
         return tokenizerProblem;
     }
 
-    /** Where the model came from, or null for {@link #of}. */
-    public ResolvedModel source() {
-        return source;
+    /**
+     * The weights file the model was loaded from.
+     *
+     * @return the file (the first shard of a sharded checkpoint), or null for a generator made with {@link #of}
+     */
+    public Path weightsFile() {
+        return source == null ? null : source.weights();
+    }
+
+    /**
+     * The model folder the model was loaded from.
+     *
+     * @return the folder (a hub id's is in the download cache), or null for a weights file given directly and for
+     *         a generator made with {@link #of}
+     */
+    public Path modelFolder() {
+        return source == null ? null : source.directory();
     }
 
     /** A new session from the zero state. */

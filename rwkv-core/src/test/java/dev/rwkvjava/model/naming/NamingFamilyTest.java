@@ -2,7 +2,7 @@ package dev.rwkvjava.model.naming;
 
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.hub.HubConfig;
-import dev.rwkvjava.hub.ModelResolver;
+import dev.rwkvjava.hub.internal.ModelResolver;
 import dev.rwkvjava.hub.DownloadProgress;
 import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.testutil.TestData;

@@ -1,4 +1,10 @@
-package dev.rwkvjava.hub;
+package dev.rwkvjava.hub.internal;
+
+import dev.rwkvjava.hub.DownloadProgress;
+
+import dev.rwkvjava.hub.HubConfig;
+
+import dev.rwkvjava.hub.internal.HubCache;
 
 import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.ModelFiles;

@@ -9,4 +9,5 @@ module dev.rwkvjava.tokenizer {
     exports dev.rwkvjava.tokenizer;
     exports dev.rwkvjava.tokenizer.bpe;
     exports dev.rwkvjava.tokenizer.world;
+    // tokenizer.internal (the token table the tokenizers share) stays inside.
 }

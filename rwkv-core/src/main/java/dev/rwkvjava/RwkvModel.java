@@ -329,13 +329,24 @@ public final class RwkvModel implements AutoCloseable {
     /**
      * Loads a model with default options: a weights file (safetensors, PyTorch {@code .pth} or
      * {@code pytorch_model.bin}, GGUF, rwkv.cpp {@code .bin}; the format is read from the content) or a model folder
-     * (see {@link ModelFiles}).
+     * (weights, {@code config.json} and tokenizer files of a Hugging Face or BlinkDL checkpoint).
+     *
+     * @param path a weights file or a model folder
+     * @return the loaded model
+     * @throws ModelFileException when the files cannot be read as a model
      */
     public static RwkvModel load(Path path) {
         return load(path, Options.defaults());
     }
 
-    /** Loads a weights file or a model folder. */
+    /**
+     * Loads a weights file or a model folder (see {@link #load(Path)}).
+     *
+     * @param path    a weights file or a model folder
+     * @param options threads, chunk size, load mode, quantization on load
+     * @return the loaded model
+     * @throws ModelFileException when the files cannot be read as a model
+     */
     public static RwkvModel load(Path path, Options options) {
         Objects.requireNonNull(path, "path");
         return load(ModelFiles.of(path), options);
@@ -405,10 +416,12 @@ public final class RwkvModel implements AutoCloseable {
                 tensors.streamedBytes());
     }
 
+    /** {@return what the model is: version, dimensions, file, types, kernels} */
     public ModelInfo info() {
         return info;
     }
 
+    /** {@return the number of logits per token} */
     public int vocabSize() {
         return vocab;
     }
@@ -428,19 +441,31 @@ public final class RwkvModel implements AutoCloseable {
         return n;
     }
 
-    /** A fresh zero state for this model. */
+    /** {@return a fresh zero state for this model} */
     public State newState() {
         return new State(pass.stateLayout());
     }
 
-    /** Token mode: feeds one token and returns its logits [V] (a new array). */
+    /**
+     * Token mode: feeds one token and returns its logits.
+     *
+     * @param token the token id
+     * @param state the sequence's state, updated in place
+     * @return the logits [V] (a new array)
+     */
     public float[] forward(int token, State state) {
         float[] logits = new float[vocab];
         forward(token, state, logits);
         return logits;
     }
 
-    /** Token mode without allocation: feeds one token and writes its logits into {@code logits} [V]. */
+    /**
+     * Token mode without allocation: feeds one token and writes its logits into {@code logits}.
+     *
+     * @param token  the token id
+     * @param state  the sequence's state, updated in place
+     * @param logits receives the logits [V], or null when only the state is wanted
+     */
     public void forward(int token, State state, float[] logits) {
         checkState(state);
         checkToken(token, 0);
@@ -472,6 +497,9 @@ public final class RwkvModel implements AutoCloseable {
      * than decoding one; row i equals {@link #forward(int, State, float[])} on that state, up to rounding. Batches
      * larger than the model's chunk size run as several steps.
      *
+     * @param tokens one token per sequence
+     * @param states the sequences' states, updated in place
+     * @param logits receives the logits, one row per sequence [n, V], or null
      * @throws IllegalArgumentException when the arrays differ in length, a token is out of range, a state belongs
      *                                  to another model or the same state appears twice
      */
@@ -529,26 +557,43 @@ public final class RwkvModel implements AutoCloseable {
         }
     }
 
-    /** The most rows one step of {@link #forwardBatch} runs at once (larger batches run as several steps). */
+    /** {@return the most rows one step of {@link #forwardBatch} runs at once (larger batches run as several steps)} */
     public int maxBatch() {
         return pass.maxChunk();
     }
 
-    /** Sequence mode: feeds all tokens (in chunks) and returns the logits of the last one [V]. */
+    /**
+     * Sequence mode: feeds all tokens (in chunks) and returns the logits of the last one.
+     *
+     * @param tokens the token ids, at least one
+     * @param state  the sequence's state, updated in place
+     * @return the logits after the last token [V]
+     */
     public float[] forward(int[] tokens, State state) {
         float[] logits = new float[vocab];
         feed(tokens, state, logits, false);
         return logits;
     }
 
-    /** Sequence mode: feeds all tokens and returns the logits after every token, row-major [T, V]. */
+    /**
+     * Sequence mode: feeds all tokens and returns the logits after every token.
+     *
+     * @param tokens the token ids, at least one
+     * @param state  the sequence's state, updated in place
+     * @return the logits, row-major [T, V]
+     */
     public float[] forwardAll(int[] tokens, State state) {
         float[] logits = new float[Math.multiplyExact(tokens.length, vocab)];
         feed(tokens, state, logits, true);
         return logits;
     }
 
-    /** Sequence mode without logits (prefill only). */
+    /**
+     * Sequence mode without logits (prefill only).
+     *
+     * @param tokens the token ids
+     * @param state  the sequence's state, updated in place
+     */
     public void prefill(int[] tokens, State state) {
         feed(tokens, state, null, false);
     }

@@ -36,15 +36,26 @@ public final class TextGenerator implements AutoCloseable {
         this.tokenizerProblem = tokenizerProblem;
     }
 
-    /** Loads a model (file, folder or hub id; downloads are logged, see {@link DownloadProgress#logged()}). */
+    /**
+     * Loads a model (file, folder or hub id; downloads are logged, see {@link DownloadProgress#logged()}) and its
+     * tokenizer.
+     *
+     * @param model a weights file, a model folder or a hub id
+     * @return the generator
+     */
     public static TextGenerator load(String model) {
         return load(model, null, HubConfig.fromEnvironment(), RwkvModel.Options.defaults(), DownloadProgress.logged());
     }
 
     /**
-     * Loads a model.
+     * Loads a model and its tokenizer.
      *
+     * @param model     a weights file, a model folder or a hub id
      * @param tokenizer a tokenizer file or "bytes" to use instead of the model's own, or null
+     * @param hub       where hub ids are downloaded from and cached
+     * @param options   the model's load options
+     * @param progress  receives download progress, or null for none
+     * @return the generator
      */
     public static TextGenerator load(String model, String tokenizer, HubConfig hub, RwkvModel.Options options,
                                      DownloadProgress progress) {
@@ -70,22 +81,29 @@ public final class TextGenerator implements AutoCloseable {
         }
     }
 
-    /** Wraps a loaded model and tokenizer (either may be shared; closing this closes the model). */
+    /**
+     * Wraps a loaded model and tokenizer (either may be shared; closing this closes the model).
+     *
+     * @param model     the model
+     * @param tokenizer its tokenizer, or null
+     * @return the generator
+     */
     public static TextGenerator of(RwkvModel model, Tokenizer tokenizer) {
         Objects.requireNonNull(model, "model");
         return new TextGenerator(model, tokenizer, null, tokenizer == null ? "no tokenizer was given" : null);
     }
 
+    /** {@return the model} */
     public RwkvModel model() {
         return model;
     }
 
-    /** The tokenizer, or null when the model has none (then give token ids). */
+    /** {@return the tokenizer, or null when the model has none (then give token ids)} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** Why there is no tokenizer (naming the file to supply), or null when there is one. */
+    /** {@return why there is no tokenizer (naming the file to supply), or null when there is one} */
     public String tokenizerProblem() {
         return tokenizerProblem;
     }
@@ -109,20 +127,42 @@ public final class TextGenerator implements AutoCloseable {
         return source == null ? null : source.directory();
     }
 
-    /** A new session from the zero state. */
+    /** {@return a new session from the zero state} */
     public Session newSession() {
         return new Session(model, tokenizer);
     }
 
-    /** Generates a continuation of {@code prompt} from the zero state. */
+    /**
+     * Generates a continuation of {@code prompt} from the zero state.
+     *
+     * @param prompt the text to continue
+     * @param config how to sample and when to stop
+     * @return the generated text, its tokens and statistics
+     */
     public GenerationResult generate(String prompt, GenerationConfig config) {
         return generate(prompt, config, GenerationListener.none());
     }
 
+    /**
+     * Generates a continuation of {@code prompt} from the zero state.
+     *
+     * @param prompt   the text to continue
+     * @param config   how to sample and when to stop
+     * @param listener receives the tokens as they come
+     * @return the generated text, its tokens and statistics
+     */
     public GenerationResult generate(String prompt, GenerationConfig config, GenerationListener listener) {
         return newSession().generate(prompt, config, listener);
     }
 
+    /**
+     * Generates a continuation of token ids from the zero state.
+     *
+     * @param promptIds the token ids to continue
+     * @param config    how to sample and when to stop
+     * @param listener  receives the tokens as they come
+     * @return the generated text, its tokens and statistics
+     */
     public GenerationResult generate(int[] promptIds, GenerationConfig config, GenerationListener listener) {
         return newSession().generate(promptIds, config, listener);
     }

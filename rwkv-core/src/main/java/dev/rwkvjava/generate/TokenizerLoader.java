@@ -29,6 +29,10 @@ public final class TokenizerLoader {
     /**
      * Loads a tokenizer the user named: a file ({@code tokenizer.json} or an RWKV World vocabulary) or the word
      * {@code bytes}; it must fit a model of {@code vocabSize} ids.
+     *
+     * @param spec      a tokenizer file, or {@code bytes}
+     * @param vocabSize the model's number of ids
+     * @return the tokenizer
      */
     public static Tokenizer load(String spec, int vocabSize) {
         if (spec.equalsIgnoreCase("bytes")) {
@@ -45,7 +49,13 @@ public final class TokenizerLoader {
         }
     }
 
-    /** The tokenizer found with a model ({@code modelPath} is its weights file or folder). */
+    /**
+     * The tokenizer found with a model.
+     *
+     * @param modelPath the model's weights file or folder
+     * @param vocabSize the model's number of ids
+     * @return the tokenizer, or why there is none
+     */
     public static Choice forModel(Path modelPath, int vocabSize) {
         try {
             return new Choice(Tokenizers.forModel(modelPath, vocabSize), null);
@@ -64,6 +74,9 @@ public final class TokenizerLoader {
     /**
      * The vocabulary a GGUF file embeds, when it is llama.cpp's RWKV one ({@code tokenizer.ggml.model} "rwkv":
      * the RWKV World trie tokenizer, each token written as Python writes a bytes literal, without the quotes).
+     *
+     * @param file the GGUF file
+     * @return the tokenizer, or empty when the file has no RWKV vocabulary
      */
     public static java.util.Optional<Tokenizer> fromGguf(Path file) {
         try (dev.rwkvjava.io.gguf.GgufFile gguf = dev.rwkvjava.io.gguf.GgufFile.open(file)) {

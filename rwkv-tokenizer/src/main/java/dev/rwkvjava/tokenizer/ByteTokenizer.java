@@ -1,5 +1,7 @@
 package dev.rwkvjava.tokenizer;
 
+import dev.rwkvjava.tokenizer.internal.TokenTable;
+
 import java.nio.charset.StandardCharsets;
 
 /** The tokenizer of vocabulary-256 models: one token per byte, id = byte value (id 0 is the byte 0x00). */

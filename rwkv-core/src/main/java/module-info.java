@@ -6,6 +6,8 @@
  * <p>The Vector API kernels need {@code --add-modules jdk.incubator.vector}; without it the module runs on scalar
  * kernels (it reads the incubator module only when the JVM has resolved it).
  */
+// The qualified exports name modules built after this one, and fastutil is an automatic module (no descriptor).
+@SuppressWarnings({"module", "requires-automatic"})
 module dev.rwkvjava.core {
     requires transitive dev.rwkvjava.tokenizer;
     requires com.fasterxml.jackson.databind;

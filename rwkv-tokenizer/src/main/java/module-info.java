@@ -2,6 +2,8 @@
  * Tokenizers for RWKV models: the RWKV World vocabulary, Hugging Face byte-level BPE ({@code tokenizer.json}) and
  * raw bytes, behind one {@link dev.rwkvjava.tokenizer.Tokenizer} interface.
  */
+// fastutil is an automatic module (no descriptor).
+@SuppressWarnings("requires-automatic")
 module dev.rwkvjava.tokenizer {
     requires com.fasterxml.jackson.databind;
     requires it.unimi.dsi.fastutil;

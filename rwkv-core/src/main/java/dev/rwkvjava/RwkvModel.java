@@ -1,8 +1,7 @@
 package dev.rwkvjava;
 
-import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.internal.Internals;
 import dev.rwkvjava.io.MappedFiles;
-import dev.rwkvjava.io.ModelFileException;
 import dev.rwkvjava.io.ModelFiles;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
@@ -26,6 +25,7 @@ import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -58,30 +58,34 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class RwkvModel implements AutoCloseable {
 
     /**
-     * Load options.
-     *
-     * @param threads  worker threads for the matrix products (default: available processors)
-     * @param maxChunk tokens per sequence-mode step; longer inputs are fed in chunks of this size
-     * @param loadMode map the weights file (default) or read it into memory the process owns
-     * @param quantization convert weight matrices on load (see {@link Quantization}), or null (default) to use
-     *                     them as stored
-     * @param warmUp   run the model's kernels on a few rows of its matrices in a background thread after loading,
-     *                 so that the JIT compiles them sooner (see {@link KernelWarmup}); results do not depend on it.
-     *                 Off by default: on two busy cores it competed with the first prompt for the processors and
-     *                 the compiler and delayed the first token
+     * Load options: immutable, built from {@link #defaults()} with the {@code with} methods.
      */
-    public record Options(int threads, int maxChunk, LoadMode loadMode, Quantization quantization, boolean warmUp) {
-        /** Options without quantization on load. */
+    public static final class Options {
+        /** Workers allowed per available processor: more only slow the products down (and each is a thread). */
+        private static final int THREADS_PER_PROCESSOR = 8;
+
+        /** The system property that turns the kernel warm-up of {@link #defaults()} on when {@code true}. */
+        public static final String WARMUP_PROPERTY = "rwkv.warmup";
+
+        private final int threads;
+        private final int maxChunk;
+        private final LoadMode loadMode;
+        private final Quantization quantization;
+        private final boolean warmUp;
+
+        /**
+         * Options without quantization on load and without the kernel warm-up.
+         *
+         * @param threads  worker threads for the matrix products, between 1 and {@link #maxThreads()}
+         * @param maxChunk tokens per sequence-mode step (at least 1); longer inputs are fed in chunks of this size
+         * @param loadMode map the weights file or read it into memory the process owns
+         * @throws IllegalArgumentException when threads or maxChunk is out of range
+         */
         public Options(int threads, int maxChunk, LoadMode loadMode) {
-            this(threads, maxChunk, loadMode, null);
+            this(threads, maxChunk, loadMode, null, false);
         }
 
-        /** Options without the kernel warm-up. */
-        public Options(int threads, int maxChunk, LoadMode loadMode, Quantization quantization) {
-            this(threads, maxChunk, loadMode, quantization, false);
-        }
-
-        public Options {
+        private Options(int threads, int maxChunk, LoadMode loadMode, Quantization quantization, boolean warmUp) {
             Objects.requireNonNull(loadMode, "loadMode");
             if (threads < 1 || threads > maxThreads()) {
                 throw new IllegalArgumentException("threads must be between 1 and " + maxThreads() + " ("
@@ -90,56 +94,181 @@ public final class RwkvModel implements AutoCloseable {
             if (maxChunk < 1) {
                 throw new IllegalArgumentException("maxChunk must be >= 1, got " + maxChunk);
             }
+            this.threads = threads;
+            this.maxChunk = maxChunk;
+            this.loadMode = loadMode;
+            this.quantization = quantization;
+            this.warmUp = warmUp;
         }
 
-        /** Workers allowed per available processor: more only slow the products down (and each is a thread). */
-        private static final int THREADS_PER_PROCESSOR = 8;
-
-        /** The most worker threads a model accepts on this machine. */
+        /**
+         * The most worker threads a model accepts on this machine.
+         *
+         * @return eight per available processor
+         */
         public static int maxThreads() {
             return THREADS_PER_PROCESSOR * Runtime.getRuntime().availableProcessors();
         }
 
-        /** Default options; {@code -Drwkv.warmup=true} turns the kernel warm-up on. */
+        /**
+         * Default options: one worker thread per available processor, chunks of 64 tokens, the file mapped, weights
+         * as stored, and no kernel warm-up unless {@code -Drwkv.warmup=true} ({@link #WARMUP_PROPERTY}).
+         *
+         * @return the default options
+         */
         public static Options defaults() {
             return new Options(Runtime.getRuntime().availableProcessors(), 64, LoadMode.MAP, null,
                     "true".equalsIgnoreCase(System.getProperty(WARMUP_PROPERTY, "false").trim()));
         }
 
-        /** The system property that turns the kernel warm-up of {@link #defaults()} on when {@code true}. */
-        public static final String WARMUP_PROPERTY = "rwkv.warmup";
+        /** {@return the number of worker threads for the matrix products} */
+        public int threads() {
+            return threads;
+        }
 
+        /** {@return the tokens per sequence-mode step; longer inputs are fed in chunks of this size} */
+        public int maxChunk() {
+            return maxChunk;
+        }
+
+        /** {@return whether the weights file is mapped or read into memory} */
+        public LoadMode loadMode() {
+            return loadMode;
+        }
+
+        /**
+         * The weight type the matrices are converted to on load.
+         *
+         * @return its lower-case name, such as {@code q8_0}, or null when the weights are used as stored
+         */
+        public String quantize() {
+            return quantization == null ? null : quantization.typeName();
+        }
+
+        /**
+         * Whether the model runs its kernels on a few rows of its matrices in a background thread after loading, so
+         * that the JIT compiles them sooner; results do not depend on it. Off by default: on two busy cores it
+         * competed with the first prompt for the processors and the compiler and delayed the first token.
+         *
+         * @return true when the warm-up is on
+         */
+        public boolean warmUp() {
+            return warmUp;
+        }
+
+        /**
+         * These options with another number of worker threads.
+         *
+         * @param n worker threads, between 1 and {@link #maxThreads()}
+         * @return the new options
+         * @throws IllegalArgumentException when n is out of range
+         */
         public Options withThreads(int n) {
             return new Options(n, maxChunk, loadMode, quantization, warmUp);
         }
 
+        /**
+         * These options with another sequence-mode chunk.
+         *
+         * @param n tokens per sequence-mode step, at least 1
+         * @return the new options
+         * @throws IllegalArgumentException when n is below 1
+         */
         public Options withMaxChunk(int n) {
             return new Options(threads, n, loadMode, quantization, warmUp);
         }
 
+        /**
+         * These options with another way of bringing the weights into memory.
+         *
+         * @param mode map the file, or read it into memory the process owns
+         * @return the new options
+         */
         public Options withLoadMode(LoadMode mode) {
             return new Options(threads, maxChunk, mode, quantization, warmUp);
         }
 
         /**
-         * Quantizes on load to {@code type} (null: weights as stored) the matrices of the default roles
-         * ({@link Quantization#DEFAULT_ROLES}: the projections and the head; the embedding, the low-rank
-         * factors and the vectors stay as stored). The file must hold F32, F16 or BF16 weights; loading a block-quantized file with this option
-         * fails with a {@link dev.rwkvjava.io.ModelFileException}.
+         * These options with quantization on load: the projection matrices and the head are converted to
+         * {@code type} (the head to Q6_K for the types below six bits); the embedding, the low-rank factors and the
+         * vectors stay as stored. The file must hold F32, F16 or BF16 weights: loading a block-quantized file with
+         * this option fails with a {@link ModelFileException}.
+         *
+         * @param type a weight type's name in any case: {@code f32}, {@code f16}, {@code bf16}, {@code q8_0},
+         *             {@code q4_0}, {@code q4_1}, {@code q5_0}, {@code q5_1}, {@code q4_k}, {@code q5_k},
+         *             {@code q6_k}; or null for the weights as stored
+         * @return the new options
+         * @throws IllegalArgumentException naming the known types when there is none of that name
          */
-        public Options withQuantize(WeightType type) {
-            return withQuantization(type == null ? null : Quantization.of(type));
+        public Options withQuantize(String type) {
+            return withQuantization(type == null ? null : Quantization.of(WeightType.named(type)));
         }
 
-        /** Quantizes on load as {@code q} says (null: weights as stored). */
-        public Options withQuantization(Quantization q) {
+        private Options withQuantization(Quantization q) {
             return new Options(threads, maxChunk, loadMode, q, warmUp);
         }
 
-        /** With or without the background kernel warm-up after loading. */
+        /**
+         * These options with or without the background kernel warm-up after loading (see {@link #warmUp()}).
+         *
+         * @param on true to warm the kernels up
+         * @return the new options
+         */
         public Options withWarmUp(boolean on) {
             return new Options(threads, maxChunk, loadMode, quantization, on);
         }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Options other && threads == other.threads && maxChunk == other.maxChunk
+                    && loadMode == other.loadMode && Objects.equals(quantization, other.quantization)
+                    && warmUp == other.warmUp;
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(threads, maxChunk, loadMode, quantization, warmUp);
+        }
+
+        @Override
+        public String toString() {
+            return "Options[threads=" + threads + ", maxChunk=" + maxChunk + ", loadMode=" + loadMode
+                    + ", quantization=" + quantization + ", warmUp=" + warmUp + "]";
+        }
+    }
+
+    static {
+        Internals.register(new Internals.ModelAccess() {
+            @Override
+            public RwkvModel load(ModelFiles files, Options options) {
+                return RwkvModel.load(files, options);
+            }
+
+            @Override
+            public List<TensorInfo> tensors(RwkvModel model) {
+                return model.tensors();
+            }
+
+            @Override
+            public List<CanonicalTensor> canonicalTensors(RwkvModel model) {
+                return model.canonical;
+            }
+
+            @Override
+            public long matrixProductNanos(RwkvModel model) {
+                return model.matrixProductNanos();
+            }
+
+            @Override
+            public Quantization quantization(Options options) {
+                return options.quantization;
+            }
+
+            @Override
+            public Options withQuantization(Options options, Quantization quantization) {
+                return options.withQuantization(quantization);
+            }
+        });
     }
 
     private final TensorStore store;
@@ -200,29 +329,40 @@ public final class RwkvModel implements AutoCloseable {
     /**
      * Loads a model with default options: a weights file (safetensors, PyTorch {@code .pth} or
      * {@code pytorch_model.bin}, GGUF, rwkv.cpp {@code .bin}; the format is read from the content) or a model folder
-     * (see {@link ModelFiles}).
+     * (weights, {@code config.json} and tokenizer files of a Hugging Face or BlinkDL checkpoint).
+     *
+     * @param path a weights file or a model folder
+     * @return the loaded model
+     * @throws ModelFileException when the files cannot be read as a model
      */
     public static RwkvModel load(Path path) {
         return load(path, Options.defaults());
     }
 
-    /** Loads a weights file or a model folder. */
+    /**
+     * Loads a weights file or a model folder (see {@link #load(Path)}).
+     *
+     * @param path    a weights file or a model folder
+     * @param options threads, chunk size, load mode, quantization on load
+     * @return the loaded model
+     * @throws ModelFileException when the files cannot be read as a model
+     */
     public static RwkvModel load(Path path, Options options) {
         Objects.requireNonNull(path, "path");
         return load(ModelFiles.of(path), options);
     }
 
     /** Loads a model whose files are already resolved. */
-    public static RwkvModel load(ModelFiles files, Options options) {
+    static RwkvModel load(ModelFiles files, Options options) {
         Objects.requireNonNull(files, "files");
         Objects.requireNonNull(options, "options");
         MappedFiles mapped = options.loadMode() == LoadMode.MAP ? MappedFiles.of(files.weightFiles()) : MappedFiles.NONE;
         TensorStore store = files.open(options.loadMode());
         WorkerPool pool = null;
         try {
-            Kernels kernels = KernelProvider.forTypes(weightTypes(store, options.quantization()));
+            Kernels kernels = KernelProvider.forTypes(weightTypes(store, options.quantization));
             pool = new WorkerPool(options.threads());
-            ModelTensors tensors = new ModelTensors(store, options.quantization(), pool);
+            ModelTensors tensors = new ModelTensors(store, options.quantization, pool);
             ForwardPass pass = ModelLoader.build(tensors, files, kernels, pool, options.maxChunk());
             RwkvModel model = new RwkvModel(store, mapped, pool, pass, List.copyOf(tensors.tensors()),
                     describe(files.weights(), store, tensors, pass.config(), kernels, options));
@@ -269,33 +409,31 @@ public final class RwkvModel implements AutoCloseable {
             params += t.elementCount();
         }
         Map<String, Integer> dtypes = tensors.loadedTypes();
+        Quantization q = options.quantization;
         return new ModelInfo(file, store.format().label(), cfg.version(), tensors.naming().label(), cfg.nEmbd(), cfg.nLayer(), cfg.heads(),
                 cfg.headSize(), cfg.vocabSize(), cfg.ffnSize(), Collections.unmodifiableMap(dtypes), params, store.fileSize(),
-                kernels.name(), options.threads(), options.quantization(), tensors.converted().size(), tensors.keptForShape().size(),
+                kernels.name(), options.threads(), q == null ? null : q.typeName(), q == null ? null : q.headType().dtype().name().toLowerCase(Locale.ROOT), tensors.converted().size(), tensors.keptForShape().size(),
                 tensors.streamedBytes());
     }
 
+    /** {@return what the model is: version, dimensions, file, types, kernels} */
     public ModelInfo info() {
         return info;
     }
 
+    /** {@return the number of logits per token} */
     public int vocabSize() {
         return vocab;
     }
 
     /** Names, types and shapes of the file's tensors, in file order (for tools). */
-    public List<TensorInfo> tensors() {
+    List<TensorInfo> tensors() {
         return List.copyOf(store.tensors());
-    }
-
-    /** The model's tensors under their canonical (BlinkDL) names and shapes, whatever the file calls them. */
-    public List<CanonicalTensor> canonicalTensors() {
-        return canonical;
     }
 
     /** Wall time spent in matrix products since load; with a stopwatch around forward calls it tells how much
      * of the time goes to the weights and how much to the per-token vector work. */
-    public long matrixProductNanos() {
+    long matrixProductNanos() {
         long n = 0;
         for (Workspace w : made) {
             n += w.pass.matrixProductNanos();
@@ -303,19 +441,31 @@ public final class RwkvModel implements AutoCloseable {
         return n;
     }
 
-    /** A fresh zero state for this model. */
+    /** {@return a fresh zero state for this model} */
     public State newState() {
         return new State(pass.stateLayout());
     }
 
-    /** Token mode: feeds one token and returns its logits [V] (a new array). */
+    /**
+     * Token mode: feeds one token and returns its logits.
+     *
+     * @param token the token id
+     * @param state the sequence's state, updated in place
+     * @return the logits [V] (a new array)
+     */
     public float[] forward(int token, State state) {
         float[] logits = new float[vocab];
         forward(token, state, logits);
         return logits;
     }
 
-    /** Token mode without allocation: feeds one token and writes its logits into {@code logits} [V]. */
+    /**
+     * Token mode without allocation: feeds one token and writes its logits into {@code logits}.
+     *
+     * @param token  the token id
+     * @param state  the sequence's state, updated in place
+     * @param logits receives the logits [V], or null when only the state is wanted
+     */
     public void forward(int token, State state, float[] logits) {
         checkState(state);
         checkToken(token, 0);
@@ -328,7 +478,7 @@ public final class RwkvModel implements AutoCloseable {
             Workspace w = acquire();
             try {
                 w.oneToken[0] = token;
-                w.pass.forward(w.oneToken, 0, 1, state.data(), logits, 0, false);
+                w.pass.forward(w.oneToken, 0, 1, Internals.data(state), logits, 0, false);
             } catch (InternalError e) {
                 throw fault(e);
             } finally {
@@ -347,6 +497,9 @@ public final class RwkvModel implements AutoCloseable {
      * than decoding one; row i equals {@link #forward(int, State, float[])} on that state, up to rounding. Batches
      * larger than the model's chunk size run as several steps.
      *
+     * @param tokens one token per sequence
+     * @param states the sequences' states, updated in place
+     * @param logits receives the logits, one row per sequence [n, V], or null
      * @throws IllegalArgumentException when the arrays differ in length, a token is out of range, a state belongs
      *                                  to another model or the same state appears twice
      */
@@ -383,7 +536,7 @@ public final class RwkvModel implements AutoCloseable {
                     int[] rowTokens = Arrays.copyOfRange(tokens, off, off + m);
                     float[][] rowStates = new float[m][];
                     for (int i = 0; i < m; i++) {
-                        rowStates[i] = states[off + i].data();
+                        rowStates[i] = Internals.data(states[off + i]);
                     }
                     float[] rowLogits = logits == null ? null : off == 0 && m == n ? logits : new float[m * vocab];
                     w.pass.forwardBatch(rowTokens, m, rowStates, rowLogits);
@@ -404,26 +557,43 @@ public final class RwkvModel implements AutoCloseable {
         }
     }
 
-    /** The most rows one step of {@link #forwardBatch} runs at once (larger batches run as several steps). */
+    /** {@return the most rows one step of {@link #forwardBatch} runs at once (larger batches run as several steps)} */
     public int maxBatch() {
         return pass.maxChunk();
     }
 
-    /** Sequence mode: feeds all tokens (in chunks) and returns the logits of the last one [V]. */
+    /**
+     * Sequence mode: feeds all tokens (in chunks) and returns the logits of the last one.
+     *
+     * @param tokens the token ids, at least one
+     * @param state  the sequence's state, updated in place
+     * @return the logits after the last token [V]
+     */
     public float[] forward(int[] tokens, State state) {
         float[] logits = new float[vocab];
         feed(tokens, state, logits, false);
         return logits;
     }
 
-    /** Sequence mode: feeds all tokens and returns the logits after every token, row-major [T, V]. */
+    /**
+     * Sequence mode: feeds all tokens and returns the logits after every token.
+     *
+     * @param tokens the token ids, at least one
+     * @param state  the sequence's state, updated in place
+     * @return the logits, row-major [T, V]
+     */
     public float[] forwardAll(int[] tokens, State state) {
         float[] logits = new float[Math.multiplyExact(tokens.length, vocab)];
         feed(tokens, state, logits, true);
         return logits;
     }
 
-    /** Sequence mode without logits (prefill only). */
+    /**
+     * Sequence mode without logits (prefill only).
+     *
+     * @param tokens the token ids
+     * @param state  the sequence's state, updated in place
+     */
     public void prefill(int[] tokens, State state) {
         feed(tokens, state, null, false);
     }
@@ -447,9 +617,9 @@ public final class RwkvModel implements AutoCloseable {
                     int n = Math.min(chunk, tokens.length - off);
                     boolean last = off + n == tokens.length;
                     if (allRows) {
-                        w.pass.forward(tokens, off, n, state.data(), logits, off * vocab, true);
+                        w.pass.forward(tokens, off, n, Internals.data(state), logits, off * vocab, true);
                     } else {
-                        w.pass.forward(tokens, off, n, state.data(), last ? logits : null, 0, false);
+                        w.pass.forward(tokens, off, n, Internals.data(state), last ? logits : null, 0, false);
                     }
                     state.advance(n);
                 }

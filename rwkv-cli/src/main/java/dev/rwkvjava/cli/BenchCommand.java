@@ -2,9 +2,10 @@ package dev.rwkvjava.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.rwkvjava.internal.Internals;
 import dev.rwkvjava.ModelInfo;
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.LoadMode;
 import dev.rwkvjava.kernel.KernelProvider;
 import dev.rwkvjava.kernel.MemoryBandwidth;
 import dev.rwkvjava.kernel.WorkerPool;
@@ -126,9 +127,9 @@ final class BenchCommand implements Callable<Integer> {
             run(source.model, source.model.getFileName().toString(), "file", options);
             return 0;
         }
-        if (options.quantization() != null) {
+        if (options.quantize() != null) {
             throw new IllegalArgumentException("--quantize applies to --model files; a synthetic model takes the "
-                    + "type in --dtype (e.g. --dtype " + options.quantization().typeName() + ")");
+                    + "type in --dtype (e.g. --dtype " + options.quantize() + ")");
         }
         String name = source.synthetic != null ? source.synthetic : "v4-169m";
         SyntheticModels.Spec spec = SyntheticModels.spec(name);
@@ -154,7 +155,7 @@ final class BenchCommand implements Callable<Integer> {
                     SyntheticModels.write(spec, stored, seed, file);
                 }
                 try {
-                    run(file, spec.name(), name(t), t.dtype() == stored ? options : options.withQuantize(t));
+                    run(file, spec.name(), name(t), t.dtype() == stored ? options : options.withQuantize(t.toString()));
                 } finally {
                     // Kept while a later type is made from the same file (the block types all start from bf16).
                     if (types.subList(i + 1, types.size()).stream().noneMatch(u -> storedType(u) == stored)) {
@@ -233,7 +234,7 @@ final class BenchCommand implements Callable<Integer> {
             model.prefill(Arrays.copyOf(promptIds, Math.min(prompt, 16)), s);
             int token = promptIds[0];
             double[] perToken = new double[tokens];
-            long products0 = model.matrixProductNanos();
+            long products0 = Internals.matrixProductNanos(model);
             long d0 = System.nanoTime();
             for (int i = 0; i < tokens; i++) {
                 long a = System.nanoTime();
@@ -245,7 +246,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
             double decodeS = (System.nanoTime() - d0) / 1e9;
-            double outsideShare = 1 - (model.matrixProductNanos() - products0) / 1e9 / decodeS;
+            double outsideShare = 1 - (Internals.matrixProductNanos(model) - products0) / 1e9 / decodeS;
             double decodeTps = tokens / decodeS;
             Arrays.sort(perToken);
             double medianMs = perToken[tokens / 2] * 1e3;
@@ -323,8 +324,8 @@ final class BenchCommand implements Callable<Integer> {
         if (loading.noMmap) {
             extra.add("--no-mmap");
         }
-        if (options.quantization() != null) {
-            extra.addAll(List.of("--quantize", options.quantization().typeName()));
+        if (options.quantize() != null) {
+            extra.addAll(List.of("--quantize", options.quantize()));
         }
         return ColdStart.measure(file, promptIds, coldRuns, extra);
     }

@@ -32,7 +32,7 @@ final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RwkvModel.Options options = RwkvModel.Options.defaults().withThreads(1).withMaxChunk(1).withQuantize(quantize);
+        RwkvModel.Options options = RwkvModel.Options.defaults().withThreads(1).withMaxChunk(1).withQuantize(quantize == null ? null : quantize.toString());
         try (RwkvModel m = RwkvModel.load(model, options)) {
             ModelInfo i = m.info();
             if (json) {
@@ -51,8 +51,8 @@ final class InfoCommand implements Callable<Integer> {
                 ObjectNode d = o.putObject("dtypes");
                 i.dtypes().forEach(d::put);
                 if (i.quantization() != null) {
-                    o.put("quantization", i.quantization().typeName());
-                    o.put("quantization_head", i.quantization().headType().dtype().name().toLowerCase(Locale.ROOT));
+                    o.put("quantization", i.quantization());
+                    o.put("quantization_head", i.quantizationHead());
                     o.put("quantized_tensors", i.quantized());
                     o.put("kept_for_shape", i.keptForShape());
                 }
@@ -72,7 +72,8 @@ final class InfoCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "ffn           %d%n", i.ffnSize());
                 System.out.printf(Locale.ROOT, "dtypes        %s%n", formatDtypes(i.dtypes()));
                 if (i.quantization() != null) {
-                    System.out.printf(Locale.ROOT, "quantized     %s on load: %d tensors%s%n", i.quantization(),
+                    System.out.printf(Locale.ROOT, "quantized     %s on load: %d tensors%s%n", i.quantization()
+                            + (i.quantization().equals(i.quantizationHead()) ? "" : " (head " + i.quantizationHead() + ")"),
                             i.quantized(), i.keptForShape() == 0 ? "" : "; " + i.keptForShape()
                                     + " kept as stored (rows not whole blocks)");
                 }

@@ -1,7 +1,7 @@
 package dev.rwkvjava.cli;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.LoadMode;
 import dev.rwkvjava.tensor.WeightType;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
@@ -30,7 +30,7 @@ final class LoadOptions {
 
     /** The model's load options; a thread count the engine refuses is reported as the --threads option's. */
     RwkvModel.Options options() {
-        RwkvModel.Options opts = RwkvModel.Options.defaults().withLoadMode(loadMode()).withQuantize(quantize);
+        RwkvModel.Options opts = RwkvModel.Options.defaults().withLoadMode(loadMode()).withQuantize(quantize == null ? null : quantize.toString());
         if (threads == null) {
             return opts;
         }

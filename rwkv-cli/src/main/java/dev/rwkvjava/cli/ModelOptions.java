@@ -3,7 +3,7 @@ package dev.rwkvjava.cli;
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.generate.TextGenerator;
 import dev.rwkvjava.hub.HubConfig;
-import dev.rwkvjava.hub.ProgressBar;
+import dev.rwkvjava.hub.internal.ProgressBar;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -63,10 +63,10 @@ final class ModelOptions {
 
     /** Adds the files a loaded model came from (a hub id resolves to a folder only when loaded). */
     static ProtectedFiles addLoaded(ProtectedFiles p, TextGenerator gen) {
-        if (gen.source() != null) {
-            p.weights(gen.source().weights());
-            if (gen.source().directory() != null) {
-                p.folder(gen.source().directory(), "the model folder");
+        if (gen.weightsFile() != null) {
+            p.weights(gen.weightsFile());
+            if (gen.modelFolder() != null) {
+                p.folder(gen.modelFolder(), "the model folder");
             }
         }
         return p;

@@ -9,7 +9,7 @@ import dev.rwkvjava.eval.PerplexityStats;
 import dev.rwkvjava.eval.ScoringOptions;
 import dev.rwkvjava.eval.TokenScorer;
 import dev.rwkvjava.generate.TextGenerator;
-import dev.rwkvjava.hub.ProgressBar;
+import dev.rwkvjava.hub.internal.ProgressBar;
 import dev.rwkvjava.tokenizer.Tokenizer;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;

@@ -1,8 +1,8 @@
 package dev.rwkvjava.cli;
 
-import dev.rwkvjava.hub.HubCache;
+import dev.rwkvjava.hub.internal.HubCache;
 import dev.rwkvjava.hub.HubConfig;
-import dev.rwkvjava.hub.ProgressBar;
+import dev.rwkvjava.hub.internal.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;

@@ -2,10 +2,10 @@ package dev.rwkvjava.cli;
 
 import dev.rwkvjava.generate.GenerationConfig;
 import dev.rwkvjava.generate.TextGenerator;
-import dev.rwkvjava.hub.HubCache;
+import dev.rwkvjava.hub.internal.HubCache;
 import dev.rwkvjava.hub.HubConfig;
-import dev.rwkvjava.hub.ModelResolver;
-import dev.rwkvjava.hub.ResolvedModel;
+import dev.rwkvjava.hub.internal.ModelResolver;
+import dev.rwkvjava.hub.internal.ResolvedModel;
 import dev.rwkvjava.RwkvModel;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

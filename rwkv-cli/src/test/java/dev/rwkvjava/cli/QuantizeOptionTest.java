@@ -30,7 +30,7 @@ class QuantizeOptionTest {
         int[] tokens = {34, 105, 110};
         float[] expected;
         float[] floats;
-        try (RwkvModel m = RwkvModel.load(model, RwkvModel.Options.defaults().withQuantize(WeightType.named("q4_0")))) {
+        try (RwkvModel m = RwkvModel.load(model, RwkvModel.Options.defaults().withQuantize("q4_0"))) {
             expected = m.forwardAll(tokens, m.newState());
         }
         try (RwkvModel m = RwkvModel.load(model)) {

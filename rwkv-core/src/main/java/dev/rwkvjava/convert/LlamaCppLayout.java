@@ -3,7 +3,7 @@ package dev.rwkvjava.convert;
 import dev.rwkvjava.io.gguf.GgufHeader;
 import dev.rwkvjava.io.gguf.GgufValueType;
 import dev.rwkvjava.model.ModelConfig;
-import dev.rwkvjava.model.RwkvVersion;
+import dev.rwkvjava.RwkvVersion;
 import dev.rwkvjava.tensor.DType;
 
 import java.util.ArrayList;

@@ -1,7 +1,8 @@
 package dev.rwkvjava.convert;
 
+import dev.rwkvjava.internal.Internals;
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.LoadMode;
 import dev.rwkvjava.io.ModelFiles;
 import dev.rwkvjava.io.ModelFormat;
 import dev.rwkvjava.io.TensorStore;
@@ -174,7 +175,7 @@ public final class ModelConverter {
      *                                   version llama.cpp has no architecture for)
      * @throws CheckFailedException      when the written model's logits differ from the input's beyond the bound
      * @throws UncheckedIOException      when writing fails
-     * @throws dev.rwkvjava.io.ModelFileException when the input is not a model the engine reads
+     * @throws dev.rwkvjava.ModelFileException when the input is not a model the engine reads
      */
     public static Result convert(Request r, Listener listener) {
         Path out = r.out().toAbsolutePath();
@@ -321,7 +322,7 @@ public final class ModelConverter {
 
     private static LogitCheck.Outcome check(ModelFiles source, Path written, double bound) {
         RwkvModel.Options options = RwkvModel.Options.defaults().withMaxChunk(CHECK_TOKENS);
-        try (RwkvModel a = RwkvModel.load(source, options); RwkvModel b = RwkvModel.load(ModelFiles.of(written),
+        try (RwkvModel a = Internals.load(source, options); RwkvModel b = Internals.load(ModelFiles.of(written),
                 options)) {
             return LogitCheck.run(a, b, LogitCheck.tokens(a.vocabSize(), CHECK_TOKENS), bound);
         }

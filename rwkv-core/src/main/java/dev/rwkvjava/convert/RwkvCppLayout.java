@@ -1,7 +1,7 @@
 package dev.rwkvjava.convert;
 
 import dev.rwkvjava.io.rwkvcpp.RwkvCppFile;
-import dev.rwkvjava.model.RwkvVersion;
+import dev.rwkvjava.RwkvVersion;
 import dev.rwkvjava.model.naming.Layout;
 import dev.rwkvjava.tensor.DType;
 

@@ -29,6 +29,7 @@ public final class Lambada {
      */
     public record Document(String context, String target) {
 
+        /** A document; neither part may be null. */
         public Document {
             Objects.requireNonNull(context, "context");
             Objects.requireNonNull(target, "target");
@@ -37,6 +38,8 @@ public final class Lambada {
         /**
          * Cuts {@code text} at its last space (U+0020 only, like Python's {@code rsplit(' ', 1)}).
          *
+         * @param text the document
+         * @return the document cut in two
          * @throws IllegalArgumentException when the text has no space or ends with one
          */
         public static Document of(String text) {
@@ -88,6 +91,8 @@ public final class Lambada {
     /**
      * Scores one document and counts it.
      *
+     * @param doc the document
+     * @return its score
      * @throws IllegalArgumentException when nothing precedes the target (an empty context and no start token)
      */
     public DocumentScore add(Document doc) {
@@ -121,29 +126,29 @@ public final class Lambada {
         return new DocumentScore(ids.length, target.length, logProb[0], allGreedy[0]);
     }
 
-    /** Documents scored. */
+    /** {@return the number of documents scored} */
     public long documents() {
         return documents;
     }
 
-    /** Target tokens over all documents. */
+    /** {@return the number of target tokens over all documents} */
     public long targetTokens() {
         return targetTokens;
     }
 
-    /** exp(−Σ target log-probabilities / documents). */
+    /** {@return exp(−Σ target log-probabilities / documents)} */
     public double perplexity() {
         requireSome();
         return Math.exp(-targetLogProbSum / documents);
     }
 
-    /** The fraction of documents whose every target token was the greedy choice. */
+    /** {@return the fraction of documents whose every target token was the greedy choice} */
     public double accuracy() {
         requireSome();
         return correct / (double) documents;
     }
 
-    /** Every scored token of every document (context and target). */
+    /** {@return every scored token of every document (context and target)} */
     public PerplexityStats tokenStats() {
         return tokenStats;
     }

@@ -35,6 +35,12 @@ public final class LambadaJsonl {
     /** Receives one document and its line number (from 1). */
     @FunctionalInterface
     public interface DocumentHandler {
+        /**
+         * Receives a document.
+         *
+         * @param line its line number, from 1
+         * @param doc  the document
+         */
         void accept(long line, Lambada.Document doc);
     }
 
@@ -45,6 +51,9 @@ public final class LambadaJsonl {
      * Calls {@code handler} with every document of {@code file}, in order. An {@link IllegalArgumentException} or
      * {@link IllegalStateException} thrown by the handler is thrown again with the file and line number in front.
      *
+     * @param file    the JSONL file
+     * @param handler receives each document
+     * @throws IOException when the file cannot be read
      * @throws IllegalArgumentException naming the file and line, for a line that is not UTF-8, not JSON, not an
      *                                  object with a string {@code text}, too long, or whose text has no last word
      */
@@ -73,7 +82,13 @@ public final class LambadaJsonl {
         }
     }
 
-    /** The number of documents (non-blank lines) of {@code file}, counted without parsing them. */
+    /**
+     * The number of documents (non-blank lines) of a file, counted without parsing them.
+     *
+     * @param file the JSONL file
+     * @return the number of documents
+     * @throws IOException when the file cannot be read
+     */
     public static long count(Path file) throws IOException {
         long n = 0;
         try (LineReader lines = new LineReader(file)) {

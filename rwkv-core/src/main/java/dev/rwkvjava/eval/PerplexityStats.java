@@ -20,6 +20,10 @@ public final class PerplexityStats implements Consumer<TokenPrediction> {
     private long agree;
     private double maxAbsLogitDiff;
 
+    /** Empty statistics, before any prediction. */
+    public PerplexityStats() {
+    }
+
     @Override
     public void accept(TokenPrediction p) {
         predictions++;
@@ -45,44 +49,44 @@ public final class PerplexityStats implements Consumer<TokenPrediction> {
         }
     }
 
-    /** Tokens scored. */
+    /** {@return the number of tokens scored} */
     public long predictions() {
         return predictions;
     }
 
-    /** Σ −ln p(token) over the scored tokens, in nats. */
+    /** {@return Σ −ln p(token) over the scored tokens, in nats} */
     public double nllSum() {
         return nllSum;
     }
 
-    /** Mean negative log-probability of the scored tokens, in nats per token. */
+    /** {@return the mean negative log-probability of the scored tokens, in nats per token} */
     public double meanNll() {
         requireSome();
         return nllSum / predictions;
     }
 
-    /** exp(mean negative log-probability). */
+    /** {@return exp(mean negative log-probability)} */
     public double perplexity() {
         return Math.exp(meanNll());
     }
 
-    /** The fraction of scored tokens that were the model's greedy choice. */
+    /** {@return the fraction of scored tokens that were the model's greedy choice} */
     public double greedyAccuracy() {
         requireSome();
         return greedy / (double) predictions;
     }
 
-    /** Whether the predictions were compared with a base model. */
+    /** {@return whether the predictions were compared with a base model} */
     public boolean hasDivergence() {
         return compared > 0;
     }
 
-    /** Predictions compared with a base model. */
+    /** {@return the number of predictions compared with a base model} */
     public long compared() {
         return compared;
     }
 
-    /** Mean KL(base ‖ model) over the compared predictions, in nats. */
+    /** {@return the mean KL(base ‖ model) over the compared predictions, in nats} */
     public double klMean() {
         requireCompared();
         return klSum / compared;
@@ -92,6 +96,9 @@ public final class PerplexityStats implements Consumer<TokenPrediction> {
      * The {@code percent}-th percentile of KL(base ‖ model) over the compared predictions: linear interpolation
      * between the two nearest order statistics, at rank {@code percent / 100 · (n − 1)} of the sorted values
      * (numpy's default).
+     *
+     * @param percent the percentile, 0 to 100
+     * @return the KL divergence at that percentile, in nats
      */
     public double klPercentile(double percent) {
         requireCompared();
@@ -106,13 +113,13 @@ public final class PerplexityStats implements Consumer<TokenPrediction> {
         return sorted[lo] + (rank - lo) * ((double) sorted[hi] - sorted[lo]);
     }
 
-    /** The fraction of compared predictions where the model's greedy choice is the base's. */
+    /** {@return the fraction of compared predictions where the model's greedy choice is the base's} */
     public double top1Agreement() {
         requireCompared();
         return agree / (double) compared;
     }
 
-    /** The largest |model logit − base logit| seen at any compared position. */
+    /** {@return the largest |model logit − base logit| seen at any compared position} */
     public double maxAbsLogitDiff() {
         requireCompared();
         return maxAbsLogitDiff;

@@ -18,6 +18,12 @@ public record ScoringOptions(int context, int startToken) {
     /** No start token: each window's first token is context only. */
     public static final int NO_START_TOKEN = -1;
 
+    /**
+     * Options.
+     *
+     * @throws IllegalArgumentException when the context is negative, or 1 without a start token, or the start token
+     *                                  is a negative id other than {@link #NO_START_TOKEN}
+     */
     public ScoringOptions {
         if (context < 0) {
             throw new IllegalArgumentException("context must be >= 0 (0: the whole sequence), got " + context);
@@ -31,27 +37,42 @@ public record ScoringOptions(int context, int startToken) {
         }
     }
 
-    /** One window over the whole sequence, no start token. */
+    /** {@return one window over the whole sequence, no start token} */
     public static ScoringOptions defaults() {
         return new ScoringOptions(0, NO_START_TOKEN);
     }
 
-    /** These options with windows of {@code n} tokens (0: one window). */
+    /**
+     * These options with windows of n tokens.
+     *
+     * @param n tokens per window (0: one window)
+     * @return the new options
+     */
     public ScoringOptions withContext(int n) {
         return new ScoringOptions(n, startToken);
     }
 
-    /** These options with start token {@code id} ({@link #NO_START_TOKEN}: none). */
+    /**
+     * These options with a start token.
+     *
+     * @param id the token fed before every window ({@link #NO_START_TOKEN}: none)
+     * @return the new options
+     */
     public ScoringOptions withStartToken(int id) {
         return new ScoringOptions(context, id);
     }
 
-    /** Whether a start token is fed before every window. */
+    /** {@return whether a start token is fed before every window} */
     public boolean hasStartToken() {
         return startToken != NO_START_TOKEN;
     }
 
-    /** How many windows a sequence of {@code tokens} tokens is cut into. */
+    /**
+     * How many windows a sequence is cut into.
+     *
+     * @param tokens the sequence's length
+     * @return the number of windows
+     */
     public long windows(int tokens) {
         if (tokens <= 0) {
             return 0;
@@ -59,7 +80,12 @@ public record ScoringOptions(int context, int startToken) {
         return context == 0 ? 1 : (tokens + (long) context - 1) / context;
     }
 
-    /** How many tokens of a sequence of {@code tokens} tokens are scored: all but each window's first, or all. */
+    /**
+     * How many tokens of a sequence are scored: all but each window's first, or all.
+     *
+     * @param tokens the sequence's length
+     * @return the number of scored tokens
+     */
     public long predictions(int tokens) {
         return hasStartToken() ? Math.max(0, tokens) : Math.max(0, tokens - windows(tokens));
     }

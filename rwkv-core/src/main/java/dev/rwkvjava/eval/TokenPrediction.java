@@ -12,7 +12,7 @@ package dev.rwkvjava.eval;
  */
 public record TokenPrediction(int index, int token, double logProb, int argmax, Divergence divergence) {
 
-    /** Whether greedy decoding would have produced this token. */
+    /** {@return whether greedy decoding would have produced this token} */
     public boolean greedy() {
         return argmax == token;
     }

@@ -26,7 +26,11 @@ public final class TokenScorer {
     private final int vocab;
     private final int chunk;
 
-    /** A scorer of {@code model} alone. */
+    /**
+     * A scorer of a model alone.
+     *
+     * @param model the model
+     */
     public TokenScorer(RwkvModel model) {
         this(model, null);
     }
@@ -34,6 +38,8 @@ public final class TokenScorer {
     /**
      * A scorer of {@code model} compared with {@code base} (null: no comparison).
      *
+     * @param model the model
+     * @param base  the base model to compare with, or null
      * @throws IllegalArgumentException when the two models' vocabularies differ in size
      */
     public TokenScorer(RwkvModel model, RwkvModel base) {
@@ -48,12 +54,12 @@ public final class TokenScorer {
         this.chunk = base == null ? model.maxBatch() : Math.min(model.maxBatch(), base.maxBatch());
     }
 
-    /** The vocabulary size (both models'). */
+    /** {@return the vocabulary size (both models')} */
     public int vocabSize() {
         return vocab;
     }
 
-    /** Whether the predictions carry a {@link TokenPrediction.Divergence} from a base model. */
+    /** {@return whether the predictions carry a {@link TokenPrediction.Divergence} from a base model} */
     public boolean hasBase() {
         return base != null;
     }
@@ -62,6 +68,10 @@ public final class TokenScorer {
      * Scores {@code tokens}: calls {@code sink} once per scored token, in order, and {@code progress} (may be
      * null) after every chunk with the number of tokens scored so far.
      *
+     * @param tokens   the token sequence
+     * @param options  windows and start token
+     * @param sink     receives each prediction
+     * @param progress receives the number of tokens scored so far, or null
      * @return the number of tokens scored, {@link ScoringOptions#predictions(int)}
      * @throws IllegalArgumentException when a token id (or the start token) is outside the vocabulary
      * @throws IllegalStateException    when a model's logits are not finite (NaN or +∞)
@@ -90,7 +100,13 @@ public final class TokenScorer {
         return scored;
     }
 
-    /** Scores {@code tokens} and returns every prediction (for short sequences: one record per token). */
+    /**
+     * Scores tokens and returns every prediction (for short sequences: one record per token).
+     *
+     * @param tokens  the token sequence
+     * @param options windows and start token
+     * @return the predictions, in order
+     */
     public List<TokenPrediction> score(int[] tokens, ScoringOptions options) {
         List<TokenPrediction> out = new ArrayList<>();
         score(tokens, options, out::add, null);

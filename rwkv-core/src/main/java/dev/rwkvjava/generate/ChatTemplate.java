@@ -41,11 +41,18 @@ public enum ChatTemplate {
         this.stops = stops;
     }
 
+    /** {@return the template's name, as {@link #of} takes it} */
     public String label() {
         return label;
     }
 
-    /** The template called {@code name} (world, g1, raven, bob, none). */
+    /**
+     * The template of a name.
+     *
+     * @param name world, g1, raven, bob or none
+     * @return the template
+     * @throws IllegalArgumentException naming the known templates when there is none of that name
+     */
     public static ChatTemplate of(String name) {
         for (ChatTemplate t : values()) {
             if (t.label.equals(name.toLowerCase(Locale.ROOT))) {
@@ -55,22 +62,33 @@ public enum ChatTemplate {
         throw new IllegalArgumentException("unknown chat template '" + name + "'; known: world, g1, raven, bob, none");
     }
 
-    /** World for World-vocabulary and byte models, Raven for GPT-NeoX (Hugging Face tokenizer.json) models. */
+    /**
+     * The template for a model's tokenizer: World for World-vocabulary and byte models, Raven for GPT-NeoX (Hugging
+     * Face tokenizer.json) models.
+     *
+     * @param tokenizer the model's tokenizer
+     * @return the template
+     */
     public static ChatTemplate defaultFor(Tokenizer tokenizer) {
         return tokenizer instanceof BpeTokenizer ? RAVEN : WORLD;
     }
 
-    /** Text to feed for a system prompt at the start of a conversation. */
+    /**
+     * Text to feed for a system prompt at the start of a conversation.
+     *
+     * @param text the system prompt
+     * @return the text to feed
+     */
     public String system(String text) {
         return String.format(system, clean(text));
     }
 
-    /** Strings that end a reply. */
+    /** {@return the strings that end a reply} */
     public List<String> stopStrings() {
         return stops;
     }
 
-    /** What the template itself writes at the start of every reply (shown before the generated text). */
+    /** {@return what the template itself writes at the start of every reply (shown before the generated text)} */
     public String replyPrefix() {
         return replyPrefix;
     }
@@ -78,6 +96,8 @@ public enum ChatTemplate {
     /**
      * The text to feed for a user message.
      *
+     * @param message  the user's message
+     * @return the text to feed, ending where the reply begins
      * @param lastStop the stop string that ended the previous reply (already in the state), or null when the
      *                 previous reply ended otherwise (end-of-text, token limit)
      * @param first    whether this is the first turn since the start (or a system prompt)

@@ -17,6 +17,7 @@ public enum FinishReason {
         this.label = label;
     }
 
+    /** {@return the stable lower-case name used in JSON output} */
     public String label() {
         return label;
     }

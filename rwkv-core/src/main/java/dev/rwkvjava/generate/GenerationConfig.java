@@ -18,6 +18,11 @@ import java.util.Objects;
 public record GenerationConfig(int maxNewTokens, SamplerConfig sampler, List<Integer> stopTokens,
                                List<String> stopStrings, boolean ignoreEos) {
 
+    /**
+     * A configuration; the lists are copied.
+     *
+     * @throws IllegalArgumentException when maxNewTokens is negative
+     */
     public GenerationConfig {
         if (maxNewTokens < 0) {
             throw new IllegalArgumentException("the number of tokens to generate must be >= 0, got " + maxNewTokens);
@@ -32,32 +37,72 @@ public record GenerationConfig(int maxNewTokens, SamplerConfig sampler, List<Int
         }
     }
 
-    /** Greedy decoding of up to n tokens, stopping at end-of-text. */
+    /**
+     * Greedy decoding of up to n tokens, stopping at end-of-text.
+     *
+     * @param n the most tokens to generate
+     * @return the configuration
+     */
     public static GenerationConfig greedy(int n) {
         return new GenerationConfig(n, SamplerConfig.greedy(), List.of(), List.of(), false);
     }
 
-    /** ChatRWKV's chat sampling for up to n tokens. */
+    /**
+     * ChatRWKV's chat sampling ({@link SamplerConfig#chat()}) for up to n tokens.
+     *
+     * @param n the most tokens to generate
+     * @return the configuration
+     */
     public static GenerationConfig chat(int n) {
         return new GenerationConfig(n, SamplerConfig.chat(), List.of(), List.of(), false);
     }
 
+    /**
+     * This configuration with another token limit.
+     *
+     * @param n the most tokens to generate
+     * @return the new configuration
+     */
     public GenerationConfig withMaxNewTokens(int n) {
         return new GenerationConfig(n, sampler, stopTokens, stopStrings, ignoreEos);
     }
 
+    /**
+     * This configuration with another sampler.
+     *
+     * @param s how tokens are picked
+     * @return the new configuration
+     */
     public GenerationConfig withSampler(SamplerConfig s) {
         return new GenerationConfig(maxNewTokens, s, stopTokens, stopStrings, ignoreEos);
     }
 
+    /**
+     * This configuration with other extra stop tokens.
+     *
+     * @param ids ids that end generation when sampled
+     * @return the new configuration
+     */
     public GenerationConfig withStopTokens(List<Integer> ids) {
         return new GenerationConfig(maxNewTokens, sampler, ids, stopStrings, ignoreEos);
     }
 
+    /**
+     * This configuration with other stop strings.
+     *
+     * @param s texts that end generation when they appear
+     * @return the new configuration
+     */
     public GenerationConfig withStopStrings(List<String> s) {
         return new GenerationConfig(maxNewTokens, sampler, stopTokens, s, ignoreEos);
     }
 
+    /**
+     * This configuration stopping at the model's end-of-text id or not.
+     *
+     * @param ignore true to go on past end-of-text
+     * @return the new configuration
+     */
     public GenerationConfig withIgnoreEos(boolean ignore) {
         return new GenerationConfig(maxNewTokens, sampler, stopTokens, stopStrings, ignore);
     }

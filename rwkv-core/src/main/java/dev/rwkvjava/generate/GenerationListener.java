@@ -12,26 +12,43 @@ import java.util.function.Consumer;
  */
 public interface GenerationListener {
 
-    /** A token was generated. */
+    /**
+     * A token was generated.
+     *
+     * @param tokenId its id
+     */
     default void onToken(int tokenId) {
     }
 
-    /** A piece of text is final (never empty). */
+    /**
+     * A piece of text is final.
+     *
+     * @param text the piece, never empty
+     */
     default void onText(String text) {
     }
 
-    /** Polled once per token: return true to end generation ({@link FinishReason#CANCELLED}). */
+    /**
+     * Polled once per token.
+     *
+     * @return true to end generation ({@link FinishReason#CANCELLED})
+     */
     default boolean stopRequested() {
         return false;
     }
 
-    /** A listener that ignores everything. */
+    /** {@return a listener that ignores everything} */
     static GenerationListener none() {
         return new GenerationListener() {
         };
     }
 
-    /** A listener that passes each text piece to {@code sink}. */
+    /**
+     * A listener that passes each text piece on.
+     *
+     * @param sink receives the text pieces
+     * @return the listener
+     */
     static GenerationListener text(Consumer<String> sink) {
         return new GenerationListener() {
             @Override

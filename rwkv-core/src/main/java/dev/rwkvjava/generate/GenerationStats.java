@@ -3,6 +3,7 @@ package dev.rwkvjava.generate;
 /**
  * Timings of one generation.
  *
+ * @param finishReason    why generation ended
  * @param promptTokens    tokens fed before generating (0 when continuing from the current state)
  * @param generatedTokens tokens generated (stop tokens excluded)
  * @param prefillSeconds  time spent feeding the prompt
@@ -12,10 +13,12 @@ package dev.rwkvjava.generate;
 public record GenerationStats(int promptTokens, int generatedTokens, double prefillSeconds, double decodeSeconds,
                               FinishReason finishReason, long seed) {
 
+    /** {@return prompt tokens per second of prefill, 0 when none were fed} */
     public double prefillTokensPerSecond() {
         return rate(promptTokens, prefillSeconds);
     }
 
+    /** {@return generated tokens per second of decoding, 0 when none were generated} */
     public double decodeTokensPerSecond() {
         return rate(generatedTokens, decodeSeconds);
     }

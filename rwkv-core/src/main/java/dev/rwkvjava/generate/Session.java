@@ -47,12 +47,23 @@ public final class Session {
     private Sampler sampler;
     private float[] penaltyWeights;
 
-    /** A session from the zero state. The tokenizer may be null (then only ids can be appended). */
+    /**
+     * A session from the zero state.
+     *
+     * @param model     the model
+     * @param tokenizer the model's tokenizer, or null (then only token ids can be appended)
+     */
     public Session(RwkvModel model, Tokenizer tokenizer) {
         this(model, tokenizer, model.newState());
     }
 
-    /** A session starting from a copy of {@code initial} (a state of this model). */
+    /**
+     * A session starting from a copy of {@code initial}.
+     *
+     * @param model     the model
+     * @param tokenizer the model's tokenizer, or null (then only token ids can be appended)
+     * @param initial   a state of this model; the session works on a copy
+     */
     public Session(RwkvModel model, Tokenizer tokenizer, State initial) {
         this.model = Objects.requireNonNull(model, "model");
         this.tokenizer = tokenizer;
@@ -78,11 +89,12 @@ public final class Session {
         this.penaltyWeights = other.penaltyWeights;
     }
 
+    /** {@return the model} */
     public RwkvModel model() {
         return model;
     }
 
-    /** The tokenizer, or null. */
+    /** {@return the tokenizer, or null} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
@@ -90,30 +102,41 @@ public final class Session {
     /**
      * The end-of-text id that stops generation by default: 0 (World and GPT-NeoX-20B models, which use 0 for
      * {@code <|endoftext|>}), except for byte-level models, where 0 is the byte 0x00.
+     *
+     * @return the id, or empty for byte-level models
      */
     public OptionalInt endOfText() {
         boolean bytes = tokenizer instanceof ByteTokenizer || (tokenizer == null && vocab == ByteTokenizer.VOCAB_SIZE);
         return bytes ? OptionalInt.empty() : OptionalInt.of(0);
     }
 
-    /** Tokens the state has consumed (including a generated token not fed yet). */
+    /** {@return the number of tokens the state has consumed (including a generated token not fed yet)} */
     public long tokenCount() {
         return state.tokens() + (pending >= 0 ? 1 : 0);
     }
 
-    /** Whether there is anything to generate from (something was fed, or loaded with its logits). */
+    /** {@return whether there is anything to generate from (something was fed, or loaded with its logits)} */
     public boolean hasContext() {
         return logitsValid || pending >= 0;
     }
 
-    /** Encodes and feeds text; returns the number of new tokens. */
+    /**
+     * Encodes and feeds text.
+     *
+     * @param text the text
+     * @return the number of new tokens
+     */
     public int append(String text) {
         int[] ids = encode(text);
         append(ids);
         return ids.length;
     }
 
-    /** Feeds token ids (sequence mode, so a long text costs few passes). */
+    /**
+     * Feeds token ids (sequence mode, so a long text costs few passes).
+     *
+     * @param ids the token ids
+     */
     public void append(int... ids) {
         Objects.requireNonNull(ids, "ids");
         if (ids.length == 0 && pending < 0) {
@@ -131,7 +154,12 @@ public final class Session {
         logitsValid = true;
     }
 
-    /** The tokens of a text (needs a tokenizer). */
+    /**
+     * The tokens of a text (needs a tokenizer).
+     *
+     * @param text the text
+     * @return its token ids
+     */
     public int[] encode(String text) {
         if (tokenizer == null) {
             throw new IllegalStateException("this model has no tokenizer: give token ids instead of text");
@@ -139,12 +167,26 @@ public final class Session {
         return tokenizer.encode(text);
     }
 
-    /** Feeds the prompt, then generates (see {@link #generate(GenerationConfig, GenerationListener)}). */
+    /**
+     * Feeds the prompt, then generates (see {@link #generate(GenerationConfig, GenerationListener)}).
+     *
+     * @param prompt   the text to feed first
+     * @param config   how to sample and when to stop
+     * @param listener receives the tokens as they come
+     * @return the generated text, its tokens and statistics
+     */
     public GenerationResult generate(String prompt, GenerationConfig config, GenerationListener listener) {
         return generate(encode(prompt), config, listener);
     }
 
-    /** Feeds the prompt ids, then generates; the statistics include the prompt. */
+    /**
+     * Feeds the prompt ids, then generates; the statistics include the prompt.
+     *
+     * @param promptIds the token ids to feed first
+     * @param config    how to sample and when to stop
+     * @param listener  receives the tokens as they come
+     * @return the generated text, its tokens and statistics
+     */
     public GenerationResult generate(int[] promptIds, GenerationConfig config, GenerationListener listener) {
         long t0 = System.nanoTime();
         append(promptIds);
@@ -152,7 +194,13 @@ public final class Session {
         return run(promptIds.clone(), prefill, config, listener);
     }
 
-    /** Generates from the current state: the next token is sampled from the logits after everything fed so far. */
+    /**
+     * Generates from the current state: the next token is sampled from the logits after everything fed so far.
+     *
+     * @param config   how to sample and when to stop
+     * @param listener receives the tokens as they come
+     * @return the generated text, its tokens and statistics
+     */
     public GenerationResult generate(GenerationConfig config, GenerationListener listener) {
         return run(new int[0], 0, config, listener);
     }
@@ -249,13 +297,13 @@ public final class Session {
         }
     }
 
-    /** A copy of the logits after everything fed so far (feeds a deferred token first). */
+    /** {@return a copy of the logits after everything fed so far (feeds a deferred token first)} */
     public float[] logits() {
         ensureLogits();
         return logits.clone();
     }
 
-    /** A copy of the current state (feeds a deferred token first). */
+    /** {@return a copy of the current state (feeds a deferred token first)} */
     public State state() {
         if (pending >= 0) {
             ensureLogits();
@@ -263,7 +311,7 @@ public final class Session {
         return state.copy();
     }
 
-    /** An independent session with a copy of this one's state. */
+    /** {@return an independent session with a copy of this one's state} */
     public Session fork() {
         return new Session(this);
     }
@@ -275,14 +323,27 @@ public final class Session {
         logitsValid = false;
     }
 
-    /** A saved point to go back to with {@link #restore}. */
+    /**
+     * A saved point to go back to with {@link #restore}.
+     *
+     * @param state       a copy of the state
+     * @param logits      a copy of the logits buffer (those after the last token when {@code logitsValid})
+     * @param logitsValid whether {@code logits} are those after the last token in the state
+     * @param pending     a generated token not fed to the state yet, or -1
+     */
     public record Snapshot(State state, float[] logits, boolean logitsValid, int pending) {
     }
 
+    /** {@return a saved point of this session, to go back to with {@link #restore}} */
     public Snapshot snapshot() {
         return new Snapshot(state.copy(), logits.clone(), logitsValid, pending);
     }
 
+    /**
+     * Goes back to a saved point.
+     *
+     * @param snap a snapshot of this session
+     */
     public void restore(Snapshot snap) {
         state.copyFrom(snap.state());
         System.arraycopy(snap.logits(), 0, logits, 0, vocab);
@@ -290,7 +351,12 @@ public final class Session {
         pending = snap.pending();
     }
 
-    /** Saves the state (and the logits, when known) to a state file; see {@link StateFile}. */
+    /**
+     * Saves the state (and the logits, when known) to a state file; see {@link StateFile}.
+     *
+     * @param file          the file to write
+     * @param extraMetadata entries added to the file's metadata
+     */
     public void save(Path file, Map<String, String> extraMetadata) {
         if (pending >= 0) {
             ensureLogits();
@@ -298,13 +364,20 @@ public final class Session {
         StateFile.save(file, model, state, logitsValid ? logits : null, extraMetadata);
     }
 
+    /**
+     * Saves the state (and the logits, when known) to a state file; see {@link StateFile}.
+     *
+     * @param file the file to write
+     */
     public void save(Path file) {
         save(file, Map.of());
     }
 
     /**
-     * Replaces the state with a state file's (a saved state, or a state-tuned initial state); returns the file's
-     * metadata.
+     * Replaces the state with a state file's (a saved state, or a state-tuned initial state).
+     *
+     * @param file the file to read
+     * @return the file's metadata
      */
     public Map<String, String> load(Path file) {
         StateFile.Loaded l = StateFile.load(file, model);

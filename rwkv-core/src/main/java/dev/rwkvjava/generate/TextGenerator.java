@@ -1,12 +1,14 @@
 package dev.rwkvjava.generate;
 
+import dev.rwkvjava.internal.Internals;
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.hub.DownloadProgress;
 import dev.rwkvjava.hub.HubConfig;
-import dev.rwkvjava.hub.ModelResolver;
-import dev.rwkvjava.hub.ResolvedModel;
+import dev.rwkvjava.hub.internal.ModelResolver;
+import dev.rwkvjava.hub.internal.ResolvedModel;
 import dev.rwkvjava.tokenizer.Tokenizer;
 
+import java.nio.file.Path;
 import java.util.Objects;
 
 /**
@@ -34,20 +36,31 @@ public final class TextGenerator implements AutoCloseable {
         this.tokenizerProblem = tokenizerProblem;
     }
 
-    /** Loads a model (file, folder or hub id; downloads are logged, see {@link DownloadProgress#logged()}). */
+    /**
+     * Loads a model (file, folder or hub id; downloads are logged, see {@link DownloadProgress#logged()}) and its
+     * tokenizer.
+     *
+     * @param model a weights file, a model folder or a hub id
+     * @return the generator
+     */
     public static TextGenerator load(String model) {
         return load(model, null, HubConfig.fromEnvironment(), RwkvModel.Options.defaults(), DownloadProgress.logged());
     }
 
     /**
-     * Loads a model.
+     * Loads a model and its tokenizer.
      *
+     * @param model     a weights file, a model folder or a hub id
      * @param tokenizer a tokenizer file or "bytes" to use instead of the model's own, or null
+     * @param hub       where hub ids are downloaded from and cached
+     * @param options   the model's load options
+     * @param progress  receives download progress, or null for none
+     * @return the generator
      */
     public static TextGenerator load(String model, String tokenizer, HubConfig hub, RwkvModel.Options options,
                                      DownloadProgress progress) {
         ResolvedModel r = ModelResolver.resolve(model, hub, progress != null ? progress : DownloadProgress.none());
-        RwkvModel m = RwkvModel.load(r.files(), options);
+        RwkvModel m = Internals.load(r.files(), options);
         try {
             if (tokenizer != null) {
                 return new TextGenerator(m, TokenizerLoader.load(tokenizer, m.vocabSize()), r, null);
@@ -68,45 +81,88 @@ public final class TextGenerator implements AutoCloseable {
         }
     }
 
-    /** Wraps a loaded model and tokenizer (either may be shared; closing this closes the model). */
+    /**
+     * Wraps a loaded model and tokenizer (either may be shared; closing this closes the model).
+     *
+     * @param model     the model
+     * @param tokenizer its tokenizer, or null
+     * @return the generator
+     */
     public static TextGenerator of(RwkvModel model, Tokenizer tokenizer) {
         Objects.requireNonNull(model, "model");
         return new TextGenerator(model, tokenizer, null, tokenizer == null ? "no tokenizer was given" : null);
     }
 
+    /** {@return the model} */
     public RwkvModel model() {
         return model;
     }
 
-    /** The tokenizer, or null when the model has none (then give token ids). */
+    /** {@return the tokenizer, or null when the model has none (then give token ids)} */
     public Tokenizer tokenizer() {
         return tokenizer;
     }
 
-    /** Why there is no tokenizer (naming the file to supply), or null when there is one. */
+    /** {@return why there is no tokenizer (naming the file to supply), or null when there is one} */
     public String tokenizerProblem() {
         return tokenizerProblem;
     }
 
-    /** Where the model came from, or null for {@link #of}. */
-    public ResolvedModel source() {
-        return source;
+    /**
+     * The weights file the model was loaded from.
+     *
+     * @return the file (the first shard of a sharded checkpoint), or null for a generator made with {@link #of}
+     */
+    public Path weightsFile() {
+        return source == null ? null : source.weights();
     }
 
-    /** A new session from the zero state. */
+    /**
+     * The model folder the model was loaded from.
+     *
+     * @return the folder (a hub id's is in the download cache), or null for a weights file given directly and for
+     *         a generator made with {@link #of}
+     */
+    public Path modelFolder() {
+        return source == null ? null : source.directory();
+    }
+
+    /** {@return a new session from the zero state} */
     public Session newSession() {
         return new Session(model, tokenizer);
     }
 
-    /** Generates a continuation of {@code prompt} from the zero state. */
+    /**
+     * Generates a continuation of {@code prompt} from the zero state.
+     *
+     * @param prompt the text to continue
+     * @param config how to sample and when to stop
+     * @return the generated text, its tokens and statistics
+     */
     public GenerationResult generate(String prompt, GenerationConfig config) {
         return generate(prompt, config, GenerationListener.none());
     }
 
+    /**
+     * Generates a continuation of {@code prompt} from the zero state.
+     *
+     * @param prompt   the text to continue
+     * @param config   how to sample and when to stop
+     * @param listener receives the tokens as they come
+     * @return the generated text, its tokens and statistics
+     */
     public GenerationResult generate(String prompt, GenerationConfig config, GenerationListener listener) {
         return newSession().generate(prompt, config, listener);
     }
 
+    /**
+     * Generates a continuation of token ids from the zero state.
+     *
+     * @param promptIds the token ids to continue
+     * @param config    how to sample and when to stop
+     * @param listener  receives the tokens as they come
+     * @return the generated text, its tokens and statistics
+     */
     public GenerationResult generate(int[] promptIds, GenerationConfig config, GenerationListener listener) {
         return newSession().generate(promptIds, config, listener);
     }

@@ -37,8 +37,14 @@ public final class TextStream {
     private boolean stopped;
 
     /**
-     * A stream for the tokens of a model with {@code vocabSize} ids, decoded with {@code tokenizer}, that ends at
-     * the first of {@code stopStrings}; text pieces go to {@code listener.onText} as they become final.
+     * A stream for the tokens of a model, that ends at the first stop string; text pieces go to
+     * {@code listener.onText} as they become final.
+     *
+     * @param tokenizer   decodes the tokens
+     * @param vocabSize   the model's number of ids
+     * @param stopStrings texts that end the stream
+     * @param listener    receives the text pieces
+     * @return the stream
      */
     public static TextStream create(Tokenizer tokenizer, int vocabSize, List<String> stopStrings,
                                     GenerationListener listener) {
@@ -59,7 +65,12 @@ public final class TextStream {
         this.out = CharBuffer.allocate(table.maxLength() + 8);
     }
 
-    /** Adds a token's text; returns true when a stop string completed (the stream has then ended). */
+    /**
+     * Adds a token's text.
+     *
+     * @param token the token id
+     * @return true when a stop string completed (the stream has then ended)
+     */
     public boolean accept(int token) {
         if (stopped) {
             throw new IllegalStateException("the text stream has ended at a stop string");
@@ -89,7 +100,7 @@ public final class TextStream {
         stopped = true;
     }
 
-    /** The text emitted so far. */
+    /** {@return the text emitted so far} */
     public String text() {
         return text.toString();
     }

@@ -29,6 +29,10 @@ public final class TokenizerLoader {
     /**
      * Loads a tokenizer the user named: a file ({@code tokenizer.json} or an RWKV World vocabulary) or the word
      * {@code bytes}; it must fit a model of {@code vocabSize} ids.
+     *
+     * @param spec      a tokenizer file, or {@code bytes}
+     * @param vocabSize the model's number of ids
+     * @return the tokenizer
      */
     public static Tokenizer load(String spec, int vocabSize) {
         if (spec.equalsIgnoreCase("bytes")) {
@@ -45,7 +49,13 @@ public final class TokenizerLoader {
         }
     }
 
-    /** The tokenizer found with a model ({@code modelPath} is its weights file or folder). */
+    /**
+     * The tokenizer found with a model.
+     *
+     * @param modelPath the model's weights file or folder
+     * @param vocabSize the model's number of ids
+     * @return the tokenizer, or why there is none
+     */
     public static Choice forModel(Path modelPath, int vocabSize) {
         try {
             return new Choice(Tokenizers.forModel(modelPath, vocabSize), null);
@@ -64,6 +74,9 @@ public final class TokenizerLoader {
     /**
      * The vocabulary a GGUF file embeds, when it is llama.cpp's RWKV one ({@code tokenizer.ggml.model} "rwkv":
      * the RWKV World trie tokenizer, each token written as Python writes a bytes literal, without the quotes).
+     *
+     * @param file the GGUF file
+     * @return the tokenizer, or empty when the file has no RWKV vocabulary
      */
     public static java.util.Optional<Tokenizer> fromGguf(Path file) {
         try (dev.rwkvjava.io.gguf.GgufFile gguf = dev.rwkvjava.io.gguf.GgufFile.open(file)) {
@@ -92,7 +105,7 @@ public final class TokenizerLoader {
                 continue;
             }
             if (i + 1 >= token.length()) {
-                throw new dev.rwkvjava.io.ModelFileException(file, null, "token " + id + " ends with a lone backslash");
+                throw new dev.rwkvjava.ModelFileException(file, null, "token " + id + " ends with a lone backslash");
             }
             char e = token.charAt(++i);
             switch (e) {
@@ -102,17 +115,17 @@ public final class TokenizerLoader {
                 case '\\', '\'', '"' -> out.write(e);
                 case 'x' -> {
                     if (i + 2 >= token.length()) {
-                        throw new dev.rwkvjava.io.ModelFileException(file, null, "token " + id + ": \\x without two hex digits");
+                        throw new dev.rwkvjava.ModelFileException(file, null, "token " + id + ": \\x without two hex digits");
                     }
                     int hi = Character.digit(token.charAt(i + 1), 16);
                     int lo = Character.digit(token.charAt(i + 2), 16);
                     if (hi < 0 || lo < 0) {
-                        throw new dev.rwkvjava.io.ModelFileException(file, null, "token " + id + ": \\x without two hex digits");
+                        throw new dev.rwkvjava.ModelFileException(file, null, "token " + id + ": \\x without two hex digits");
                     }
                     out.write(hi << 4 | lo);
                     i += 2;
                 }
-                default -> throw new dev.rwkvjava.io.ModelFileException(file, null, "token " + id
+                default -> throw new dev.rwkvjava.ModelFileException(file, null, "token " + id
                         + ": unknown escape \\" + e);
             }
         }

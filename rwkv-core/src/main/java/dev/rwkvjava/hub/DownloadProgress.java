@@ -3,13 +3,29 @@ package dev.rwkvjava.hub;
 /** Told about a download as it goes. Called from the downloading thread. */
 public interface DownloadProgress {
 
-    /** A file starts (or resumes): {@code total} bytes (-1 if unknown), {@code done} already on disk. */
+    /**
+     * A file starts (or resumes).
+     *
+     * @param file  the file's name in its repository
+     * @param total its size in bytes, or -1 if unknown
+     * @param done  bytes already on disk
+     */
     void start(String file, long total, long done);
 
-    /** More bytes arrived; {@code done} is the new total on disk. */
+    /**
+     * More bytes arrived.
+     *
+     * @param done the new total on disk
+     */
     void update(long done);
 
-    /** The transfer was interrupted and resumes from {@code done} (attempt counts from 1). */
+    /**
+     * The transfer was interrupted and resumes.
+     *
+     * @param done    bytes on disk, from which it resumes
+     * @param attempt the attempt about to start, counting from 1
+     * @param reason  what interrupted it
+     */
     default void retry(long done, int attempt, String reason) {
     }
 
@@ -19,6 +35,8 @@ public interface DownloadProgress {
     /**
      * Logs each file's start, retries and end through {@link System.Logger} (logger {@code dev.rwkvjava.hub}): what
      * the library reports when its caller passes no progress of its own.
+     *
+     * @return the logging progress
      */
     static DownloadProgress logged() {
         System.Logger log = System.getLogger("dev.rwkvjava.hub");
@@ -49,7 +67,7 @@ public interface DownloadProgress {
         };
     }
 
-    /** Ignores everything. */
+    /** {@return a progress that ignores everything} */
     static DownloadProgress none() {
         return new DownloadProgress() {
             @Override

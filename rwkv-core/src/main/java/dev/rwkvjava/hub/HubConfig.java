@@ -16,9 +16,12 @@ import java.util.regex.Pattern;
  */
 public record HubConfig(URI endpoint, String token, Path cacheDir, boolean offline) {
     public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
+    /** The default hub. */
     public static final String DEFAULT_REVISION = "main";
+    /** The revision used when none is given. */
     private static final Pattern REPO_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*");
 
+    /** Settings; the endpoint and the cache folder are required. */
     public HubConfig {
         Objects.requireNonNull(endpoint, "endpoint");
         Objects.requireNonNull(cacheDir, "cacheDir");
@@ -35,6 +38,8 @@ public record HubConfig(URI endpoint, String token, Path cacheDir, boolean offli
      * Settings from system properties ({@code rwkv.hub.endpoint}, {@code rwkv.hub.token}, {@code rwkv.hub.cache},
      * {@code rwkv.hub.offline}), then the environment ({@code HF_ENDPOINT}, {@code HF_TOKEN}, {@code RWKV_CACHE},
      * {@code HF_HUB_OFFLINE}), then the defaults ({@code ~/.cache/rwkv-java/hub}).
+     *
+     * @return the settings
      */
     public static HubConfig fromEnvironment() {
         String endpoint = setting("rwkv.hub.endpoint", "HF_ENDPOINT");
@@ -46,6 +51,7 @@ public record HubConfig(URI endpoint, String token, Path cacheDir, boolean offli
                 offline != null && (offline.equals("1") || offline.equalsIgnoreCase("true")));
     }
 
+    /** {@return the default cache folder, {@code ~/.cache/rwkv-java/hub}} */
     public static Path defaultCacheDir() {
         return Path.of(System.getProperty("user.home"), ".cache", "rwkv-java", "hub");
     }
@@ -62,24 +68,53 @@ public record HubConfig(URI endpoint, String token, Path cacheDir, boolean offli
         return s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
     }
 
+    /**
+     * These settings with another cache folder.
+     *
+     * @param dir the local cache
+     * @return the new settings
+     */
     public HubConfig withCacheDir(Path dir) {
         return new HubConfig(endpoint, token, dir, offline);
     }
 
+    /**
+     * These settings with another hub.
+     *
+     * @param uri the hub's base address
+     * @return the new settings
+     */
     public HubConfig withEndpoint(URI uri) {
         return new HubConfig(URI.create(stripSlash(uri.toString())), token, cacheDir, offline);
     }
 
+    /**
+     * These settings offline or online.
+     *
+     * @param off true to never contact the hub
+     * @return the new settings
+     */
     public HubConfig withOffline(boolean off) {
         return new HubConfig(endpoint, token, cacheDir, off);
     }
 
-    /** Whether {@code s} has the form of a repository id, {@code OWNER/NAME}. */
+    /**
+     * Whether a string has the form of a repository id, {@code OWNER/NAME}.
+     *
+     * @param s the string
+     * @return true for a repository id
+     */
     public static boolean isRepoId(String s) {
         return s != null && REPO_ID.matcher(s).matches() && !s.contains("..");
     }
 
-    /** Throws unless {@code s} is a repository id. */
+    /**
+     * Throws unless a string is a repository id, {@code OWNER/NAME}.
+     *
+     * @param s the string
+     * @return the string
+     * @throws IllegalArgumentException when it is not a repository id
+     */
     public static String checkRepoId(String s) {
         if (!isRepoId(s)) {
             throw new IllegalArgumentException("'" + s + "' is not a hub repository id (expected OWNER/NAME, e.g. "
@@ -92,6 +127,9 @@ public record HubConfig(URI endpoint, String token, Path cacheDir, boolean offli
      * Throws unless {@code r} is a plausible revision (branch, tag or commit): letters, digits, '.', '_', '-' and
      * '/' between parts, no part "." or ".." or empty, at most 200 characters. It names a folder of the cache, so
      * anything that could point elsewhere ("." is the repository's own folder) is refused.
+     *
+     * @param r the revision
+     * @return the revision
      */
     public static String checkRevision(String r) {
         boolean ok = r != null && !r.isEmpty() && r.length() <= 200 && r.matches("[A-Za-z0-9._/-]+");
@@ -109,7 +147,13 @@ public record HubConfig(URI endpoint, String token, Path cacheDir, boolean offli
         return r;
     }
 
-    /** The local folder of a repository at a revision. */
+    /**
+     * The local folder of a repository at a revision.
+     *
+     * @param repoId   the repository, {@code OWNER/NAME}
+     * @param revision the branch, tag or commit
+     * @return the folder in the cache
+     */
     public Path repoDir(String repoId, String revision) {
         checkRepoId(repoId);
         checkRevision(revision);

@@ -1,5 +1,9 @@
 package dev.rwkvjava.io;
 
+import dev.rwkvjava.ModelFileException;
+
+import dev.rwkvjava.LoadMode;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;

@@ -1,5 +1,7 @@
 package dev.rwkvjava.io;
 
+import dev.rwkvjava.ModelFileException;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

@@ -1,5 +1,9 @@
 package dev.rwkvjava.io;
 
+import dev.rwkvjava.ModelFileException;
+
+import dev.rwkvjava.LoadMode;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -1,5 +1,9 @@
 package dev.rwkvjava.io;
 
+import dev.rwkvjava.ModelFileException;
+
+import dev.rwkvjava.LoadMode;
+
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,5 +1,7 @@
 package dev.rwkvjava.model;
 
+import dev.rwkvjava.RwkvVersion;
+
 /**
  * Dimensions of a model, read from its tensors.
  *

@@ -2,7 +2,7 @@ package dev.rwkvjava.model;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.ModelFiles;
 import dev.rwkvjava.io.ModelFormat;
 import dev.rwkvjava.kernel.Kernels;

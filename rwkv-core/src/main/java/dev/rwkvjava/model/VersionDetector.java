@@ -1,6 +1,8 @@
 package dev.rwkvjava.model;
 
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.RwkvVersion;
+
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.model.v4.V4Schema;
 import dev.rwkvjava.model.v5.V5Schema;
 import dev.rwkvjava.model.v6.V6Schema;

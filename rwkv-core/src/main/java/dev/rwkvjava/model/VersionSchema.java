@@ -1,5 +1,7 @@
 package dev.rwkvjava.model;
 
+import dev.rwkvjava.RwkvVersion;
+
 import dev.rwkvjava.model.naming.CanonicalTensor;
 
 import java.util.Arrays;

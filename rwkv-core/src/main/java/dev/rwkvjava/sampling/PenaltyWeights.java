@@ -16,7 +16,13 @@ public final class PenaltyWeights {
     private PenaltyWeights() {
     }
 
-    /** Weights for ids [0, vocabSize); ids the tokenizer does not know count 1. */
+    /**
+     * ChatRWKV's occurrence weights: spaces, tabs and digits count 0, every other token 1.
+     *
+     * @param tokenizer the model's tokenizer
+     * @param vocabSize the model's number of ids
+     * @return weights for ids [0, vocabSize); ids the tokenizer does not know count 1
+     */
     public static float[] chatRwkv(Tokenizer tokenizer, int vocabSize) {
         float[] w = new float[vocabSize];
         for (int id = 0; id < vocabSize; id++) {

@@ -39,12 +39,21 @@ public final class Sampler {
     private long rng;
     private int seenCount;
 
-    /** A sampler in which every generated token counts fully for the penalties. */
+    /**
+     * A sampler in which every generated token counts fully for the penalties.
+     *
+     * @param config    how to sample
+     * @param vocabSize the model's number of ids
+     */
     public Sampler(SamplerConfig config, int vocabSize) {
         this(config, vocabSize, null);
     }
 
     /**
+     * A sampler with weighted occurrences.
+     *
+     * @param config            how to sample
+     * @param vocabSize         the model's number of ids
      * @param occurrenceWeights per token id, how much one occurrence adds to its count (ChatRWKV counts spaces,
      *                          tabs and digits as 0, see {@link PenaltyWeights}); null means 1 for every token
      */
@@ -84,15 +93,17 @@ public final class Sampler {
         };
     }
 
+    /** {@return how this sampler samples} */
     public SamplerConfig config() {
         return config;
     }
 
-    /** The seed in use (the configured one, or the one picked at random). */
+    /** {@return the seed in use (the configured one, or the one picked at random)} */
     public long seed() {
         return seed;
     }
 
+    /** {@return the number of ids it samples from} */
     public int vocabSize() {
         return vocab;
     }
@@ -107,7 +118,12 @@ public final class Sampler {
         seenCount = 0;
     }
 
-    /** Picks the next token from {@code logits} (not modified; only the first {@link #vocabSize()} are read). */
+    /**
+     * Picks the next token.
+     *
+     * @param logits the logits (not modified; only the first {@link #vocabSize()} are read)
+     * @return the token id
+     */
     public int sample(float[] logits) {
         adjust(logits);
         if (config.isGreedy()) {
@@ -129,7 +145,11 @@ public final class Sampler {
         return order[n - 1]; // u within rounding of the total
     }
 
-    /** Records a generated token for the repetition penalties: decays every count, then counts this one. */
+    /**
+     * Records a generated token for the repetition penalties: decays every count, then counts this one.
+     *
+     * @param token the generated token
+     */
     public void accept(int token) {
         Objects.checkIndex(token, vocab);
         float decay = (float) config.penaltyDecay();
@@ -145,14 +165,22 @@ public final class Sampler {
         counts[token] += countWeight == null ? 1f : countWeight[token];
     }
 
-    /** Current (decayed) occurrence count of a token. */
+    /**
+     * The current (decayed) occurrence count of a token.
+     *
+     * @param token the token id
+     * @return its count
+     */
     public float occurrences(int token) {
         return counts[Objects.checkIndex(token, vocab)];
     }
 
     /**
-     * The probability each token would be sampled with right now (a new array; for tests and tools, not the
-     * decode loop). Greedy configurations give 1 for the chosen token.
+     * The probability each token would be sampled with right now (a new array; for tests and tools, not the decode
+     * loop). Greedy configurations give 1 for the chosen token.
+     *
+     * @param logits the logits (not modified)
+     * @return one probability per id
      */
     public float[] probabilities(float[] logits) {
         float[] p = new float[vocab];

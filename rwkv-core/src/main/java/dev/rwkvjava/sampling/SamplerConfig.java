@@ -32,6 +32,11 @@ public record SamplerConfig(double temperature, double topP, int topK, double mi
     /** ChatRWKV's occurrence decay per generated token. */
     public static final double DEFAULT_PENALTY_DECAY = 0.996;
 
+    /**
+     * A configuration; the list and map are copied.
+     *
+     * @throws IllegalArgumentException when a value is out of its range
+     */
     public SamplerConfig {
         check(temperature >= 0 && Double.isFinite(temperature), "temperature", temperature, "a finite number >= 0");
         check(topP >= 0 && topP <= 1, "top-p", topP, "between 0 and 1");
@@ -64,64 +69,125 @@ public record SamplerConfig(double temperature, double topP, int topK, double mi
         }
     }
 
-    /** Argmax with no penalties: what {@code generate} does unless told otherwise. */
+    /** {@return argmax with no penalties: what {@code generate} does unless told otherwise} */
     public static SamplerConfig greedy() {
         return new SamplerConfig(0, 1, 0, 0, 0, 0, DEFAULT_PENALTY_DECAY, List.of(), Map.of(), null);
     }
 
     /**
-     * The chat defaults of ChatRWKV's {@code API_DEMO_CHAT.py}: temperature 1.0, top-p 0.3, presence 0.5,
-     * frequency 0.5, decay 0.996.
+     * {@return the chat defaults of ChatRWKV's {@code API_DEMO_CHAT.py}: temperature 1.0, top-p 0.3, presence 0.5,
+     * frequency 0.5, decay 0.996}
      */
     public static SamplerConfig chat() {
         return new SamplerConfig(1.0, 0.3, 0, 0, 0.5, 0.5, DEFAULT_PENALTY_DECAY, List.of(), Map.of(), null);
     }
 
-    /** Plain sampling from the model's distribution: temperature 1, no cut-offs, no penalties. */
+    /** {@return plain sampling from the model's distribution: temperature 1, no cut-offs, no penalties} */
     public static SamplerConfig unmodified() {
         return new SamplerConfig(1.0, 1, 0, 0, 0, 0, DEFAULT_PENALTY_DECAY, List.of(), Map.of(), null);
     }
 
+    /** {@return whether sampling is greedy (temperature 0)} */
     public boolean isGreedy() {
         return temperature == 0;
     }
 
+    /**
+     * This configuration with another temperature.
+     *
+     * @param v 0 for greedy, otherwise the divisor of the logits
+     * @return the new configuration
+     */
     public SamplerConfig withTemperature(double v) {
         return new SamplerConfig(v, topP, topK, minP, presencePenalty, frequencyPenalty, penaltyDecay, bannedTokens, logitBias, seed);
     }
 
+    /**
+     * This configuration with another top-p.
+     *
+     * @param v the total probability kept (1 = off)
+     * @return the new configuration
+     */
     public SamplerConfig withTopP(double v) {
         return new SamplerConfig(temperature, v, topK, minP, presencePenalty, frequencyPenalty, penaltyDecay, bannedTokens, logitBias, seed);
     }
 
+    /**
+     * This configuration with another top-k.
+     *
+     * @param v the most tokens kept (0 = off)
+     * @return the new configuration
+     */
     public SamplerConfig withTopK(int v) {
         return new SamplerConfig(temperature, topP, v, minP, presencePenalty, frequencyPenalty, penaltyDecay, bannedTokens, logitBias, seed);
     }
 
+    /**
+     * This configuration with another min-p.
+     *
+     * @param v the least probability kept, relative to the top one (0 = off)
+     * @return the new configuration
+     */
     public SamplerConfig withMinP(double v) {
         return new SamplerConfig(temperature, topP, topK, v, presencePenalty, frequencyPenalty, penaltyDecay, bannedTokens, logitBias, seed);
     }
 
+    /**
+     * This configuration with another presence penalty.
+     *
+     * @param v subtracted once from the logit of every token generated so far
+     * @return the new configuration
+     */
     public SamplerConfig withPresencePenalty(double v) {
         return new SamplerConfig(temperature, topP, topK, minP, v, frequencyPenalty, penaltyDecay, bannedTokens, logitBias, seed);
     }
 
+    /**
+     * This configuration with another frequency penalty.
+     *
+     * @param v subtracted per (decayed) occurrence of a token generated so far
+     * @return the new configuration
+     */
     public SamplerConfig withFrequencyPenalty(double v) {
         return new SamplerConfig(temperature, topP, topK, minP, presencePenalty, v, penaltyDecay, bannedTokens, logitBias, seed);
     }
 
+    /**
+     * This configuration with another penalty decay.
+     *
+     * @param v factor applied to every occurrence count after each step (1 = no decay)
+     * @return the new configuration
+     */
     public SamplerConfig withPenaltyDecay(double v) {
         return new SamplerConfig(temperature, topP, topK, minP, presencePenalty, frequencyPenalty, v, bannedTokens, logitBias, seed);
     }
 
+    /**
+     * This configuration with other banned tokens.
+     *
+     * @param ids ids that are never generated
+     * @return the new configuration
+     */
     public SamplerConfig withBannedTokens(List<Integer> ids) {
         return new SamplerConfig(temperature, topP, topK, minP, presencePenalty, frequencyPenalty, penaltyDecay, ids, logitBias, seed);
     }
 
+    /**
+     * This configuration with another logit bias.
+     *
+     * @param bias added to the logits of the given ids before anything else
+     * @return the new configuration
+     */
     public SamplerConfig withLogitBias(Map<Integer, Float> bias) {
         return new SamplerConfig(temperature, topP, topK, minP, presencePenalty, frequencyPenalty, penaltyDecay, bannedTokens, bias, seed);
     }
 
+    /**
+     * This configuration with another seed.
+     *
+     * @param v the random seed; null picks one at random
+     * @return the new configuration
+     */
     public SamplerConfig withSeed(Long v) {
         return new SamplerConfig(temperature, topP, topK, minP, presencePenalty, frequencyPenalty, penaltyDecay, bannedTokens, logitBias, v);
     }

@@ -1,5 +1,6 @@
 package dev.rwkvjava.state;
 
+import dev.rwkvjava.internal.Internals;
 import dev.rwkvjava.ModelInfo;
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.model.naming.CanonicalTensor;
@@ -19,6 +20,12 @@ import java.util.TreeMap;
  * model, or its BlinkDL and Hugging Face files, share states; two different models of equal size do not, unless
  * they have identical tensor lists (then only the weights differ, which no cheap check can see).
  *
+ * @param version     the RWKV version's label, e.g. "7"
+ * @param nEmbd       the embedding width
+ * @param nLayer      the number of layers
+ * @param heads       attention heads per layer
+ * @param headSize    channels per head
+ * @param vocabSize   the vocabulary size
  * @param tensorsHash first 16 hex digits of the SHA-256 over the sorted "name shape" lines
  */
 public record ModelFingerprint(String version, int nEmbd, int nLayer, int heads, int headSize, int vocabSize,
@@ -26,11 +33,16 @@ public record ModelFingerprint(String version, int nEmbd, int nLayer, int heads,
 
     static final String PREFIX = "model.";
 
-    /** The fingerprint of a loaded model. */
+    /**
+     * The fingerprint of a loaded model.
+     *
+     * @param model the model
+     * @return its fingerprint
+     */
     public static ModelFingerprint of(RwkvModel model) {
         ModelInfo info = model.info();
         return new ModelFingerprint(info.version().label(), info.nEmbd(), info.nLayer(), info.heads(),
-                info.headSize(), info.vocabSize(), hash(model.canonicalTensors()));
+                info.headSize(), info.vocabSize(), hash(Internals.canonicalTensors(model)));
     }
 
     private static String hash(List<CanonicalTensor> tensors) {
@@ -54,7 +66,11 @@ public record ModelFingerprint(String version, int nEmbd, int nLayer, int heads,
         }
     }
 
-    /** Writes the fingerprint as metadata entries {@code model.*}. */
+    /**
+     * Writes the fingerprint as metadata entries {@code model.*}.
+     *
+     * @param metadata the map to add the entries to
+     */
     public void putInto(Map<String, String> metadata) {
         metadata.put(PREFIX + "version", version);
         metadata.put(PREFIX + "n_embd", Integer.toString(nEmbd));
@@ -65,7 +81,12 @@ public record ModelFingerprint(String version, int nEmbd, int nLayer, int heads,
         metadata.put(PREFIX + "tensors_sha256", tensorsHash);
     }
 
-    /** Reads a fingerprint written by {@link #putInto}, or null when an entry is missing or malformed. */
+    /**
+     * Reads a fingerprint written by {@link #putInto}.
+     *
+     * @param metadata a state file's metadata
+     * @return the fingerprint, or null when an entry is missing or malformed
+     */
     public static ModelFingerprint from(Map<String, String> metadata) {
         try {
             String v = metadata.get(PREFIX + "version");

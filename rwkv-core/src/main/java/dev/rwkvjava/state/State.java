@@ -1,5 +1,7 @@
 package dev.rwkvjava.state;
 
+import dev.rwkvjava.internal.Internals;
+
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -13,7 +15,11 @@ public final class State {
     private final float[] data;
     private long tokens;
 
-    /** A zero state for the given layout. */
+    /**
+     * A zero state for the given layout.
+     *
+     * @param layout the tensors of the state
+     */
     public State(StateLayout layout) {
         this.layout = Objects.requireNonNull(layout, "layout");
         this.data = new float[layout.size()];
@@ -26,20 +32,30 @@ public final class State {
         this.tokens = other.tokens;
     }
 
+    /** {@return the tensors of this state} */
     public StateLayout layout() {
         return layout;
     }
 
-    /** The packed floats, for the forward passes. Callers should prefer {@link #tensor(int)}. */
-    public float[] data() {
+    static {
+        Internals.register(State::data);
+    }
+
+    /** The packed floats, shared with the forward passes (which reach them through {@link Internals}). */
+    private float[] data() {
         return data;
     }
 
-    /** Number of tokens this state has consumed since it was zero (or as set by {@link #setTokens}). */
+    /** {@return the number of tokens this state has consumed since it was zero (or as set by {@link #setTokens})} */
     public long tokens() {
         return tokens;
     }
 
+    /**
+     * Sets the number of tokens this state has consumed.
+     *
+     * @param tokens the count, at least 0
+     */
     public void setTokens(long tokens) {
         if (tokens < 0) {
             throw new IllegalArgumentException("tokens must be >= 0, got " + tokens);
@@ -47,17 +63,26 @@ public final class State {
         this.tokens = tokens;
     }
 
-    /** Adds n consumed tokens. */
+    /**
+     * Adds consumed tokens.
+     *
+     * @param n the number of tokens
+     */
     public void advance(int n) {
         tokens += n;
     }
 
-    /** An independent copy. */
+    /** {@return an independent copy} */
     public State copy() {
         return new State(this);
     }
 
-    /** Overwrites this state with another of the same layout. */
+    /**
+     * Overwrites this state with another of the same layout.
+     *
+     * @param other the state to copy
+     * @throws IllegalArgumentException when the other state has another layout
+     */
     public void copyFrom(State other) {
         checkCompatible(other);
         System.arraycopy(other.data, 0, data, 0, data.length);
@@ -70,23 +95,39 @@ public final class State {
         tokens = 0;
     }
 
-    /** Number of tensors, e.g. 5 per layer for RWKV-4. */
+    /** {@return the number of tensors, e.g. 5 per layer for RWKV-4} */
     public int tensorCount() {
         return layout.parts().size();
     }
 
-    /** Shape of tensor i. */
+    /**
+     * The shape of a tensor.
+     *
+     * @param i the tensor's index
+     * @return its dimensions
+     */
     public int[] tensorShape(int i) {
         return layout.part(checkIndex(i)).shape();
     }
 
-    /** A copy of tensor i, flattened row-major in the reference's layout. */
+    /**
+     * A copy of a tensor, flattened row-major in the reference's layout.
+     *
+     * @param i the tensor's index
+     * @return its values
+     */
     public float[] tensor(int i) {
         StateLayout.Part p = layout.part(checkIndex(i));
         return Arrays.copyOfRange(data, p.offset(), p.offset() + p.size());
     }
 
-    /** Overwrites tensor i with values in the reference's layout. */
+    /**
+     * Overwrites a tensor with values in the reference's layout.
+     *
+     * @param i      the tensor's index
+     * @param values its new values, flattened row-major
+     * @throws IllegalArgumentException when the number of values is not the tensor's
+     */
     public void setTensor(int i, float[] values) {
         StateLayout.Part p = layout.part(checkIndex(i));
         Objects.requireNonNull(values, "values");
@@ -97,7 +138,12 @@ public final class State {
         System.arraycopy(values, 0, data, p.offset(), p.size());
     }
 
-    /** Throws unless the other state has this state's layout. */
+    /**
+     * Throws unless the other state has this state's layout.
+     *
+     * @param other the state to check
+     * @throws IllegalArgumentException when it has another layout
+     */
     public void checkCompatible(State other) {
         Objects.requireNonNull(other, "state");
         if (!layout.compatibleWith(other.layout)) {

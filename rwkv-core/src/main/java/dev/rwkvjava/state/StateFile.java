@@ -1,7 +1,7 @@
 package dev.rwkvjava.state;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.SafetensorsFile;
 import dev.rwkvjava.io.SafetensorsWriter;
 import dev.rwkvjava.io.TensorInfo;
@@ -26,8 +26,11 @@ import java.util.Objects;
  * <p>{@link #load} also accepts state-tuning files ({@code blocks.N.att.time_state}, see {@link TimeState}).
  */
 public final class StateFile {
+    /** The {@code format} metadata entry of a saved state. */
     public static final String FORMAT = "rwkv-java-state";
+    /** The {@code format_version} metadata entry of a saved state written by this version. */
     public static final int FORMAT_VERSION = 1;
+    /** The name of the tensor holding the saved logits. */
     public static final String LOGITS = "logits";
 
     private StateFile() {
@@ -44,13 +47,23 @@ public final class StateFile {
     /**
      * A loaded state.
      *
+     * @param kind     a saved state or a state-tuned initial state
+     * @param state    the state
      * @param logits   the saved logits, or null when the file has none (feed a token before sampling)
      * @param metadata all metadata of the file
      */
     public record Loaded(Kind kind, State state, float[] logits, Map<String, String> metadata) {
     }
 
-    /** Saves a state of {@code model}, with the logits after its last token when known (may be null). */
+    /**
+     * Saves a state of {@code model}.
+     *
+     * @param file   the file to write
+     * @param model  the model the state belongs to (its fingerprint goes into the file)
+     * @param state  the state
+     * @param logits the logits after its last token, or null when not known
+     * @param extra  entries added to the file's metadata
+     */
     public static void save(Path file, RwkvModel model, State state, float[] logits, Map<String, String> extra) {
         Objects.requireNonNull(file, "file");
         State check = model.newState();
@@ -92,6 +105,10 @@ public final class StateFile {
      * fingerprints; a file that is neither a saved state nor a state-tuning file is rejected too, and so is one whose
      * state or logits hold a NaN or an infinity (no forward pass produces them, and they would spread to every later
      * output).
+     *
+     * @param file  the state file or state-tuning file
+     * @param model the model the state is for
+     * @return the state, its logits when saved, and the file's metadata
      */
     public static Loaded load(Path file, RwkvModel model) {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {

@@ -11,12 +11,22 @@ import java.util.Objects;
  */
 public final class StateLayout {
 
-    /** One state tensor: its name, shape, offset in the packed array, and value in the zero state. */
+    /**
+     * One state tensor: its name, shape, offset in the packed array, and value in the zero state.
+     *
+     * @param name    the reference implementation's name of the tensor
+     * @param shape   its dimensions
+     * @param offset  its first float in the packed array
+     * @param size    its number of floats
+     * @param initial the value of its every element in the zero state
+     */
     public record Part(String name, int[] shape, int offset, int size, float initial) {
+        /** A part; the shape is copied. */
         public Part {
             shape = shape.clone();
         }
 
+        /** {@return a copy of the dimensions} */
         @Override
         public int[] shape() {
             return shape.clone();
@@ -33,36 +43,58 @@ public final class StateLayout {
         this.size = size;
     }
 
-    /** Builds a layout part by part. */
+    /**
+     * Builds a layout part by part.
+     *
+     * @param description what the layout is, for messages
+     * @return an empty builder
+     */
     public static Builder builder(String description) {
         return new Builder(description);
     }
 
+    /** {@return what the layout is, for messages} */
     public String description() {
         return description;
     }
 
+    /** {@return the tensors, in order} */
     public List<Part> parts() {
         return parts;
     }
 
+    /**
+     * One tensor of the layout.
+     *
+     * @param i its index
+     * @return the tensor
+     */
     public Part part(int i) {
         return parts.get(i);
     }
 
-    /** Total number of floats. */
+    /** {@return the total number of floats} */
     public int size() {
         return size;
     }
 
-    /** Fills {@code data} with the zero state. */
+    /**
+     * Fills an array with the zero state.
+     *
+     * @param data the packed floats, {@link #size()} of them
+     */
     public void reset(float[] data) {
         for (Part p : parts) {
             Arrays.fill(data, p.offset(), p.offset() + p.size(), p.initial());
         }
     }
 
-    /** Whether two layouts describe the same tensors (same names, shapes and order). */
+    /**
+     * Whether two layouts describe the same tensors (same names, shapes and order).
+     *
+     * @param other the other layout
+     * @return true when a state of one can be used with the other
+     */
     public boolean compatibleWith(StateLayout other) {
         if (other == this) {
             return true;
@@ -95,7 +127,14 @@ public final class StateLayout {
             this.description = Objects.requireNonNull(description);
         }
 
-        /** Adds a tensor and returns its offset in the packed array. */
+        /**
+         * Adds a tensor.
+         *
+         * @param name    its name
+         * @param initial the value of its every element in the zero state
+         * @param shape   its dimensions
+         * @return its offset in the packed array
+         */
         public int add(String name, float initial, int... shape) {
             int n = 1;
             for (int d : shape) {
@@ -107,6 +146,7 @@ public final class StateLayout {
             return offset;
         }
 
+        /** {@return the layout of the parts added so far} */
         public StateLayout build() {
             return new StateLayout(description, parts, size);
         }

@@ -1,10 +1,10 @@
 package dev.rwkvjava.state;
 
 import dev.rwkvjava.ModelInfo;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
-import dev.rwkvjava.model.RwkvVersion;
+import dev.rwkvjava.RwkvVersion;
 import dev.rwkvjava.tensor.WeightReader;
 
 import java.nio.file.Path;
@@ -19,7 +19,7 @@ import java.nio.file.Path;
  * dimensions when it loads one into a v6 model, whose state is [head, key, value]. RWKV-7's state is already
  * [head, value, key], so it is copied as is.
  */
-public final class TimeState {
+final class TimeState {
     /** Prefix and suffix of the tensors of a state-tuning file. */
     public static final String PREFIX = "blocks.";
     public static final String SUFFIX = ".att.time_state";

@@ -2,7 +2,7 @@ package dev.rwkvjava.synthetic;
 
 import dev.rwkvjava.io.SafetensorsWriter;
 import dev.rwkvjava.io.SafetensorsWriter.Entry;
-import dev.rwkvjava.model.RwkvVersion;
+import dev.rwkvjava.RwkvVersion;
 import dev.rwkvjava.model.TensorSpec;
 import dev.rwkvjava.model.VersionDetector;
 import dev.rwkvjava.tensor.DType;

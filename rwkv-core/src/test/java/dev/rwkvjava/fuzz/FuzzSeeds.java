@@ -4,7 +4,7 @@ import dev.rwkvjava.io.ModelFormat;
 import dev.rwkvjava.io.SafetensorsWriter;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;
-import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.LoadMode;
 import dev.rwkvjava.io.pytorch.PyTorchSeeds;
 import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.WeightReader;

@@ -2,8 +2,8 @@ package dev.rwkvjava.fuzz;
 
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.generate.TokenizerLoader;
-import dev.rwkvjava.io.LoadMode;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.LoadMode;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.ModelFormat;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;

@@ -2,7 +2,7 @@ package dev.rwkvjava.fuzz;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.state.State;
 import dev.rwkvjava.state.StateFile;
 

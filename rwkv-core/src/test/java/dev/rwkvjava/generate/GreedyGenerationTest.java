@@ -1,7 +1,7 @@
 package dev.rwkvjava.generate;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.SafetensorsFile;
 import dev.rwkvjava.testutil.ReferenceCase;
 import dev.rwkvjava.testutil.TestData;

@@ -1,5 +1,7 @@
 package dev.rwkvjava.io;
 
+import dev.rwkvjava.ModelFileException;
+
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.state.State;
 import dev.rwkvjava.testutil.Close;

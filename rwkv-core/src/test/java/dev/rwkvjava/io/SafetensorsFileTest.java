@@ -1,5 +1,9 @@
 package dev.rwkvjava.io;
 
+import dev.rwkvjava.ModelFileException;
+
+import dev.rwkvjava.LoadMode;
+
 import dev.rwkvjava.tensor.DType;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

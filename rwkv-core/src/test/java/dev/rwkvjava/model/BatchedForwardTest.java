@@ -68,7 +68,7 @@ class BatchedForwardTest {
                 model.forward(next[i], alone[i], one);
                 float d = maxAbsDiff(one, 0, batchLogits, i * v, v);
                 assertThat(d).as("%s: logits of sequence %d at step %d", what, i, step).isLessThanOrEqualTo(TOLERANCE);
-                float ds = maxAbsDiff(alone[i].data(), 0, batched[i].data(), 0, alone[i].data().length);
+                float ds = maxAbsDiff(dev.rwkvjava.internal.Internals.data(alone[i]), 0, dev.rwkvjava.internal.Internals.data(batched[i]), 0, dev.rwkvjava.internal.Internals.data(alone[i]).length);
                 assertThat(ds).as("%s: state of sequence %d at step %d", what, i, step).isLessThanOrEqualTo(TOLERANCE);
                 assertThat(batched[i].tokens()).isEqualTo(alone[i].tokens());
                 worst = Math.max(worst, Math.max(d, ds));

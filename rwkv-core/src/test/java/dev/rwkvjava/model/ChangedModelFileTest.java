@@ -1,8 +1,8 @@
 package dev.rwkvjava.model;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.LoadMode;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.LoadMode;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.state.State;
 import dev.rwkvjava.testutil.TestData;
 import org.junit.jupiter.api.Test;

@@ -73,8 +73,8 @@ class ConcurrentSessionsTest {
         for (int i = half; i < prompt.length; i++) {
             model.forward(prompt[i], s, logits);
         }
-        float[] out = java.util.Arrays.copyOf(logits, logits.length + s.data().length);
-        System.arraycopy(s.data(), 0, out, logits.length, s.data().length);
+        float[] out = java.util.Arrays.copyOf(logits, logits.length + dev.rwkvjava.internal.Internals.data(s).length);
+        System.arraycopy(dev.rwkvjava.internal.Internals.data(s), 0, out, logits.length, dev.rwkvjava.internal.Internals.data(s).length);
         return out;
     }
 }

@@ -1,7 +1,7 @@
 package dev.rwkvjava.model;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.SafetensorsFile;
 import dev.rwkvjava.io.SafetensorsWriter;
 import dev.rwkvjava.io.TensorInfo;

@@ -76,7 +76,7 @@ public final class ModelTierMain {
         Map<String, float[]> out = new LinkedHashMap<>();
         State s = m.newState();
         out.put("sequence logits", m.forwardAll(tokens, s));
-        out.put("sequence state", s.data().clone());
+        out.put("sequence state", dev.rwkvjava.internal.Internals.data(s).clone());
         s = m.newState();
         float[] all = new float[TOKENS * m.vocabSize()];
         float[] logits = new float[m.vocabSize()];
@@ -85,14 +85,14 @@ public final class ModelTierMain {
             System.arraycopy(logits, 0, all, t * m.vocabSize(), m.vocabSize());
         }
         out.put("token logits", all);
-        out.put("token state", s.data().clone());
+        out.put("token state", dev.rwkvjava.internal.Internals.data(s).clone());
         State[] batch = {m.newState(), m.newState(), m.newState()};
         float[] rows = new float[3 * m.vocabSize()];
         for (int t = 0; t + 2 < 9; t++) {
             m.forwardBatch(new int[] {tokens[t], tokens[t + 1], tokens[t + 2]}, batch, rows);
         }
         out.put("batch logits", rows);
-        out.put("batch state", batch[2].data().clone());
+        out.put("batch state", dev.rwkvjava.internal.Internals.data(batch[2]).clone());
         return out;
     }
 

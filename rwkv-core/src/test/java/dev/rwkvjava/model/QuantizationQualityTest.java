@@ -58,7 +58,7 @@ class QuantizationQualityTest {
         Map<String, LogitErrors> errors = new LinkedHashMap<>();
         for (String type : List.of("q8_0", "q6_k", "q5_1", "q5_k", "q5_0", "q4_1", "q4_k", "q4_0", "bf16", "f16")) {
             try (RwkvModel model = RwkvModel.load(TestData.file(file),
-                    RwkvModel.Options.defaults().withQuantize(WeightType.named(type)))) {
+                    RwkvModel.Options.defaults().withQuantize(type))) {
                 LogitErrors e = LogitErrors.of(model, reference, cases);
                 print(reference, type, e, model);
                 assertThat(e.allFinite()).as(type).isTrue();
@@ -88,7 +88,7 @@ class QuantizationQualityTest {
             print(gguf, DType.valueOf(type.toUpperCase(Locale.ROOT)).name(), theirs, model);
         }
         try (RwkvModel model = RwkvModel.load(TestData.file(file),
-                RwkvModel.Options.defaults().withQuantize(WeightType.named(type)))) {
+                RwkvModel.Options.defaults().withQuantize(type))) {
             LogitErrors mine = LogitErrors.of(model, reference, TINY_CASES);
             assertThat(mine.maxAbs()).isLessThanOrEqualTo(theirs.maxAbs());
             assertThat(mine.klMean()).isLessThanOrEqualTo(theirs.klMean());

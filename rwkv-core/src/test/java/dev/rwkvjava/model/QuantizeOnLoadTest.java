@@ -1,8 +1,8 @@
 package dev.rwkvjava.model;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.LoadMode;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.LoadMode;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.ModelFiles;
 import dev.rwkvjava.io.SafetensorsFile;
 import dev.rwkvjava.io.TensorStore;
@@ -106,7 +106,7 @@ class QuantizeOnLoadTest {
         }
 
         // Hence the references of the converter's file, in token and sequence mode, states included.
-        try (RwkvModel model = RwkvModel.load(src, RwkvModel.Options.defaults().withMaxChunk(16).withQuantization(q))) {
+        try (RwkvModel model = RwkvModel.load(src, dev.rwkvjava.internal.Internals.withQuantization(RwkvModel.Options.defaults().withMaxChunk(16), q))) {
             for (String name : new String[] {"quote_in", "text64"}) {
                 ReferenceCase ref = ReferenceCase.read(TestData.file(reference + "/" + name + ".safetensors"));
                 State token = model.newState();
@@ -190,10 +190,10 @@ class QuantizeOnLoadTest {
         Path file = TestData.file("models/tiny-rwkv-7v0-834K.f32.safetensors");
         int[] tokens = "The quick brown fox".chars().toArray();
         float[] one;
-        try (RwkvModel m = RwkvModel.load(file, RwkvModel.Options.defaults().withThreads(1).withQuantize(WeightType.named("q4_0")))) {
+        try (RwkvModel m = RwkvModel.load(file, RwkvModel.Options.defaults().withThreads(1).withQuantize("q4_0"))) {
             one = m.forwardAll(tokens, m.newState());
         }
-        try (RwkvModel m = RwkvModel.load(file, RwkvModel.Options.defaults().withThreads(3).withQuantize(WeightType.named("q4_0")))) {
+        try (RwkvModel m = RwkvModel.load(file, RwkvModel.Options.defaults().withThreads(3).withQuantize("q4_0"))) {
             assertThat(m.forwardAll(tokens, m.newState())).containsExactly(one);
         }
     }
@@ -202,7 +202,7 @@ class QuantizeOnLoadTest {
     @CsvSource({"models/gguf/tiny-rwkv-7v0-834K-Q8_0.gguf, Q8_0", "models/rwkv.cpp/tiny-rwkv-7v0-834K-Q5_1.bin, Q5_1"})
     void refusesFilesThatAreAlreadyQuantized(String file, DType stored) {
         Path p = TestData.file(file);
-        assertThatThrownBy(() -> RwkvModel.load(p, RwkvModel.Options.defaults().withQuantize(WeightType.named("q8_0"))))
+        assertThatThrownBy(() -> RwkvModel.load(p, RwkvModel.Options.defaults().withQuantize("q8_0")))
                 .isInstanceOf(ModelFileException.class)
                 .hasMessageContaining(p.getFileName().toString())
                 .hasMessageContaining("already quantized (" + stored + ")")
@@ -216,13 +216,13 @@ class QuantizeOnLoadTest {
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             tensors = f.tensors().size();
         }
-        try (RwkvModel m = RwkvModel.load(file, RwkvModel.Options.defaults().withQuantize(WeightType.named("q8_0")))) {
+        try (RwkvModel m = RwkvModel.load(file, RwkvModel.Options.defaults().withQuantize("q8_0"))) {
             // Default roles: 12 layers × (4 time-mix + 2 channel-mix projections), and the head.
             assertThat(m.info().quantized()).isEqualTo(73);
             assertThat(m.info().keptForShape()).isZero();
             assertThat(m.info().dtypes()).isEqualTo(Map.of("Q8_0", 73, "F32", tensors - 73));
             assertThat(m.info().dtypes().keySet()).containsExactly("F32", "Q8_0");
-            assertThat(m.info().quantization()).isEqualTo(Quantization.of(WeightType.named("q8_0")));
+            assertThat(m.info().quantization()).isEqualTo("q8_0");
         }
         try (RwkvModel m = RwkvModel.load(file)) {
             assertThat(m.info().dtypes()).isEqualTo(Map.of("F32", tensors));
@@ -250,7 +250,7 @@ class QuantizeOnLoadTest {
             assertThat(t.matrix("head.weight", 256, 64).dtype()).isEqualTo(DType.F32);
             assertThat(t.keptForShape()).containsOnlyKeys("head.weight");
         }
-        try (RwkvModel m = RwkvModel.load(file, RwkvModel.Options.defaults().withQuantize(WeightType.named("q4_k")))) {
+        try (RwkvModel m = RwkvModel.load(file, RwkvModel.Options.defaults().withQuantize("q4_k"))) {
             assertThat(m.info().quantized()).isEqualTo(13);
             assertThat(m.info().keptForShape()).isEqualTo(12 * 5);
             assertThat(m.info().dtypes()).containsEntry("Q4_K", 12).containsEntry("Q8_0", 1);

@@ -1,7 +1,7 @@
 package dev.rwkvjava.model;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.LoadMode;
 import dev.rwkvjava.state.State;
 import dev.rwkvjava.testutil.Close;
 import dev.rwkvjava.testutil.ReferenceCase;

@@ -1,5 +1,7 @@
 package dev.rwkvjava.model;
 
+import dev.rwkvjava.RwkvVersion;
+
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.state.State;
 import dev.rwkvjava.testutil.Close;

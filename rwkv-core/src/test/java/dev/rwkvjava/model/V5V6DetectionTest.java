@@ -1,7 +1,7 @@
 package dev.rwkvjava.model;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.testutil.ModelFiles;
 import dev.rwkvjava.testutil.ModelFiles.Tensor;
 import dev.rwkvjava.testutil.TestData;

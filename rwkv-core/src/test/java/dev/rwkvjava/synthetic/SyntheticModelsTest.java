@@ -1,7 +1,7 @@
 package dev.rwkvjava.synthetic;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.model.RwkvVersion;
+import dev.rwkvjava.RwkvVersion;
 import dev.rwkvjava.tensor.DType;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;

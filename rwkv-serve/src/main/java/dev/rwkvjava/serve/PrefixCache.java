@@ -36,7 +36,7 @@ final class PrefixCache {
             this.tokens = tokens;
             this.state = state;
             this.logits = logits;
-            this.bytes = ENTRY_OVERHEAD + 4L * tokens.length + 4L * state.data().length
+            this.bytes = ENTRY_OVERHEAD + 4L * tokens.length + 4L * state.layout().size()
                     + (logits == null ? 0 : 4L * logits.length);
         }
     }

@@ -84,7 +84,15 @@ public final class RwkvServer implements AutoCloseable {
         http.createContext("/", this::handle);
     }
 
-    /** Starts a server for {@code model} (whose tokenizer is {@code tokenizer}); it serves until shut down. */
+    /**
+     * Starts a server for a model; it serves until shut down.
+     *
+     * @param model     the model
+     * @param tokenizer the model's tokenizer
+     * @param config    address, limits and defaults
+     * @return the running server
+     * @throws IOException when it cannot listen on the address
+     */
     public static RwkvServer start(RwkvModel model, Tokenizer tokenizer, ServerConfig config) throws IOException {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(config, "config");
@@ -96,16 +104,17 @@ public final class RwkvServer implements AutoCloseable {
         return s;
     }
 
-    /** The port it listens on (the one picked when the configuration said 0). */
+    /** {@return the port it listens on (the one picked when the configuration said 0)} */
     public int port() {
         return http.getAddress().getPort();
     }
 
+    /** {@return how it runs} */
     public ServerConfig config() {
         return config;
     }
 
-    /** The largest request body accepted. */
+    /** {@return the largest request body accepted, in bytes} */
     public int maxBodyBytes() {
         return maxBody;
     }
@@ -244,7 +253,7 @@ public final class RwkvServer implements AutoCloseable {
         };
     }
 
-    /** The current metrics in the Prometheus text format. */
+    /** {@return the current metrics in the Prometheus text format} */
     public String metricsText() {
         return metrics.render();
     }

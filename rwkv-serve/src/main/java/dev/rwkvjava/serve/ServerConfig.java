@@ -28,6 +28,11 @@ public record ServerConfig(String host, int port, String apiKey, int maxStreams,
                            int maxBodyBytes, int maxPromptTokens, int maxTokens, Duration queueTimeout,
                            Duration shutdownGrace, String modelId, ChatTemplate template, int snapshotInterval) {
 
+    /**
+     * A configuration.
+     *
+     * @throws IllegalArgumentException when a number is out of range
+     */
     public ServerConfig {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(queueTimeout, "queueTimeout");
@@ -52,77 +57,163 @@ public record ServerConfig(String host, int port, String apiKey, int maxStreams,
         }
     }
 
-    /** Loopback port 8080, no key, 16 streams, 64 queued, a 512 MB cache, 16384-token prompts, 4096-token replies. */
+    /**
+     * {@return loopback port 8080, no key, 16 streams, 64 queued, a 512 MB cache, 16384-token prompts, 4096-token replies}
+     */
     public static ServerConfig defaults() {
         return new ServerConfig("127.0.0.1", 8080, null, 16, 64, 512L << 20, 0, 16384, 4096,
                 Duration.ofSeconds(120), Duration.ofSeconds(30), "rwkv", null, 256);
     }
 
+    /**
+     * This configuration with another address to bind.
+     *
+     * @param v the host name or address
+     * @return the new configuration
+     */
     public ServerConfig withHost(String v) {
         return new ServerConfig(v, port, apiKey, maxStreams, queue, stateCacheBytes, maxBodyBytes, maxPromptTokens,
                 maxTokens, queueTimeout, shutdownGrace, modelId, template, snapshotInterval);
     }
 
+    /**
+     * This configuration with another port.
+     *
+     * @param v the TCP port, 0 for a free one
+     * @return the new configuration
+     */
     public ServerConfig withPort(int v) {
         return new ServerConfig(host, v, apiKey, maxStreams, queue, stateCacheBytes, maxBodyBytes, maxPromptTokens,
                 maxTokens, queueTimeout, shutdownGrace, modelId, template, snapshotInterval);
     }
 
+    /**
+     * This configuration with another API key.
+     *
+     * @param v the key every request but {@code /health} must carry, or null for none
+     * @return the new configuration
+     */
     public ServerConfig withApiKey(String v) {
         return new ServerConfig(host, port, v, maxStreams, queue, stateCacheBytes, maxBodyBytes, maxPromptTokens,
                 maxTokens, queueTimeout, shutdownGrace, modelId, template, snapshotInterval);
     }
 
+    /**
+     * This configuration with another number of streams.
+     *
+     * @param v requests generating at once
+     * @return the new configuration
+     */
     public ServerConfig withMaxStreams(int v) {
         return new ServerConfig(host, port, apiKey, v, queue, stateCacheBytes, maxBodyBytes, maxPromptTokens,
                 maxTokens, queueTimeout, shutdownGrace, modelId, template, snapshotInterval);
     }
 
+    /**
+     * This configuration with another queue length.
+     *
+     * @param v requests waiting for a stream
+     * @return the new configuration
+     */
     public ServerConfig withQueue(int v) {
         return new ServerConfig(host, port, apiKey, maxStreams, v, stateCacheBytes, maxBodyBytes, maxPromptTokens,
                 maxTokens, queueTimeout, shutdownGrace, modelId, template, snapshotInterval);
     }
 
+    /**
+     * This configuration with another prefix-state cache size.
+     *
+     * @param v bytes for the cache (0 turns it off)
+     * @return the new configuration
+     */
     public ServerConfig withStateCacheBytes(long v) {
         return new ServerConfig(host, port, apiKey, maxStreams, queue, v, maxBodyBytes, maxPromptTokens,
                 maxTokens, queueTimeout, shutdownGrace, modelId, template, snapshotInterval);
     }
 
+    /**
+     * This configuration with another largest request body.
+     *
+     * @param v bytes, or 0 to size it to the model's state
+     * @return the new configuration
+     */
     public ServerConfig withMaxBodyBytes(int v) {
         return new ServerConfig(host, port, apiKey, maxStreams, queue, stateCacheBytes, v, maxPromptTokens,
                 maxTokens, queueTimeout, shutdownGrace, modelId, template, snapshotInterval);
     }
 
+    /**
+     * This configuration with another longest prompt.
+     *
+     * @param v tokens
+     * @return the new configuration
+     */
     public ServerConfig withMaxPromptTokens(int v) {
         return new ServerConfig(host, port, apiKey, maxStreams, queue, stateCacheBytes, maxBodyBytes, v,
                 maxTokens, queueTimeout, shutdownGrace, modelId, template, snapshotInterval);
     }
 
+    /**
+     * This configuration with another largest {@code max_tokens}.
+     *
+     * @param v tokens
+     * @return the new configuration
+     */
     public ServerConfig withMaxTokens(int v) {
         return new ServerConfig(host, port, apiKey, maxStreams, queue, stateCacheBytes, maxBodyBytes, maxPromptTokens,
                 v, queueTimeout, shutdownGrace, modelId, template, snapshotInterval);
     }
 
+    /**
+     * This configuration with another queue timeout.
+     *
+     * @param v how long a request may wait for a stream
+     * @return the new configuration
+     */
     public ServerConfig withQueueTimeout(Duration v) {
         return new ServerConfig(host, port, apiKey, maxStreams, queue, stateCacheBytes, maxBodyBytes, maxPromptTokens,
                 maxTokens, v, shutdownGrace, modelId, template, snapshotInterval);
     }
 
+    /**
+     * This configuration with another shutdown grace period.
+     *
+     * @param v how long running requests may go on after shutdown begins
+     * @return the new configuration
+     */
     public ServerConfig withShutdownGrace(Duration v) {
         return new ServerConfig(host, port, apiKey, maxStreams, queue, stateCacheBytes, maxBodyBytes, maxPromptTokens,
                 maxTokens, queueTimeout, v, modelId, template, snapshotInterval);
     }
 
+    /**
+     * This configuration with another model name.
+     *
+     * @param v the name in {@code /v1/models} and in responses
+     * @return the new configuration
+     */
     public ServerConfig withModelId(String v) {
         return new ServerConfig(host, port, apiKey, maxStreams, queue, stateCacheBytes, maxBodyBytes, maxPromptTokens,
                 maxTokens, queueTimeout, shutdownGrace, v, template, snapshotInterval);
     }
 
+    /**
+     * This configuration with another chat template.
+     *
+     * @param v the chat format, or null for the model family's default
+     * @return the new configuration
+     */
     public ServerConfig withTemplate(ChatTemplate v) {
         return new ServerConfig(host, port, apiKey, maxStreams, queue, stateCacheBytes, maxBodyBytes, maxPromptTokens,
                 maxTokens, queueTimeout, shutdownGrace, modelId, v, snapshotInterval);
     }
 
+    /**
+     * This configuration with another snapshot interval.
+     *
+     * @param v prompt tokens between the states the prefix cache keeps
+     * @return the new configuration
+     */
     public ServerConfig withSnapshotInterval(int v) {
         return new ServerConfig(host, port, apiKey, maxStreams, queue, stateCacheBytes, maxBodyBytes, maxPromptTokens,
                 maxTokens, queueTimeout, shutdownGrace, modelId, template, v);

@@ -1,10 +1,17 @@
 package dev.rwkvjava.tokenizer;
 
+import dev.rwkvjava.tokenizer.internal.TokenTable;
+
 import java.nio.charset.StandardCharsets;
 
 /** The tokenizer of vocabulary-256 models: one token per byte, id = byte value (id 0 is the byte 0x00). */
 public final class ByteTokenizer implements Tokenizer {
+    /** The vocabulary size: one token per byte value. */
     public static final int VOCAB_SIZE = 256;
+
+    /** The byte tokenizer (it has no state). */
+    public ByteTokenizer() {
+    }
 
     @Override
     public int vocabSize() {

@@ -14,11 +14,21 @@ public final class StreamingDecoder {
     private byte[] pending = new byte[16];
     private int pendingLength;
 
+    /**
+     * A decoder for the tokens of a tokenizer.
+     *
+     * @param tokenizer the tokenizer
+     */
     public StreamingDecoder(Tokenizer tokenizer) {
         this.tokenizer = tokenizer;
     }
 
-    /** Adds one token; returns the text it completes (possibly empty). */
+    /**
+     * Adds one token.
+     *
+     * @param tokenId the token id
+     * @return the text it completes (possibly empty)
+     */
     public String accept(int tokenId) {
         byte[] bytes = tokenizer.tokenBytes(tokenId);
         if (pendingLength + bytes.length > pending.length) {
@@ -29,12 +39,16 @@ public final class StreamingDecoder {
         return take(Utf8.stablePrefixLength(pending, pendingLength));
     }
 
-    /** Ends the stream: emits whatever is held back, an incomplete sequence becoming U+FFFD. */
+    /**
+     * Ends the stream: emits whatever is held back, an incomplete sequence becoming U+FFFD.
+     *
+     * @return the text held back
+     */
     public String flush() {
         return take(pendingLength);
     }
 
-    /** True if bytes are held back waiting for the rest of a character. */
+    /** {@return true if bytes are held back waiting for the rest of a character} */
     public boolean hasPending() {
         return pendingLength > 0;
     }

@@ -19,6 +19,9 @@ public final class TokenizerFiles {
     /**
      * The bytes of {@code file}.
      *
+     * @param file the file
+     * @return its bytes
+     * @throws IOException when it cannot be read
      * @throws TokenizerFormatException if the file is larger than {@link #MAX_BYTES}
      */
     public static byte[] readAll(Path file) throws IOException {

@@ -4,10 +4,21 @@ package dev.rwkvjava.tokenizer;
 public final class TokenizerFormatException extends IllegalArgumentException {
     private static final long serialVersionUID = 1L;
 
+    /**
+     * A malformed tokenizer file.
+     *
+     * @param message what is wrong, naming the file
+     */
     public TokenizerFormatException(String message) {
         super(message);
     }
 
+    /**
+     * A malformed tokenizer file, found through another exception.
+     *
+     * @param message what is wrong, naming the file
+     * @param cause   the exception that revealed it
+     */
     public TokenizerFormatException(String message, Throwable cause) {
         super(message, cause);
     }

@@ -36,7 +36,7 @@ public final class Tokenizers {
     private Tokenizers() {
     }
 
-    /** The tokenizer of vocabulary-256 models. */
+    /** {@return the tokenizer of vocabulary-256 models} */
     public static Tokenizer bytes() {
         return new ByteTokenizer();
     }
@@ -44,6 +44,10 @@ public final class Tokenizers {
     /**
      * Loads a tokenizer file: a Hugging Face {@code tokenizer.json} or an RWKV World vocabulary
      * ({@code rwkv_vocab_*.txt}), told apart by name ({@code .json} / {@code .txt}) or else by content.
+     *
+     * @param file the tokenizer file
+     * @return the tokenizer
+     * @throws IOException when the file cannot be read
      */
     public static Tokenizer load(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
@@ -55,7 +59,14 @@ public final class Tokenizers {
         };
     }
 
-    /** {@link #forModel(Path, int, Path)} without an explicit tokenizer file. */
+    /**
+     * {@link #forModel(Path, int, Path)} without an explicit tokenizer file.
+     *
+     * @param modelPath the model file, or the directory holding it
+     * @param vocabSize the model's vocabulary size, or 0 if unknown
+     * @return the tokenizer
+     * @throws IOException when a tokenizer file cannot be read
+     */
     public static Tokenizer forModel(Path modelPath, int vocabSize) throws IOException {
         return forModel(modelPath, vocabSize, null);
     }
@@ -63,6 +74,8 @@ public final class Tokenizers {
     /**
      * The tokenizer for a model.
      *
+     * @return the tokenizer
+     * @throws IOException when a tokenizer file cannot be read
      * @param modelPath     the model file, or the directory holding it
      * @param vocabSize     the model's vocabulary size (rows of its embedding), or 0 if unknown
      * @param tokenizerFile an explicit tokenizer file, or null to search beside the model

@@ -14,7 +14,14 @@ public final class Utf8 {
     private Utf8() {
     }
 
-    /** Decodes {@code b[off, off + len)}, replacing invalid or incomplete sequences with U+FFFD. */
+    /**
+     * Decodes bytes, replacing invalid or incomplete sequences with U+FFFD.
+     *
+     * @param b   the bytes
+     * @param off the first byte to decode
+     * @param len the number of bytes
+     * @return the text
+     */
     public static String decodeLossy(byte[] b, int off, int len) {
         // The JDK's decoder is fast and agrees with this one on valid input. Invalid input always leaves a
         // U+FFFD in its output; only then is the (rarer) replacement done here, by this class's rule.
@@ -42,11 +49,24 @@ public final class Utf8 {
         return sb.toString();
     }
 
+    /**
+     * Whether bytes are valid UTF-8.
+     *
+     * @param b   the bytes
+     * @param off the first byte to check
+     * @param len the number of bytes
+     * @return true when they are complete, valid sequences
+     */
     public static boolean isValid(byte[] b, int off, int len) {
         return validPrefixEnd(b, off, off + len) == off + len;
     }
 
-    /** Offset of the first byte of {@code b} that does not start a complete, valid sequence, or -1. */
+    /**
+     * The offset of the first byte that does not start a complete, valid sequence.
+     *
+     * @param b the bytes
+     * @return the offset, or -1 when all of {@code b} is valid UTF-8
+     */
     public static int firstInvalid(byte[] b) {
         int end = validPrefixEnd(b, 0, b.length);
         return end == b.length ? -1 : end;

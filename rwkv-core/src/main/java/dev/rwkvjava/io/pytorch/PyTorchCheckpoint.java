@@ -1,7 +1,7 @@
 package dev.rwkvjava.io.pytorch;
 
-import dev.rwkvjava.io.LoadMode;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.LoadMode;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.ModelFormat;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.TensorStore;

@@ -1,6 +1,6 @@
 package dev.rwkvjava.io.pytorch;
 
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.tensor.DType;
 
 import java.nio.ByteBuffer;

@@ -1,6 +1,6 @@
 package dev.rwkvjava.io.pytorch;
 
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;

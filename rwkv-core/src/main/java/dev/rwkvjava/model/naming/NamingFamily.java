@@ -21,7 +21,7 @@ public sealed interface NamingFamily
      * The canonical tensors of a store of this family. Tensors the family does not use (a converter's dummies,
      * unrelated extras) are left out.
      *
-     * @throws dev.rwkvjava.io.ModelFileException when the file cannot be of this family after all
+     * @throws dev.rwkvjava.ModelFileException when the file cannot be of this family after all
      */
     List<CanonicalTensor> canonical(TensorStore store);
 

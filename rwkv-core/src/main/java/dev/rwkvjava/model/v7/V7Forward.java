@@ -7,7 +7,7 @@ import dev.rwkvjava.model.LayeredForward;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.Projections;
-import dev.rwkvjava.model.RwkvVersion;
+import dev.rwkvjava.RwkvVersion;
 import dev.rwkvjava.model.TokenShift;
 import dev.rwkvjava.state.StateLayout;
 

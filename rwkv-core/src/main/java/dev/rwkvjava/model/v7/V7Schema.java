@@ -1,7 +1,7 @@
 package dev.rwkvjava.model.v7;
 
 import dev.rwkvjava.model.ModelTensors;
-import dev.rwkvjava.model.RwkvVersion;
+import dev.rwkvjava.RwkvVersion;
 import dev.rwkvjava.model.TensorSpec;
 import dev.rwkvjava.model.VersionSchema;
 import dev.rwkvjava.model.naming.CanonicalTensor;

@@ -5,7 +5,7 @@ import dev.rwkvjava.model.LayerNorm;
 import dev.rwkvjava.model.ModelConfig;
 import dev.rwkvjava.model.ModelTensors;
 import dev.rwkvjava.model.OutputHead;
-import dev.rwkvjava.model.RwkvVersion;
+import dev.rwkvjava.RwkvVersion;
 import dev.rwkvjava.tensor.Matrix;
 
 /**

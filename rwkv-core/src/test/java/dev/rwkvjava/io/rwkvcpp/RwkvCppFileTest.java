@@ -1,7 +1,7 @@
 package dev.rwkvjava.io.rwkvcpp;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.rwkvjava.io.LoadMode;
+import dev.rwkvjava.LoadMode;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.WeightReader;

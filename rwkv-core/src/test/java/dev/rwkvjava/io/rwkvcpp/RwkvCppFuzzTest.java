@@ -1,6 +1,6 @@
 package dev.rwkvjava.io.rwkvcpp;
 
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.testutil.TestData;
 import org.junit.jupiter.api.Test;

@@ -2,9 +2,9 @@ package dev.rwkvjava.model.naming;
 
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.hub.HubConfig;
-import dev.rwkvjava.hub.ModelResolver;
+import dev.rwkvjava.hub.internal.ModelResolver;
 import dev.rwkvjava.hub.DownloadProgress;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.testutil.TestData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,10 +30,10 @@ class NamingFamilyTest {
             assertThat(m.info().format()).isEqualTo("safetensors");
             assertThat(m.info().version().label()).isEqualTo("7");
             // Layer 0 has no v-LoRA in fla's layout; every other BlinkDL tensor is there.
-            assertThat(m.canonicalTensors()).extracting(CanonicalTensor::name)
+            assertThat(dev.rwkvjava.internal.Internals.canonicalTensors(m)).extracting(CanonicalTensor::name)
                     .contains("blocks.0.att.w1", "blocks.1.att.v2", "blocks.0.ln0.weight", "head.weight")
                     .doesNotContain("blocks.0.att.v1");
-            CanonicalTensor w1 = m.canonicalTensors().stream().filter(t -> t.name().equals("blocks.3.att.w1"))
+            CanonicalTensor w1 = dev.rwkvjava.internal.Internals.canonicalTensors(m).stream().filter(t -> t.name().equals("blocks.3.att.w1"))
                     .findFirst().orElseThrow();
             assertThat(w1.layout()).isEqualTo(Layout.TRANSPOSED);
             assertThat(w1.stored().name()).isEqualTo("model.layers.3.attn.w_lora.lora.0.weight");
@@ -46,8 +46,8 @@ class NamingFamilyTest {
         try (RwkvModel blink = RwkvModel.load(TestData.file(TINY_V7));
              RwkvModel fla = RwkvModel.load(TestData.file("models/fla-rwkv7-tiny-834K"))) {
             // The BlinkDL file keeps layer 0's unused v0/v1/v2; the fingerprint covers the tensors both have.
-            var names = fla.canonicalTensors().stream().map(CanonicalTensor::name).toList();
-            assertThat(blink.canonicalTensors().stream().map(CanonicalTensor::name).filter(n -> !names.contains(n)))
+            var names = dev.rwkvjava.internal.Internals.canonicalTensors(fla).stream().map(CanonicalTensor::name).toList();
+            assertThat(dev.rwkvjava.internal.Internals.canonicalTensors(blink).stream().map(CanonicalTensor::name).filter(n -> !names.contains(n)))
                     .allMatch(n -> n.startsWith("blocks.0.att.v"));
         }
     }

@@ -1,11 +1,11 @@
 package dev.rwkvjava.model.v7;
 
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.SafetensorsFile;
 import dev.rwkvjava.io.SafetensorsWriter;
 import dev.rwkvjava.io.TensorInfo;
-import dev.rwkvjava.model.RwkvVersion;
+import dev.rwkvjava.RwkvVersion;
 import dev.rwkvjava.tensor.WeightReader;
 import dev.rwkvjava.testutil.TestData;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package dev.rwkvjava.tokenizer.bpe;
 
-import dev.rwkvjava.tokenizer.TokenTable;
+import dev.rwkvjava.tokenizer.internal.TokenTable;
 import dev.rwkvjava.tokenizer.Tokenizer;
 import it.unimi.dsi.fastutil.ints.IntArrayList;
 import java.io.IOException;
@@ -53,12 +53,24 @@ public final class BpeTokenizer implements Tokenizer {
                 normalized.stream().filter(t -> !t.special()).toList(), normalizer::apply);
     }
 
-    /** Loads a {@code tokenizer.json} file. */
+    /**
+     * Loads a {@code tokenizer.json} file.
+     *
+     * @param file the file
+     * @return the tokenizer
+     * @throws IOException when the file cannot be read
+     */
     public static BpeTokenizer load(Path file) throws IOException {
         return TokenizerJsonLoader.load(file);
     }
 
-    /** Parses {@code tokenizer.json} content; {@code source} names it in error messages. */
+    /**
+     * Parses {@code tokenizer.json} content.
+     *
+     * @param json   the file's bytes
+     * @param source names the content in error messages
+     * @return the tokenizer
+     */
     public static BpeTokenizer parse(byte[] json, String source) {
         return TokenizerJsonLoader.parse(json, source);
     }
@@ -77,6 +89,10 @@ public final class BpeTokenizer implements Tokenizer {
      * Encodes {@code text}; with {@code specialTokensAsText} the special added tokens (such as
      * {@code <|endoftext|>}) are not recognized and are encoded as the characters they are made of
      * ({@code split_special_tokens=True} in {@code transformers}).
+     *
+     * @param text                the text
+     * @param specialTokensAsText true to encode special tokens as plain text
+     * @return the token ids
      */
     public int[] encode(String text, boolean specialTokensAsText) {
         IntArrayList out = new IntArrayList(Math.max(16, text.length() / 3));

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.rwkvjava.tokenizer.TokenTable;
+import dev.rwkvjava.tokenizer.internal.TokenTable;
 import dev.rwkvjava.tokenizer.TokenizerFiles;
 import dev.rwkvjava.tokenizer.TokenizerFormatException;
 import dev.rwkvjava.tokenizer.Utf8;

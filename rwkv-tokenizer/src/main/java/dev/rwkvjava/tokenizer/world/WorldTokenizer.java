@@ -1,6 +1,6 @@
 package dev.rwkvjava.tokenizer.world;
 
-import dev.rwkvjava.tokenizer.TokenTable;
+import dev.rwkvjava.tokenizer.internal.TokenTable;
 import dev.rwkvjava.tokenizer.Tokenizer;
 import dev.rwkvjava.tokenizer.TokenizerFiles;
 import dev.rwkvjava.tokenizer.TokenizerFormatException;
@@ -27,7 +27,13 @@ public final class WorldTokenizer implements Tokenizer {
         this.source = source;
     }
 
-    /** Loads a vocabulary file such as {@code rwkv_vocab_v20230424.txt}. */
+    /**
+     * Loads a vocabulary file such as {@code rwkv_vocab_v20230424.txt}.
+     *
+     * @param file the file
+     * @return the tokenizer
+     * @throws IOException when the file cannot be read
+     */
     public static WorldTokenizer load(Path file) throws IOException {
         return parse(TokenizerFiles.readAll(file), file.toString());
     }
@@ -35,6 +41,9 @@ public final class WorldTokenizer implements Tokenizer {
     /**
      * Parses vocabulary text; {@code source} names it in error messages.
      *
+     * @param data   the file's bytes
+     * @param source names the content in error messages
+     * @return the tokenizer
      * @throws TokenizerFormatException naming the source and line of the first bad entry
      */
     public static WorldTokenizer parse(byte[] data, String source) {
@@ -72,6 +81,9 @@ public final class WorldTokenizer implements Tokenizer {
      * A vocabulary given as the bytes of each token, indexed by id ({@code tokens[0]}, end of text, is ignored), as
      * model files that embed their vocabulary carry it.
      *
+     * @param tokens the bytes of each token, indexed by id
+     * @param source names the vocabulary in error messages
+     * @return the tokenizer
      * @throws TokenizerFormatException naming {@code source} when two ids have the same bytes or a token is empty
      */
     public static WorldTokenizer fromTokens(byte[][] tokens, String source) {
@@ -116,7 +128,14 @@ public final class WorldTokenizer implements Tokenizer {
         return trie.tokenize(input, 0, input.length);
     }
 
-    /** Encodes {@code input[from, to)}. */
+    /**
+     * Encodes part of a byte array.
+     *
+     * @param input the bytes
+     * @param from  the first byte to encode
+     * @param to    the end of the range (exclusive)
+     * @return the token ids
+     */
     public int[] encode(byte[] input, int from, int to) {
         java.util.Objects.checkFromToIndex(from, to, input.length);
         return trie.tokenize(input, from, to);

@@ -1,6 +1,6 @@
 package dev.rwkvjava.tokenizer.world;
 
-import dev.rwkvjava.tokenizer.TokenTable;
+import dev.rwkvjava.tokenizer.internal.TokenTable;
 import dev.rwkvjava.tokenizer.TokenizerFormatException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;

@@ -1,7 +1,8 @@
-package dev.rwkvjava.model;
+package dev.rwkvjava;
 
 /** The RWKV architecture generations this engine knows. */
 public enum RwkvVersion {
+    /** RWKV-4. */
     V4("4"),
     /** RWKV-5 "Eagle" first release: no gate, per-head decay (rwkv.cpp calls its files "5.1"). */
     V5_0("5.0"),
@@ -22,7 +23,7 @@ public enum RwkvVersion {
         this.label = label;
     }
 
-    /** Short label such as "4", "5.2", "7-deepembed". */
+    /** {@return a short label such as "4", "5.2", "7-deepembed"} */
     public String label() {
         return label;
     }

@@ -1,4 +1,6 @@
-package dev.rwkvjava.hub;
+package dev.rwkvjava.hub.internal;
+
+import dev.rwkvjava.hub.internal.RepoFile;
 
 import java.util.List;
 

@@ -1,6 +1,12 @@
-package dev.rwkvjava.hub;
+package dev.rwkvjava.hub.internal;
 
-import dev.rwkvjava.io.ModelFileException;
+import dev.rwkvjava.hub.DownloadProgress;
+
+import dev.rwkvjava.hub.HubConfig;
+
+import dev.rwkvjava.hub.internal.HubCache;
+
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.io.ModelFiles;
 
 import java.io.IOException;

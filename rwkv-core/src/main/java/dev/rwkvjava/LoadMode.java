@@ -1,4 +1,4 @@
-package dev.rwkvjava.io;
+package dev.rwkvjava;
 
 /** How a weights file is brought into memory. */
 public enum LoadMode {

@@ -1,4 +1,7 @@
-package dev.rwkvjava.hub;
+package dev.rwkvjava.hub.internal;
+
+
+
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.rwkvjava.hub;
+package dev.rwkvjava.hub.internal;
 
 import java.util.ArrayList;
 import java.util.List;

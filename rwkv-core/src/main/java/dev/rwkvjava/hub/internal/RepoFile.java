@@ -1,4 +1,4 @@
-package dev.rwkvjava.hub;
+package dev.rwkvjava.hub.internal;
 
 /**
  * One file of a hub repository, as its listing describes it.

@@ -1,4 +1,5 @@
-package dev.rwkvjava.hub;
+package dev.rwkvjava.hub.internal;
+
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.rwkvjava.tokenizer;
+package dev.rwkvjava.tokenizer.internal;
 
 import it.unimi.dsi.fastutil.ints.Int2LongMap;
 import it.unimi.dsi.fastutil.ints.Int2LongOpenHashMap;

@@ -1,4 +1,12 @@
-package dev.rwkvjava.hub;
+package dev.rwkvjava.hub.internal;
+
+import dev.rwkvjava.hub.HubException;
+
+import dev.rwkvjava.hub.DownloadProgress;
+
+import dev.rwkvjava.hub.HubConfig;
+
+import dev.rwkvjava.hub.internal.FileSelection;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

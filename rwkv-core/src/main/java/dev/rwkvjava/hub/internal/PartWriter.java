@@ -1,4 +1,8 @@
-package dev.rwkvjava.hub;
+package dev.rwkvjava.hub.internal;
+
+import dev.rwkvjava.hub.HubException;
+
+import dev.rwkvjava.hub.DownloadProgress;
 
 import java.io.IOException;
 import java.net.http.HttpResponse;

@@ -1,4 +1,13 @@
-package dev.rwkvjava.hub;
+package dev.rwkvjava.hub.internal;
+
+import dev.rwkvjava.hub.HubException;
+
+import dev.rwkvjava.hub.DownloadProgress;
+
+import dev.rwkvjava.hub.HubConfig;
+
+
+
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;

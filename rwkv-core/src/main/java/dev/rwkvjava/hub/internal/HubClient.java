@@ -1,4 +1,12 @@
-package dev.rwkvjava.hub;
+package dev.rwkvjava.hub.internal;
+
+import dev.rwkvjava.hub.HubException;
+
+import dev.rwkvjava.hub.DownloadProgress;
+
+import dev.rwkvjava.hub.HubConfig;
+
+import dev.rwkvjava.hub.internal.BoundedBody;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;

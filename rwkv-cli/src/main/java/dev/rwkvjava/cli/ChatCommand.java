@@ -1,5 +1,6 @@
 package dev.rwkvjava.cli;
 
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.generate.ChatTemplate;
 import dev.rwkvjava.generate.FinishReason;
 import dev.rwkvjava.generate.GenerationConfig;
@@ -7,7 +8,6 @@ import dev.rwkvjava.generate.GenerationListener;
 import dev.rwkvjava.generate.GenerationResult;
 import dev.rwkvjava.generate.Session;
 import dev.rwkvjava.generate.TextGenerator;
-import dev.rwkvjava.io.ModelFileException;
 import dev.rwkvjava.sampling.SamplerConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,9 +1,9 @@
 package dev.rwkvjava.model;
 
+import dev.rwkvjava.ModelFileException;
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.convert.ModelConverter;
 import dev.rwkvjava.io.ModelFiles;
-import dev.rwkvjava.io.ModelFileException;
 import dev.rwkvjava.io.TensorInfo;
 import dev.rwkvjava.io.gguf.GgufFile;
 import dev.rwkvjava.state.State;

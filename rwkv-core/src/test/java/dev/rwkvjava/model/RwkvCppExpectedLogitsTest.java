@@ -1,7 +1,7 @@
 package dev.rwkvjava.model;
 
+import dev.rwkvjava.LoadMode;
 import dev.rwkvjava.RwkvModel;
-import dev.rwkvjava.io.LoadMode;
 import dev.rwkvjava.io.ModelFiles;
 import dev.rwkvjava.io.TensorStore;
 import dev.rwkvjava.kernel.Kernels;

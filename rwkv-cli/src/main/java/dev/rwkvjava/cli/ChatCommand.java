@@ -1,6 +1,6 @@
 package dev.rwkvjava.cli;
 
-import dev.rwkvjava.ModelFileException;
+import dev.rwkvjava.ModelFileChangedException;
 import dev.rwkvjava.generate.ChatTemplate;
 import dev.rwkvjava.generate.FinishReason;
 import dev.rwkvjava.generate.GenerationConfig;
@@ -135,8 +135,8 @@ final class ChatCommand implements Callable<Integer> {
                         continue;
                     }
                     reply(msg, interactive);
-                } catch (ModelFileException e) {
-                    throw e; // the model's file changed under it: no later line can be answered either
+                } catch (ModelFileChangedException e) {
+                    throw e; // no later line can be answered either
                 } catch (RuntimeException e) {
                     // A bad command or file should not end the conversation; piped runs still exit with 1.
                     failed = true;

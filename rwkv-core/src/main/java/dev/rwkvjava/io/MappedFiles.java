@@ -1,5 +1,6 @@
 package dev.rwkvjava.io;
 
+import dev.rwkvjava.ModelFileChangedException;
 import dev.rwkvjava.ModelFileException;
 
 import java.io.IOException;
@@ -20,7 +21,7 @@ import java.util.Objects;
  * and a file truncated in place takes away pages the model reads (reading them faults). A file replaced by another
  * (a new file renamed over it, or deleted) leaves the mapped one intact, and is no concern: the model keeps the
  * weights it loaded. {@link #check} (before each use) and {@link #faulted} (when a read faulted anyway, because the
- * change came during a call) turn both cases into a {@link ModelFileException} that names the file and asks for a
+ * change came during a call) turn both cases into a {@link ModelFileChangedException} that names the file and asks for a
  * reload; from then on every call fails the same way.
  */
 public final class MappedFiles {
@@ -35,7 +36,7 @@ public final class MappedFiles {
 
     private final List<Seen> files;
     private volatile long lastCheck = System.nanoTime();
-    private volatile ModelFileException failure;
+    private volatile ModelFileChangedException failure;
 
     private MappedFiles(List<Seen> files) {
         this.files = files;
@@ -62,10 +63,10 @@ public final class MappedFiles {
     /**
      * Fails when a file has been truncated or rewritten in place since loading, or when an earlier call failed so.
      *
-     * @throws ModelFileException naming the file
+     * @throws ModelFileChangedException naming the file
      */
     public void check() {
-        ModelFileException f = failure;
+        ModelFileChangedException f = failure;
         if (f != null) {
             throw again(f);
         }
@@ -77,7 +78,8 @@ public final class MappedFiles {
         for (Seen s : files) {
             String change = change(s);
             if (change != null) {
-                throw fail(new ModelFileException(s.path, null, change + " after the model was loaded: load it again"));
+                throw fail(new ModelFileChangedException(s.path, change + " after the model was loaded: load it again",
+                        null));
             }
         }
     }
@@ -109,11 +111,11 @@ public final class MappedFiles {
      * longer exists as an {@link InternalError}; returns the exception to throw, or null when {@code e} is another
      * error.
      */
-    public ModelFileException faulted(InternalError e) {
+    public ModelFileChangedException faulted(InternalError e) {
         if (files.isEmpty() || e.getMessage() == null || !e.getMessage().contains("unsafe memory access")) {
             return null;
         }
-        ModelFileException f = failure;
+        ModelFileChangedException f = failure;
         if (f != null) {
             return again(f);
         }
@@ -127,17 +129,17 @@ public final class MappedFiles {
                 break;
             }
         }
-        return fail(new ModelFileException(path, null, (change != null ? change : "could not be read")
+        return fail(new ModelFileChangedException(path, (change != null ? change : "could not be read")
                 + " while the model was using it (truncated or rewritten by another program?): load it again", e));
     }
 
-    private ModelFileException fail(ModelFileException e) {
+    private ModelFileChangedException fail(ModelFileChangedException e) {
         failure = e;
         return e;
     }
 
-    private static ModelFileException again(ModelFileException f) {
-        return new ModelFileException(f.file(), f.tensor(), problemOf(f), f.getCause());
+    private static ModelFileChangedException again(ModelFileChangedException f) {
+        return new ModelFileChangedException(f.file(), problemOf(f), f.getCause());
     }
 
     private static String problemOf(ModelFileException f) {

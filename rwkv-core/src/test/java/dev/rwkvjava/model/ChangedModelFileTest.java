@@ -2,7 +2,7 @@ package dev.rwkvjava.model;
 
 import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.LoadMode;
-import dev.rwkvjava.ModelFileException;
+import dev.rwkvjava.ModelFileChangedException;
 import dev.rwkvjava.state.State;
 import dev.rwkvjava.testutil.TestData;
 import org.junit.jupiter.api.Test;
@@ -44,10 +44,10 @@ class ChangedModelFileTest {
                 ch.truncate(4096);
             }
             for (int i = 0; i < 2; i++) {
-                assertThatThrownBy(() -> m.forward(32, s)).isInstanceOf(ModelFileException.class)
+                assertThatThrownBy(() -> m.forward(32, s)).isInstanceOf(ModelFileChangedException.class)
                         .hasMessageStartingWith(p.toString()).hasMessageContaining("load it again");
                 assertThatThrownBy(() -> m.forward(new int[] {1, 2}, m.newState()))
-                        .isInstanceOf(ModelFileException.class).hasMessageContaining("load it again");
+                        .isInstanceOf(ModelFileChangedException.class).hasMessageContaining("load it again");
             }
         }
     }
@@ -60,7 +60,7 @@ class ChangedModelFileTest {
             Files.write(p, Files.readAllBytes(p), StandardOpenOption.WRITE);
             Files.setLastModifiedTime(p, FileTime.from(Instant.now().plusSeconds(60)));
             Thread.sleep(50);
-            assertThatThrownBy(() -> m.forward(65, m.newState())).isInstanceOf(ModelFileException.class)
+            assertThatThrownBy(() -> m.forward(65, m.newState())).isInstanceOf(ModelFileChangedException.class)
                     .hasMessageStartingWith(p.toString()).hasMessageContaining("modified");
         }
     }

@@ -15,10 +15,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The Vector API kernels of {@link Q4_0Type} weights, on float activations: a block's bytes are widened to int
- * lanes, split into low nibbles (values 0..15) and high nibbles (16..31), converted to floats in registers and
- * multiplied with x; the block's sum is scaled by its d. The stored nibbles are q + 8: a row's sum is taken over q + 8
- * and d·8·(the block's sum of x) taken off once per block, which saves a subtraction per nibble vector. Sums as in
- * {@link Q8_0Vectors}.
+ * lanes, split into low nibbles (values 0..15) and high nibbles (16..31), 8 subtracted (exact), converted to floats
+ * in registers and multiplied with x; the block's sum is scaled by its d. Sums as in {@link Q8_0Vectors}.
  */
 final class Q4_0Vectors extends WeightVectors {
     private static final VectorSpecies<Float> QF = PanamaConstants.BITS >= 256 ? FloatVector.SPECIES_256
@@ -28,43 +26,17 @@ final class Q4_0Vectors extends WeightVectors {
     private static final int QL = QF.length();
     private static final int BLOCK_BYTES = 18;
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[2 * QL]);
-    /** Per block of 32 columns, the sum of x over it. */
-    private static final ThreadLocal<float[][]> BLOCK_SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
 
     @Override
     void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         int half = (rowEnd - rowStart + 1) / 2;
-        int blocks = w.cols() / 32;
-        float[] sums = blockSums(x, xOff, blocks);
         if (QL == 8) {
-            pairs8(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), blocks, x, xOff, sums,
+            pairs8(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), w.cols() / 32, x, xOff,
                     y, yOff + rowStart, yOff + rowEnd - half, half);
         } else {
-            pairs4(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), blocks, x, xOff, sums,
+            pairs4(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), w.cols() / 32, x, xOff,
                     y, yOff + rowStart, yOff + rowEnd - half, half);
         }
-    }
-
-    /**
-     * The sum of x over each block of 32 columns, in this thread's buffer. Lane-wise adds, then the lanes in order: no
-     * {@code reduceLanes}, whose order may differ between the JIT tiers.
-     */
-    private static float[] blockSums(float[] x, int xOff, int blocks) {
-        float[][] holder = BLOCK_SUMS.get();
-        if (holder[0].length < blocks) {
-            holder[0] = new float[blocks];
-        }
-        float[] sums = holder[0];
-        float[] lanes = LANES.get();
-        for (int b = 0, xc = xOff; b < blocks; b++, xc += 32) {
-            FloatVector acc = FloatVector.fromArray(QF, x, xc);
-            for (int k = QL; k < 32; k += QL) {
-                acc = acc.add(FloatVector.fromArray(QF, x, xc + k));
-            }
-            acc.intoArray(lanes, 0);
-            sums[b] = sum(lanes);
-        }
-        return sums;
     }
 
     /**
@@ -73,14 +45,13 @@ final class Q4_0Vectors extends WeightVectors {
      * byte lanes, AVX2 has no shift: a loop that split them before widening ran about a third slower).
      */
     private static void pairs8(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x, int xOff,
-                               float[] sums, float[] y, int y0, int y1, int count) {
+                               float[] y, int y0, int y1, int count) {
         float[] lanes = LANES.get();
         boolean fma = PanamaConstants.FMA;
+        IntVector eight = IntVector.broadcast(QI, 8);
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
             FloatVector a0 = FloatVector.zero(QF);
             FloatVector a1 = FloatVector.zero(QF);
-            float c0 = 0;
-            float c1 = 0;
             long o0 = b0;
             long o1 = b1;
             for (int b = 0, xc = xOff; b < blocks; b++, xc += 32, o0 += BLOCK_BYTES, o1 += BLOCK_BYTES) {
@@ -89,51 +60,46 @@ final class Q4_0Vectors extends WeightVectors {
                 FloatVector x2 = FloatVector.fromArray(QF, x, xc + 16);
                 FloatVector x3 = FloatVector.fromArray(QF, x, xc + 24);
                 IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, o0 + 2, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, QI, 0);
-                FloatVector w = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+                        .convertShape(VectorOperators.B2I, QI, 0);
+                FloatVector w = (FloatVector) q.and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
                 FloatVector s0 = w.mul(x0);
-                w = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x2, s0) : w.mul(x2).add(s0);
                 q = (IntVector) ByteVector.fromMemorySegment(B8, data, o0 + 10, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, QI, 0);
-                w = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+                        .convertShape(VectorOperators.B2I, QI, 0);
+                w = (FloatVector) q.and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x1, s0) : w.mul(x1).add(s0);
-                w = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x3, s0) : w.mul(x3).add(s0);
                 q = (IntVector) ByteVector.fromMemorySegment(B8, data, o1 + 2, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, QI, 0);
-                w = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+                        .convertShape(VectorOperators.B2I, QI, 0);
+                w = (FloatVector) q.and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
                 FloatVector s1 = w.mul(x0);
-                w = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x2, s1) : w.mul(x2).add(s1);
                 q = (IntVector) ByteVector.fromMemorySegment(B8, data, o1 + 10, LE)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, QI, 0);
-                w = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+                        .convertShape(VectorOperators.B2I, QI, 0);
+                w = (FloatVector) q.and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x1, s1) : w.mul(x1).add(s1);
-                w = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convert(VectorOperators.I2F, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x3, s1) : w.mul(x3).add(s1);
-                float d0 = Float.float16ToFloat(data.get(WeightReader.I16, o0));
-                float d1 = Float.float16ToFloat(data.get(WeightReader.I16, o1));
+                FloatVector d0 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o0)));
+                FloatVector d1 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o1)));
                 a0 = fma ? s0.lanewise(VectorOperators.FMA, d0, a0) : s0.mul(d0).add(a0);
                 a1 = fma ? s1.lanewise(VectorOperators.FMA, d1, a1) : s1.mul(d1).add(a1);
-                c0 += d0 * sums[b];
-                c1 += d1 * sums[b];
             }
             a0.intoArray(lanes, 0);
-            y[y0 + r] = sum(lanes) - 8 * c0;
-            a1.intoArray(lanes, 0);
-            y[y1 + r] = sum(lanes) - 8 * c1;
+            a1.intoArray(lanes, QL);
+            float s0 = 0;
+            float s1 = 0;
+            for (int i = 0; i < QL; i++) {
+                s0 += lanes[i];
+                s1 += lanes[QL + i];
+            }
+            y[y0 + r] = s0;
+            y[y1 + r] = s1;
         }
         MatVec.faultable(data);
-    }
-
-    /** The first {@link #QL} lanes' sum, in order. (A vector passed to a method C2 does not inline is boxed.) */
-    private static float sum(float[] lanes) {
-        float s = 0;
-        for (int i = 0; i < QL; i++) {
-            s += lanes[i];
-        }
-        return s;
     }
 
     /**
@@ -141,14 +107,12 @@ final class Q4_0Vectors extends WeightVectors {
      * vectors (every conversion takes a constant part, as C2 needs to compile it).
      */
     private static void pairs4(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x, int xOff,
-                               float[] sums, float[] y, int y0, int y1, int count) {
+                               float[] y, int y0, int y1, int count) {
         float[] lanes = LANES.get();
         boolean fma = PanamaConstants.FMA;
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
             FloatVector a0 = FloatVector.zero(QF);
             FloatVector a1 = FloatVector.zero(QF);
-            float c0 = 0;
-            float c1 = 0;
             long o0 = b0;
             long o1 = b1;
             for (int b = 0, xc = xOff; b < blocks; b++, xc += 32, o0 += BLOCK_BYTES, o1 += BLOCK_BYTES) {
@@ -160,8 +124,8 @@ final class Q4_0Vectors extends WeightVectors {
                     FloatVector xc0 = FloatVector.fromArray(QF, x, xc + 16 + k);
                     FloatVector xd = FloatVector.fromArray(QF, x, xc + 16 + k + 4);
                     ByteVector q = ByteVector.fromMemorySegment(B8, data, o0 + 2 + k, LE);
-                    ByteVector lo = q.and((byte) 0x0F);
-                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4);
+                    ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
+                    ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
                     FloatVector w = (FloatVector) lo.castShape(QF, 0);
                     s0 = fma ? w.lanewise(VectorOperators.FMA, xa, s0) : w.mul(xa).add(s0);
                     w = (FloatVector) lo.castShape(QF, 1);
@@ -171,8 +135,8 @@ final class Q4_0Vectors extends WeightVectors {
                     w = (FloatVector) hi.castShape(QF, 1);
                     s0 = fma ? w.lanewise(VectorOperators.FMA, xd, s0) : w.mul(xd).add(s0);
                     q = ByteVector.fromMemorySegment(B8, data, o1 + 2 + k, LE);
-                    lo = q.and((byte) 0x0F);
-                    hi = q.lanewise(VectorOperators.LSHR, 4);
+                    lo = q.and((byte) 0x0F).sub((byte) 8);
+                    hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
                     w = (FloatVector) lo.castShape(QF, 0);
                     s1 = fma ? w.lanewise(VectorOperators.FMA, xa, s1) : w.mul(xa).add(s1);
                     w = (FloatVector) lo.castShape(QF, 1);
@@ -182,17 +146,21 @@ final class Q4_0Vectors extends WeightVectors {
                     w = (FloatVector) hi.castShape(QF, 1);
                     s1 = fma ? w.lanewise(VectorOperators.FMA, xd, s1) : w.mul(xd).add(s1);
                 }
-                float d0 = Float.float16ToFloat(data.get(WeightReader.I16, o0));
-                float d1 = Float.float16ToFloat(data.get(WeightReader.I16, o1));
+                FloatVector d0 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o0)));
+                FloatVector d1 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o1)));
                 a0 = fma ? s0.lanewise(VectorOperators.FMA, d0, a0) : s0.mul(d0).add(a0);
                 a1 = fma ? s1.lanewise(VectorOperators.FMA, d1, a1) : s1.mul(d1).add(a1);
-                c0 += d0 * sums[b];
-                c1 += d1 * sums[b];
             }
             a0.intoArray(lanes, 0);
-            y[y0 + r] = sum(lanes) - 8 * c0;
-            a1.intoArray(lanes, 0);
-            y[y1 + r] = sum(lanes) - 8 * c1;
+            a1.intoArray(lanes, QL);
+            float s0 = 0;
+            float s1 = 0;
+            for (int i = 0; i < QL; i++) {
+                s0 += lanes[i];
+                s1 += lanes[QL + i];
+            }
+            y[y0 + r] = s0;
+            y[y1 + r] = s1;
         }
         MatVec.faultable(data);
     }

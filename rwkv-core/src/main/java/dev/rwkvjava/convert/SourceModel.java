@@ -16,6 +16,8 @@ import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The model being converted, as the engine reads it: its canonical (BlinkDL) tensors through the file's naming
@@ -102,13 +104,12 @@ final class SourceModel {
     record Named(String name, long[] shape) {
     }
 
-    private static final java.util.regex.Pattern RESCALED =
-            java.util.regex.Pattern.compile("blocks\\.(\\d+)\\.(att\\.output|ffn\\.value)\\.weight");
+    private static final Pattern RESCALED = Pattern.compile("blocks\\.(\\d+)\\.(att\\.output|ffn\\.value)\\.weight");
 
     /** Where the canonical tensor's values are, under its canonical shape, as trained. */
     ValueSource values(String name) {
         ValueSource v = storedValues(name);
-        java.util.regex.Matcher m = rescaleEvery > 0 ? RESCALED.matcher(name) : null;
+        Matcher m = rescaleEvery > 0 ? RESCALED.matcher(name) : null;
         if (m != null && m.matches()) {
             int halvings = Integer.parseInt(m.group(1)) / rescaleEvery;
             if (halvings > 0) {

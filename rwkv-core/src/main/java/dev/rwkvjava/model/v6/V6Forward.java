@@ -44,7 +44,7 @@ public final class V6Forward extends LayeredForward {
      * Layer i's output and value matrices are stored divided by 2^(i / rescaleEvery) (0: not at all; see
      * {@link ModelTensors#rescaleEvery}). Their inputs are multiplied by as much, which gives exactly the undivided
      * products; halving the hidden state every rescaleEvery layers instead, as the file's converter intends, would
-     * also shrink what the layer norms see against their epsilon (1e-3 off on the logits of a small model).
+     * also shrink what the layer norms see against their epsilon, which would no longer give the trained model.
      */
     private final int rescaleEvery;
 

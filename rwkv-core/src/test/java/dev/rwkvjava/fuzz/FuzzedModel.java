@@ -15,6 +15,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
 
 /**
  * What the model-file fuzzers share: the fuzzer's bytes become a file in a folder of this JVM's own, which is loaded
@@ -31,10 +33,21 @@ final class FuzzedModel {
     private static Path newFolder() {
         try {
             Path d = Files.createTempDirectory("rwkv-fuzz");
-            d.toFile().deleteOnExit();
+            // deleteOnExit removes only an empty folder, and the fuzzers leave their last inputs in it.
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(d), "rwkv-fuzz-cleanup"));
             return d;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        } catch (IOException | UncheckedIOException e) {
+            System.err.println("could not remove " + dir + ": " + e.getMessage());
         }
     }
 

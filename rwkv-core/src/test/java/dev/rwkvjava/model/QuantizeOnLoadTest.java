@@ -10,11 +10,9 @@ import dev.rwkvjava.kernel.KernelProvider;
 import dev.rwkvjava.kernel.WorkerPool;
 import dev.rwkvjava.model.naming.CanonicalTensor;
 import dev.rwkvjava.model.naming.Layout;
-import dev.rwkvjava.state.State;
 import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
 import dev.rwkvjava.tensor.WeightType;
-import dev.rwkvjava.testutil.Close;
 import dev.rwkvjava.testutil.ReferenceCase;
 import dev.rwkvjava.testutil.TestData;
 import org.junit.jupiter.api.Test;
@@ -22,7 +20,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
@@ -109,26 +106,7 @@ class QuantizeOnLoadTest {
         try (RwkvModel model = RwkvModel.load(src, dev.rwkvjava.internal.Internals.withQuantization(RwkvModel.Options.defaults().withMaxChunk(16), q))) {
             for (String name : new String[] {"quote_in", "text64"}) {
                 ReferenceCase ref = ReferenceCase.read(TestData.file(reference + "/" + name + ".safetensors"));
-                State token = model.newState();
-                float[][] rows = new float[ref.tokens().length][];
-                for (int t = 0; t < rows.length; t++) {
-                    rows[t] = model.forward(ref.tokens()[t], token);
-                }
-                State seq = model.newState();
-                float[] all = model.forwardAll(ref.tokens(), seq);
-                int v = model.vocabSize();
-                for (int i = 0; i < ref.positions().length; i++) {
-                    int pos = ref.positions()[i];
-                    Close.assertClose(name + " token row " + pos, rows[pos], ref.logits()[i], ReferenceParityTest.LOGIT_TOL);
-                    Close.assertClose(name + " sequence row " + pos, Arrays.copyOfRange(all, pos * v, (pos + 1) * v),
-                            ref.logits()[i], ReferenceParityTest.LOGIT_TOL);
-                }
-                for (int i = 0; i < ref.state().size(); i++) {
-                    float[] expected = ref.state().get(i);
-                    double tol = ReferenceParityTest.STATE_TOL * Math.max(1, Close.maxMagnitude(expected));
-                    Close.assertClose(name + " state " + i, token.tensor(i), expected, tol);
-                    Close.assertClose(name + " sequence state " + i, seq.tensor(i), expected, tol);
-                }
+                ref.assertReproducedBy(model, ReferenceParityTest.LOGIT_TOL, ReferenceParityTest.STATE_TOL);
             }
         }
     }

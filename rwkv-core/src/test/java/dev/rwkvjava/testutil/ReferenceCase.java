@@ -1,13 +1,16 @@
 package dev.rwkvjava.testutil;
 
+import dev.rwkvjava.RwkvModel;
 import dev.rwkvjava.io.SafetensorsFile;
 import dev.rwkvjava.io.TensorInfo;
+import dev.rwkvjava.state.State;
 import dev.rwkvjava.tensor.DType;
 
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -37,6 +40,35 @@ public record ReferenceCase(String name, Path file, int[] tokens, float[][] logi
             return new ReferenceCase(n, file, tokens, logits, positions, list(f, "state."), list(f, "init_state."),
                     f.metadata(), rows(f, "logits_fp64"));
         }
+    }
+
+    /**
+     * Runs this case's tokens through {@code model} token by token and as one sequence, each from a fresh state, and
+     * asserts both give the reference logits within {@code logitTol} and the reference state within
+     * {@code stateTol} times the state's largest magnitude (at least 1). Returns the sequence run's logits [T, V].
+     */
+    public float[] assertReproducedBy(RwkvModel model, double logitTol, double stateTol) {
+        State token = model.newState();
+        float[][] rows = new float[tokens.length][];
+        for (int t = 0; t < rows.length; t++) {
+            rows[t] = model.forward(tokens[t], token);
+        }
+        State seq = model.newState();
+        float[] all = model.forwardAll(tokens, seq);
+        int v = model.vocabSize();
+        for (int i = 0; i < positions.length; i++) {
+            int pos = positions[i];
+            Close.assertClose(name + " token row " + pos, rows[pos], logits[i], logitTol);
+            Close.assertClose(name + " sequence row " + pos, Arrays.copyOfRange(all, pos * v, (pos + 1) * v), logits[i],
+                    logitTol);
+        }
+        for (int i = 0; i < state.size(); i++) {
+            float[] expected = state.get(i);
+            double tol = stateTol * Math.max(1, Close.maxMagnitude(expected));
+            Close.assertClose(name + " state " + i, token.tensor(i), expected, tol);
+            Close.assertClose(name + " sequence state " + i, seq.tensor(i), expected, tol);
+        }
+        return all;
     }
 
     /** An I32 tensor flattened, or null. */

@@ -16,11 +16,11 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The Vector API kernels of {@link Q4_KType} weights, on float activations. Per super-block the eight sub-blocks'
- * steps d·s and offsets dmin·m are decoded (in vectors for matVec, in scalar code for matMat); then each run of 8
- * bytes of nibbles is widened to int lanes once, its low nibbles (a run of sub-block 2i) and high nibbles (sub-block
- * 2i + 1) become the exact weights (d·s)·q − dmin·m (a fused multiply-add of an exact product rounds as the
- * subtraction alone), which multiply x. Two accumulators a row (the even and the odd sub-blocks), added in a fixed
- * order. 256-bit vectors; at 128 bits rows are decoded and then multiplied (see DecodedBlocks).
+ * steps d·s and offsets dmin·m are decoded in vectors (in scalar code for matMat). matVec multiplies the nibbles
+ * with x as they are and scales each sub-block's sum by its step, the offsets going against sums of x (see
+ * {@link #rows}); toFloats, for matMat, decodes each weight as (d·s)·q − dmin·m (a fused multiply-add of an exact
+ * product rounds as the subtraction alone). 256-bit vectors; at 128 bits rows are decoded and then multiplied (see
+ * DecodedBlocks).
  */
 final class Q4_KVectors extends WeightVectors {
     private static final VectorSpecies<Float> QF = FloatVector.SPECIES_256;
@@ -29,8 +29,10 @@ final class Q4_KVectors extends WeightVectors {
     private static final int BLOCK_BYTES = 144;
     private static final boolean WIDE = PanamaConstants.BITS >= 256;
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8]);
-    /** A super-block's eight steps d·s, then its eight offsets −dmin·m; one array per thread. */
-    private static final ThreadLocal<float[]> STEPS = ThreadLocal.withInitial(() -> new float[16]);
+    /** A super-block's eight steps d·s; one array per thread. */
+    private static final ThreadLocal<float[]> STEPS = ThreadLocal.withInitial(() -> new float[8]);
+    /** The sums of x over each run of 32 columns; one array per thread, grown to the widest row seen. */
+    private static final ThreadLocal<float[]> X_SUMS = ThreadLocal.withInitial(() -> new float[0]);
     /** Lanes 4 .. 7: the sub-blocks whose 6-bit fields are split over two bytes. */
     private static final VectorMask<Integer> HIGH = VectorMask.fromLong(QI, 0xF0);
     private final DecodedBlocks narrow = new DecodedBlocks(Q4_KType.INSTANCE);
@@ -41,24 +43,31 @@ final class Q4_KVectors extends WeightVectors {
             narrow.matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
             return;
         }
-        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), w.cols() / 256, x, xOff, y, yOff + rowStart,
-                rowEnd - rowStart);
+        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), w.cols() / 256,
+                Q8_0Vectors.permuted(x, xOff, w.cols()), y, yOff + rowStart, rowEnd - rowStart);
     }
 
     /**
      * Each super-block's eight steps d·s and offsets −dmin·m are decoded as vectors first (the 6-bit fields of its
-     * 12 scale bytes, see {@link #steps}) and stored, and each run of 64 values takes its two pairs from there.
+     * 12 scale bytes, see the comment in the loop). A sub-block's sum is Σ(step·q + off)·x = step·Σq·x + off·Σx: the
+     * nibbles multiply x as they are, each sub-block's sum is scaled by its step once, and the offsets meet the
+     * sums of x per 32 columns, computed once per call ({@link #subBlockSums}), in one multiply-add a super-block.
+     * Each pair of sub-blocks is one 256-bit load of 8 int lanes whose nibbles are shifted down in place, as in
+     * {@link Q8_0Vectors}, against x in that order ({@link Q8_0Vectors#permuted}): 8-byte loads widened to ints
+     * cost more than the whole multiply.
      */
-    private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, int xOff,
-                             float[] y, int y0, int count) {
+    private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, float[] y, int y0,
+                             int count) {
         float[] lanes = LANES.get();
         float[] steps = STEPS.get();
+        float[] xSums = subBlockSums(x, blocks);
         boolean fma = PanamaConstants.FMA;
         for (int r = 0; r < count; r++, base += rowBytes) {
             FloatVector even = FloatVector.zero(QF);
             FloatVector odd = FloatVector.zero(QF);
+            FloatVector offsets = FloatVector.zero(QF);
             long o = base;
-            for (int b = 0, xb = xOff; b < blocks; b++, xb += 256, o += BLOCK_BYTES) {
+            for (int b = 0, xb = 0; b < blocks; b++, xb += 256, o += BLOCK_BYTES) {
                 // Bytes 4 .. 11, 8 .. 15 and 0 .. 7 of the block as int lanes; the scale bytes are 4 .. 15.
                 IntVector p = (IntVector) ByteVector.fromMemorySegment(B8, data, o + 4, LE)
                         .convertShape(VectorOperators.B2I, QI, 0);
@@ -75,30 +84,44 @@ final class Q4_KVectors extends WeightVectors {
                 float d = Float.float16ToFloat(data.get(WeightReader.I16, o));
                 float dmin = Float.float16ToFloat(data.get(WeightReader.I16, o + 2));
                 ((FloatVector) sc.convert(VectorOperators.I2F, 0)).mul(d).intoArray(steps, 0);
-                ((FloatVector) mn.convert(VectorOperators.I2F, 0)).mul(-dmin).intoArray(steps, 8);
+                FloatVector off = ((FloatVector) mn.convert(VectorOperators.I2F, 0)).mul(-dmin);
+                FloatVector sums = FloatVector.fromArray(QF, xSums, 8 * b);
+                offsets = fma ? off.lanewise(VectorOperators.FMA, sums, offsets) : off.mul(sums).add(offsets);
                 for (int i = 0; i < 4; i++) {
-                    FloatVector stepLo = FloatVector.broadcast(QF, steps[2 * i]);
-                    FloatVector offLo = FloatVector.broadcast(QF, steps[8 + 2 * i]);
-                    FloatVector stepHi = FloatVector.broadcast(QF, steps[2 * i + 1]);
-                    FloatVector offHi = FloatVector.broadcast(QF, steps[9 + 2 * i]);
-                    long qs = o + 16 + 32L * i;
+                    // The pair's 32 bytes as 8 int lanes of 4: byte 4j + k of the run is lane j's k'th byte, its
+                    // low nibble weight 4j + k of sub-block 2i, its high nibble that of sub-block 2i + 1.
+                    IntVector v = IntVector.fromMemorySegment(QI, data, o + 16 + 32L * i, LE);
                     int xc = xb + 64 * i;
-                    for (int g = 0; g < 32; g += 8) {
-                        IntVector v = (IntVector) ByteVector.fromMemorySegment(B8, data, qs + g, LE)
-                                .convertShape(VectorOperators.B2I, QI, 0);
-                        FloatVector lo = (FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0);
-                        FloatVector hi = (FloatVector) v.lanewise(VectorOperators.ASHR, 4).and(0x0F)
-                                .convert(VectorOperators.I2F, 0);
-                        FloatVector wl = fma ? lo.lanewise(VectorOperators.FMA, stepLo, offLo) : lo.mul(stepLo).add(offLo);
-                        FloatVector wh = fma ? hi.lanewise(VectorOperators.FMA, stepHi, offHi) : hi.mul(stepHi).add(offHi);
-                        FloatVector xl = FloatVector.fromArray(QF, x, xc + g);
-                        FloatVector xh = FloatVector.fromArray(QF, x, xc + 32 + g);
-                        even = fma ? wl.lanewise(VectorOperators.FMA, xl, even) : wl.mul(xl).add(even);
-                        odd = fma ? wh.lanewise(VectorOperators.FMA, xh, odd) : wh.mul(xh).add(odd);
-                    }
+                    FloatVector lo = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
+                            .mul(FloatVector.fromArray(QF, x, xc));
+                    FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0x0F)
+                            .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(QF, x, xc + 32));
+                    FloatVector w = (FloatVector) v.lanewise(VectorOperators.LSHR, 8).and(0x0F)
+                            .convert(VectorOperators.I2F, 0);
+                    FloatVector xv = FloatVector.fromArray(QF, x, xc + 8);
+                    lo = fma ? w.lanewise(VectorOperators.FMA, xv, lo) : w.mul(xv).add(lo);
+                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 12).and(0x0F).convert(VectorOperators.I2F, 0);
+                    xv = FloatVector.fromArray(QF, x, xc + 40);
+                    hi = fma ? w.lanewise(VectorOperators.FMA, xv, hi) : w.mul(xv).add(hi);
+                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(0x0F).convert(VectorOperators.I2F, 0);
+                    xv = FloatVector.fromArray(QF, x, xc + 16);
+                    lo = fma ? w.lanewise(VectorOperators.FMA, xv, lo) : w.mul(xv).add(lo);
+                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 20).and(0x0F).convert(VectorOperators.I2F, 0);
+                    xv = FloatVector.fromArray(QF, x, xc + 48);
+                    hi = fma ? w.lanewise(VectorOperators.FMA, xv, hi) : w.mul(xv).add(hi);
+                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 24).and(0x0F).convert(VectorOperators.I2F, 0);
+                    xv = FloatVector.fromArray(QF, x, xc + 24);
+                    lo = fma ? w.lanewise(VectorOperators.FMA, xv, lo) : w.mul(xv).add(lo);
+                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0);
+                    xv = FloatVector.fromArray(QF, x, xc + 56);
+                    hi = fma ? w.lanewise(VectorOperators.FMA, xv, hi) : w.mul(xv).add(hi);
+                    FloatVector stepLo = FloatVector.broadcast(QF, steps[2 * i]);
+                    FloatVector stepHi = FloatVector.broadcast(QF, steps[2 * i + 1]);
+                    even = fma ? lo.lanewise(VectorOperators.FMA, stepLo, even) : lo.mul(stepLo).add(even);
+                    odd = fma ? hi.lanewise(VectorOperators.FMA, stepHi, odd) : hi.mul(stepHi).add(odd);
                 }
             }
-            even.add(odd).intoArray(lanes, 0);
+            even.add(odd).add(offsets).intoArray(lanes, 0);
             float s = 0;
             for (int i = 0; i < 8; i++) {
                 s += lanes[i];
@@ -106,6 +129,23 @@ final class Q4_KVectors extends WeightVectors {
             y[y0 + r] = s;
         }
         MatVec.faultable(data);
+    }
+
+    /** The sums of x over each run of 32 columns of {@code blocks} super-blocks, in this thread's array. */
+    private static float[] subBlockSums(float[] x, int blocks) {
+        float[] sums = X_SUMS.get();
+        if (sums.length < 8 * blocks) {
+            sums = new float[8 * blocks];
+            X_SUMS.set(sums);
+        }
+        for (int j = 0; j < 8 * blocks; j++) {
+            float s = 0;
+            for (int c = 32 * j, end = c + 32; c < end; c++) {
+                s += x[c];
+            }
+            sums[j] = s;
+        }
+        return sums;
     }
 
     /** The weights of {@link #rows}, stored instead of multiplied (256 bits; else the scalar decoding). */

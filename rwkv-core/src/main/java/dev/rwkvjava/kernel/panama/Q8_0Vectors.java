@@ -117,7 +117,7 @@ final class Q8_0Vectors extends WeightVectors {
      * x[xOff .. xOff + n) in the order in which {@link #pairs8} decodes a block: within each run of 32, position
      * 8k + j holds column 4j + k. One per-thread buffer, grown on demand.
      */
-    private static float[] permuted(float[] x, int xOff, int n) {
+    static float[] permuted(float[] x, int xOff, int n) {
         float[] xp = MatVec.grown(PERMUTED.get(), n);
         for (int c = 0; c < n; c += 32) {
             for (int k = 0; k < 4; k++) {

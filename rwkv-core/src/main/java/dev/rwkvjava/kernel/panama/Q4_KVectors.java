@@ -53,8 +53,8 @@ final class Q4_KVectors extends WeightVectors {
      * nibbles multiply x as they are, each sub-block's sum is scaled by its step once, and the offsets meet the
      * sums of x per 32 columns, computed once per call ({@link #subBlockSums}), in one multiply-add a super-block.
      * Each pair of sub-blocks is one 256-bit load of 8 int lanes whose nibbles are shifted down in place, as in
-     * {@link Q8_0Vectors}, against x in that order ({@link Q8_0Vectors#permuted}): 8-byte loads widened to ints
-     * cost more than the whole multiply.
+     * {@link Q8_0Vectors}, against x in that order ({@link Q8_0Vectors#permuted}): fewer operations than four
+     * 8-byte loads widened to ints. The shifts are written out for the reason given there.
      */
     private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, float[] y, int y0,
                              int count) {
@@ -131,7 +131,11 @@ final class Q4_KVectors extends WeightVectors {
         MatVec.faultable(data);
     }
 
-    /** The sums of x over each run of 32 columns of {@code blocks} super-blocks, in this thread's array. */
+    /**
+     * The sums of x over each run of 32 columns of {@code blocks} super-blocks, in this thread's array. Grown here
+     * rather than through MatVec.grown: inlined into {@link #rows}, the extra call left C2 too little of its inlining
+     * budget for the loop's vectors (KernelAllocationTest saw them boxed).
+     */
     private static float[] subBlockSums(float[] x, int blocks) {
         float[] sums = X_SUMS.get();
         if (sums.length < 8 * blocks) {

@@ -115,7 +115,8 @@ final class Q8_0Vectors extends WeightVectors {
 
     /**
      * x[xOff .. xOff + n) in the order in which {@link #pairs8} decodes a block: within each run of 32, position
-     * 8k + j holds column 4j + k. One per-thread buffer, grown on demand.
+     * 8k + j holds column 4j + k (also the order of Q4_KVectors' shifted nibbles). One per-thread buffer, grown on
+     * demand.
      */
     static float[] permuted(float[] x, int xOff, int n) {
         float[] xp = MatVec.grown(PERMUTED.get(), n);

@@ -8,15 +8,19 @@ import dev.rwkvjava.tensor.WeightReader;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
- * The Vector API kernels of {@link Q4_0Type} weights, on float activations: a block's bytes are widened to int
- * lanes, split into low nibbles (values 0..15) and high nibbles (16..31), 8 subtracted (exact), converted to floats
- * in registers and multiplied with x; the block's sum is scaled by its d. Sums as in {@link Q8_0Vectors}.
+ * The Vector API kernels of {@link Q4_0Type} weights, on float activations. With 8-lane vectors matVec multiplies
+ * the quants with x as they are, two blocks a step, and takes the 8 off through sums of x (see {@link #rows8}); with
+ * 4-lane vectors, and to decode weights for matMat, a block's bytes are widened to int lanes, split into low nibbles
+ * (values 0..15) and high nibbles (16..31), 8 subtracted (exact), converted to floats in registers and multiplied
+ * with x; the block's sum is scaled by its d.
  */
 final class Q4_0Vectors extends WeightVectors {
     private static final VectorSpecies<Float> QF = PanamaConstants.BITS >= 256 ? FloatVector.SPECIES_256
@@ -26,84 +30,119 @@ final class Q4_0Vectors extends WeightVectors {
     private static final int QL = QF.length();
     private static final int BLOCK_BYTES = 18;
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[2 * QL]);
+    /** x in {@link #rows8}'s order, and the sums of x per block times −8; one pair per thread, grown on demand. */
+    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0],
+            new float[0]});
+    /** Lanes 4 .. 7: the second block of a pair. */
+    private static final VectorMask<Integer> SECOND_INT = VectorMask.fromLong(QI, 0xF0);
+    private static final VectorMask<Float> SECOND_FLOAT = VectorMask.fromLong(QF, 0xF0);
+    private static final IntVector NIBBLE = IntVector.broadcast(QI, 0x0F);
 
     @Override
     void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
-        int half = (rowEnd - rowStart + 1) / 2;
         if (QL == 8) {
-            pairs8(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), w.cols() / 32, x, xOff,
-                    y, yOff + rowStart, yOff + rowEnd - half, half);
+            int blocks = w.cols() / 32;
+            float[][] scratch = SCRATCH.get();
+            float[] xp = MatVec.grown(scratch, w.cols());
+            float[] sums = scratch[1].length >= blocks ? scratch[1] : (scratch[1] = new float[Math.max(blocks, 64)]);
+            prepare(x, xOff, blocks, xp, sums);
+            rows8(w.data(), w.rowOffset(rowStart), w.rowBytes(), blocks, x, xOff, xp, sums, y, yOff + rowStart,
+                    rowEnd - rowStart);
         } else {
+            int half = (rowEnd - rowStart + 1) / 2;
             pairs4(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), w.cols() / 32, x, xOff,
                     y, yOff + rowStart, yOff + rowEnd - half, half);
         }
     }
 
     /**
-     * Two halves of the range side by side, as Q8_0Vectors.pairs8, everything written out in the loop. A block's
-     * bytes are read as two 8-byte halves, each widened to int lanes once; the nibbles are taken apart there (in
-     * byte lanes, AVX2 has no shift: a loop that split them before widening ran about a third slower).
+     * x for {@link #rows8}: within each pair of blocks (64 columns), position 8k + j holds the column whose weight
+     * lane j decodes at step k (low nibbles, then at 32 + 8k + j the high nibbles), and the sums of x per block times
+     * −8. Once per call, per thread.
      */
-    private static void pairs8(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x, int xOff,
-                               float[] y, int y0, int y1, int count) {
+    private static void prepare(float[] x, int xOff, int blocks, float[] xp, float[] sums) {
+        for (int c = 0; c + 64 <= 32 * blocks; c += 64) {
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < 4; j++) {
+                    xp[c + 8 * k + j] = x[xOff + c + 4 * j + k];
+                    xp[c + 8 * k + 4 + j] = x[xOff + c + 32 + 4 * j + k];
+                    xp[c + 32 + 8 * k + j] = x[xOff + c + 16 + 4 * j + k];
+                    xp[c + 32 + 8 * k + 4 + j] = x[xOff + c + 48 + 4 * j + k];
+                }
+            }
+        }
+        for (int b = 0; b < blocks; b++) {
+            float s = 0;
+            for (int c = xOff + 32 * b, end = c + 32; c < end; c++) {
+                s += x[c];
+            }
+            sums[b] = -8 * s;
+        }
+    }
+
+    /**
+     * 8-lane vectors, two blocks a step: the quant bytes of blocks b and b + 1 as one vector of 8 int lanes (two
+     * overlapping loads blended, the second block's scale lying between them), each lane's four bytes shifted down
+     * in place (as in {@link Q8_0Vectors}) against x in that order ({@link #prepare}). The quants multiply x as they
+     * are and each block's sum is scaled by its d once, the −8 going against the sums of x:
+     * d·Σ(q − 8)·x = d·Σq·x − 8·d·Σx. 8-byte loads widened to ints cost more than the whole multiply. The four
+     * shifts are a loop rather than written out: written out, the kernel's graph came near the size at which C2
+     * stops inlining, and kernels compiled after it in the same JVM were left with boxed vectors. An odd last block
+     * is summed in scalar code.
+     */
+    private static void rows8(MemorySegment data, long base, long rowBytes, int blocks, float[] x, int xOff,
+                              float[] xp, float[] sums, float[] y, int y0, int count) {
         float[] lanes = LANES.get();
         boolean fma = PanamaConstants.FMA;
-        IntVector eight = IntVector.broadcast(QI, 8);
-        for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
-            FloatVector a0 = FloatVector.zero(QF);
-            FloatVector a1 = FloatVector.zero(QF);
-            long o0 = b0;
-            long o1 = b1;
-            for (int b = 0, xc = xOff; b < blocks; b++, xc += 32, o0 += BLOCK_BYTES, o1 += BLOCK_BYTES) {
-                FloatVector x0 = FloatVector.fromArray(QF, x, xc);
-                FloatVector x1 = FloatVector.fromArray(QF, x, xc + 8);
-                FloatVector x2 = FloatVector.fromArray(QF, x, xc + 16);
-                FloatVector x3 = FloatVector.fromArray(QF, x, xc + 24);
-                IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, o0 + 2, LE)
-                        .convertShape(VectorOperators.B2I, QI, 0);
-                FloatVector w = (FloatVector) q.and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
-                FloatVector s0 = w.mul(x0);
-                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
-                s0 = fma ? w.lanewise(VectorOperators.FMA, x2, s0) : w.mul(x2).add(s0);
-                q = (IntVector) ByteVector.fromMemorySegment(B8, data, o0 + 10, LE)
-                        .convertShape(VectorOperators.B2I, QI, 0);
-                w = (FloatVector) q.and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
-                s0 = fma ? w.lanewise(VectorOperators.FMA, x1, s0) : w.mul(x1).add(s0);
-                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
-                s0 = fma ? w.lanewise(VectorOperators.FMA, x3, s0) : w.mul(x3).add(s0);
-                q = (IntVector) ByteVector.fromMemorySegment(B8, data, o1 + 2, LE)
-                        .convertShape(VectorOperators.B2I, QI, 0);
-                w = (FloatVector) q.and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
-                FloatVector s1 = w.mul(x0);
-                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
-                s1 = fma ? w.lanewise(VectorOperators.FMA, x2, s1) : w.mul(x2).add(s1);
-                q = (IntVector) ByteVector.fromMemorySegment(B8, data, o1 + 10, LE)
-                        .convertShape(VectorOperators.B2I, QI, 0);
-                w = (FloatVector) q.and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
-                s1 = fma ? w.lanewise(VectorOperators.FMA, x1, s1) : w.mul(x1).add(s1);
-                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(eight).convert(VectorOperators.I2F, 0);
-                s1 = fma ? w.lanewise(VectorOperators.FMA, x3, s1) : w.mul(x3).add(s1);
-                FloatVector d0 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o0)));
-                FloatVector d1 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o1)));
-                a0 = fma ? s0.lanewise(VectorOperators.FMA, d0, a0) : s0.mul(d0).add(a0);
-                a1 = fma ? s1.lanewise(VectorOperators.FMA, d1, a1) : s1.mul(d1).add(a1);
+        int pairs = blocks / 2;
+        for (int r = 0; r < count; r++, base += rowBytes) {
+            FloatVector acc = FloatVector.zero(QF);
+            float offsets = 0;
+            long o = base;
+            for (int p = 0, xc = 0; p < pairs; p++, xc += 64, o += 2 * BLOCK_BYTES) {
+                IntVector v = IntVector.fromMemorySegment(QI, data, o + 2, LE)
+                        .blend(IntVector.fromMemorySegment(QI, data, o + 4, LE), SECOND_INT);
+                FloatVector lo = FloatVector.zero(QF);
+                FloatVector hi = FloatVector.zero(QF);
+                for (int k = 0; k < 4; k++) {
+                    IntVector q = v.lanewise(VectorOperators.LSHR, 8 * k);
+                    FloatVector w = (FloatVector) q.and(NIBBLE).convertShape(VectorOperators.I2F, QF, 0);
+                    FloatVector xv = FloatVector.fromArray(QF, xp, xc + 8 * k);
+                    lo = fma ? w.lanewise(VectorOperators.FMA, xv, lo) : w.mul(xv).add(lo);
+                    w = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(NIBBLE)
+                            .convertShape(VectorOperators.I2F, QF, 0);
+                    xv = FloatVector.fromArray(QF, xp, xc + 32 + 8 * k);
+                    hi = fma ? w.lanewise(VectorOperators.FMA, xv, hi) : w.mul(xv).add(hi);
+                }
+                float d0 = Float.float16ToFloat(data.get(WeightReader.I16, o));
+                float d1 = Float.float16ToFloat(data.get(WeightReader.I16, o + BLOCK_BYTES));
+                FloatVector d = FloatVector.broadcast(QF, d0).blend(FloatVector.broadcast(QF, d1), SECOND_FLOAT);
+                FloatVector s = lo.add(hi);
+                acc = fma ? s.lanewise(VectorOperators.FMA, d, acc) : s.mul(d).add(acc);
+                offsets += d0 * sums[2 * p] + d1 * sums[2 * p + 1];
             }
-            a0.intoArray(lanes, 0);
-            a1.intoArray(lanes, QL);
-            float s0 = 0;
-            float s1 = 0;
+            acc.intoArray(lanes, 0);
+            float sum = 0;
             for (int i = 0; i < QL; i++) {
-                s0 += lanes[i];
-                s1 += lanes[QL + i];
+                sum += lanes[i];
             }
-            y[y0 + r] = s0;
-            y[y1 + r] = s1;
+            sum += offsets;
+            if ((blocks & 1) != 0) {
+                int xc = xOff + 32 * (blocks - 1);
+                float t = 0;
+                for (int l = 0; l < 16; l++) {
+                    int q = data.get(ValueLayout.JAVA_BYTE, o + 2 + l);
+                    t += ((q & 0x0F) - 8) * x[xc + l] + (((q >> 4) & 0x0F) - 8) * x[xc + 16 + l];
+                }
+                sum += Float.float16ToFloat(data.get(WeightReader.I16, o)) * t;
+            }
+            y[y0 + r] = sum;
         }
         MatVec.faultable(data);
     }
 
     /**
-     * {@link #pairs8} for 4-lane vectors: a block's bytes as two 8-byte halves, each half's nibbles widened into two
+     * {@link #rows8} for 4-lane vectors, rows in two halves side by side: a block's bytes as two 8-byte halves, each half's nibbles widened into two
      * vectors (every conversion takes a constant part, as C2 needs to compile it).
      */
     private static void pairs4(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x, int xOff,
@@ -174,10 +213,10 @@ final class Q4_0Vectors extends WeightVectors {
                 for (int k = 0; k < 16; k += 8) {
                     IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, offset + 2 + k, LE)
                             .convertShape(VectorOperators.B2I, QI, 0);
-                    ((FloatVector) q.and(0x0F).sub(eight).convert(VectorOperators.I2F, 0)).mul(d)
+                    ((FloatVector) q.and(0x0F).sub(eight).convertShape(VectorOperators.I2F, QF, 0)).mul(d)
                             .intoArray(out, outOff + i + k);
                     ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(eight)
-                            .convert(VectorOperators.I2F, 0)).mul(d).intoArray(out, outOff + i + 16 + k);
+                            .convertShape(VectorOperators.I2F, QF, 0)).mul(d).intoArray(out, outOff + i + 16 + k);
                 }
             } else {
                 for (int k = 0; k < 16; k += 8) {

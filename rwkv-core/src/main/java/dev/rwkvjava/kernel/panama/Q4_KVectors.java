@@ -35,6 +35,9 @@ final class Q4_KVectors extends WeightVectors {
     private static final ThreadLocal<float[]> X_SUMS = ThreadLocal.withInitial(() -> new float[0]);
     /** Lanes 4 .. 7: the sub-blocks whose 6-bit fields are split over two bytes. */
     private static final VectorMask<Integer> HIGH = VectorMask.fromLong(QI, 0xF0);
+    private static final IntVector NIBBLE = IntVector.broadcast(QI, 0x0F);
+    private static final IntVector SIX_BITS = IntVector.broadcast(QI, 63);
+    private static final IntVector TOP_TWO = IntVector.broadcast(QI, 0xC0);
     private final DecodedBlocks narrow = new DecodedBlocks(Q4_KType.INSTANCE);
 
     @Override
@@ -43,8 +46,10 @@ final class Q4_KVectors extends WeightVectors {
             narrow.matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
             return;
         }
-        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), w.cols() / 256,
-                Q8_0Vectors.permuted(x, xOff, w.cols()), y, yOff + rowStart, rowEnd - rowStart);
+        int blocks = w.cols() / 256;
+        float[] xp = Q8_0Vectors.permuted(x, xOff, w.cols());
+        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), blocks, xp, subBlockSums(xp, blocks), LANES.get(),
+                STEPS.get(), y, yOff + rowStart, rowEnd - rowStart);
     }
 
     /**
@@ -56,11 +61,8 @@ final class Q4_KVectors extends WeightVectors {
      * {@link Q8_0Vectors}, against x in that order ({@link Q8_0Vectors#permuted}): fewer operations than four
      * 8-byte loads widened to ints. The shifts are written out for the reason given there.
      */
-    private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, float[] y, int y0,
-                             int count) {
-        float[] lanes = LANES.get();
-        float[] steps = STEPS.get();
-        float[] xSums = subBlockSums(x, blocks);
+    private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, float[] xSums,
+                             float[] lanes, float[] steps, float[] y, int y0, int count) {
         boolean fma = PanamaConstants.FMA;
         for (int r = 0; r < count; r++, base += rowBytes) {
             FloatVector even = FloatVector.zero(QF);
@@ -78,13 +80,15 @@ final class Q4_KVectors extends WeightVectors {
                 // Sub-block j < 4: scale = byte j & 63, min = byte j + 4 & 63. j >= 4: scale = low nibble of byte
                 // j + 4 with the top two bits of byte j - 4 above it, min = high nibble of byte j + 4 with the top
                 // two bits of byte j (bytes counted from the first scale byte).
-                IntVector sc = p.and(63).blend(q.and(0x0F).or(h.and(0xC0).lanewise(VectorOperators.ASHR, 2)), HIGH);
-                IntVector mn = q.and(63).blend(q.lanewise(VectorOperators.ASHR, 4).and(0x0F)
-                        .or(p.and(0xC0).lanewise(VectorOperators.ASHR, 2)), HIGH);
-                float d = Float.float16ToFloat(data.get(WeightReader.I16, o));
-                float dmin = Float.float16ToFloat(data.get(WeightReader.I16, o + 2));
-                ((FloatVector) sc.convert(VectorOperators.I2F, 0)).mul(d).intoArray(steps, 0);
-                FloatVector off = ((FloatVector) mn.convert(VectorOperators.I2F, 0)).mul(-dmin);
+                IntVector sc = p.and(SIX_BITS).blend(q.and(NIBBLE).or(h.and(TOP_TWO)
+                        .lanewise(VectorOperators.ASHR, 2)), HIGH);
+                IntVector mn = q.and(SIX_BITS).blend(q.lanewise(VectorOperators.ASHR, 4).and(NIBBLE)
+                        .or(p.and(TOP_TWO).lanewise(VectorOperators.ASHR, 2)), HIGH);
+                int dd = data.get(WeightReader.I32, o);
+                float d = Float.float16ToFloat((short) dd);
+                float dmin = Float.float16ToFloat((short) (dd >>> 16));
+                ((FloatVector) sc.convertShape(VectorOperators.I2F, QF, 0)).mul(d).intoArray(steps, 0);
+                FloatVector off = ((FloatVector) mn.convertShape(VectorOperators.I2F, QF, 0)).mul(-dmin);
                 FloatVector sums = FloatVector.fromArray(QF, xSums, 8 * b);
                 offsets = fma ? off.lanewise(VectorOperators.FMA, sums, offsets) : off.mul(sums).add(offsets);
                 for (int i = 0; i < 4; i++) {
@@ -92,27 +96,31 @@ final class Q4_KVectors extends WeightVectors {
                     // low nibble weight 4j + k of sub-block 2i, its high nibble that of sub-block 2i + 1.
                     IntVector v = IntVector.fromMemorySegment(QI, data, o + 16 + 32L * i, LE);
                     int xc = xb + 64 * i;
-                    FloatVector lo = ((FloatVector) v.and(0x0F).convert(VectorOperators.I2F, 0))
+                    FloatVector lo = ((FloatVector) v.and(NIBBLE).convertShape(VectorOperators.I2F, QF, 0))
                             .mul(FloatVector.fromArray(QF, x, xc));
-                    FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(0x0F)
-                            .convert(VectorOperators.I2F, 0)).mul(FloatVector.fromArray(QF, x, xc + 32));
-                    FloatVector w = (FloatVector) v.lanewise(VectorOperators.LSHR, 8).and(0x0F)
-                            .convert(VectorOperators.I2F, 0);
+                    FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(NIBBLE)
+                            .convertShape(VectorOperators.I2F, QF, 0)).mul(FloatVector.fromArray(QF, x, xc + 32));
+                    FloatVector w = (FloatVector) v.lanewise(VectorOperators.LSHR, 8).and(NIBBLE)
+                            .convertShape(VectorOperators.I2F, QF, 0);
                     FloatVector xv = FloatVector.fromArray(QF, x, xc + 8);
                     lo = fma ? w.lanewise(VectorOperators.FMA, xv, lo) : w.mul(xv).add(lo);
-                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 12).and(0x0F).convert(VectorOperators.I2F, 0);
+                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 12).and(NIBBLE)
+                            .convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 40);
                     hi = fma ? w.lanewise(VectorOperators.FMA, xv, hi) : w.mul(xv).add(hi);
-                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(0x0F).convert(VectorOperators.I2F, 0);
+                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(NIBBLE)
+                            .convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 16);
                     lo = fma ? w.lanewise(VectorOperators.FMA, xv, lo) : w.mul(xv).add(lo);
-                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 20).and(0x0F).convert(VectorOperators.I2F, 0);
+                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 20).and(NIBBLE)
+                            .convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 48);
                     hi = fma ? w.lanewise(VectorOperators.FMA, xv, hi) : w.mul(xv).add(hi);
-                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 24).and(0x0F).convert(VectorOperators.I2F, 0);
+                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 24).and(NIBBLE)
+                            .convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 24);
                     lo = fma ? w.lanewise(VectorOperators.FMA, xv, lo) : w.mul(xv).add(lo);
-                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0);
+                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 28).convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 56);
                     hi = fma ? w.lanewise(VectorOperators.FMA, xv, hi) : w.mul(xv).add(hi);
                     FloatVector stepLo = FloatVector.broadcast(QF, steps[2 * i]);
@@ -172,9 +180,9 @@ final class Q4_KVectors extends WeightVectors {
                 for (int g = 0; g < 32; g += 8) {
                     IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, qs + g, LE)
                             .convertShape(VectorOperators.B2I, QI, 0);
-                    FloatVector lo = (FloatVector) q.and(0x0F).convert(VectorOperators.I2F, 0);
+                    FloatVector lo = (FloatVector) q.and(0x0F).convertShape(VectorOperators.I2F, QF, 0);
                     FloatVector hi = (FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F)
-                            .convert(VectorOperators.I2F, 0);
+                            .convertShape(VectorOperators.I2F, QF, 0);
                     lo.lanewise(VectorOperators.FMA, stepLo, offLo).intoArray(out, o + g);
                     hi.lanewise(VectorOperators.FMA, stepHi, offHi).intoArray(out, o + 32 + g);
                 }

@@ -28,6 +28,8 @@ final class Q6_KVectors extends WeightVectors {
     private static final int BLOCK_BYTES = 210;
     private static final boolean WIDE = PanamaConstants.BITS >= 256;
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8]);
+    private static final IntVector NIBBLE = IntVector.broadcast(QI, 0x0F);
+    private static final IntVector THREE = IntVector.broadcast(QI, 3);
     /** A super-block's 16 scales times d, one array per thread. */
     private static final ThreadLocal<float[]> STEPS = ThreadLocal.withInitial(() -> new float[16]);
     private final DecodedBlocks narrow = new DecodedBlocks(Q6_KType.INSTANCE);
@@ -84,24 +86,24 @@ final class Q6_KVectors extends WeightVectors {
                                     .convertShape(VectorOperators.B2I, QI, 0);
                             IntVector hw = (IntVector) ByteVector.fromMemorySegment(B8, data, qh + l + 8, LE)
                                     .convertShape(VectorOperators.B2I, QI, 0);
-                            IntVector q = la.and(0x0F).or(hv.lanewise(VectorOperators.ASHR, shift).and(3)
+                            IntVector q = la.and(NIBBLE).or(hv.lanewise(VectorOperators.ASHR, shift).and(THREE)
                                     .lanewise(VectorOperators.LSHL, 4)).sub(bias);
-                            FloatVector s = ((FloatVector) q.convert(VectorOperators.I2F, 0))
+                            FloatVector s = ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0))
                                     .mul(FloatVector.fromArray(QF, x, xc));
-                            q = lc.and(0x0F).or(hw.lanewise(VectorOperators.ASHR, shift).and(3)
+                            q = lc.and(NIBBLE).or(hw.lanewise(VectorOperators.ASHR, shift).and(THREE)
                                     .lanewise(VectorOperators.LSHL, 4)).sub(bias);
-                            FloatVector w = (FloatVector) q.convert(VectorOperators.I2F, 0);
+                            FloatVector w = (FloatVector) q.convertShape(VectorOperators.I2F, QF, 0);
                             FloatVector xv = FloatVector.fromArray(QF, x, xc + 8);
                             s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
                             FloatVector step = FloatVector.broadcast(QF, steps[group]);
                             a0 = fma ? s.lanewise(VectorOperators.FMA, step, a0) : s.mul(step).add(a0);
-                            q = la.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(hv.lanewise(VectorOperators.ASHR,
-                                    shift + 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(bias);
-                            s = ((FloatVector) q.convert(VectorOperators.I2F, 0))
+                            q = la.lanewise(VectorOperators.ASHR, 4).and(NIBBLE).or(hv.lanewise(VectorOperators.ASHR,
+                                    shift + 4).and(THREE).lanewise(VectorOperators.LSHL, 4)).sub(bias);
+                            s = ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0))
                                     .mul(FloatVector.fromArray(QF, x, xc + 64));
-                            q = lc.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(hw.lanewise(VectorOperators.ASHR,
-                                    shift + 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(bias);
-                            w = (FloatVector) q.convert(VectorOperators.I2F, 0);
+                            q = lc.lanewise(VectorOperators.ASHR, 4).and(NIBBLE).or(hw.lanewise(VectorOperators.ASHR,
+                                    shift + 4).and(THREE).lanewise(VectorOperators.LSHL, 4)).sub(bias);
+                            w = (FloatVector) q.convertShape(VectorOperators.I2F, QF, 0);
                             xv = FloatVector.fromArray(QF, x, xc + 72);
                             s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
                             step = FloatVector.broadcast(QF, steps[group + 4]);
@@ -148,16 +150,18 @@ final class Q6_KVectors extends WeightVectors {
                     float s4 = d * data.get(ValueLayout.JAVA_BYTE, scales + group + 4);
                     float s6 = d * data.get(ValueLayout.JAVA_BYTE, scales + group + 6);
                     IntVector q = la.and(0x0F).or(hv.and(3).lanewise(VectorOperators.LSHL, 4)).sub(bias);
-                    ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(s0).intoArray(out, o + l);
+                    ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0)).mul(s0).intoArray(out, o + l);
                     q = lb.and(0x0F).or(hv.lanewise(VectorOperators.ASHR, 2).and(3).lanewise(VectorOperators.LSHL, 4))
                             .sub(bias);
-                    ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(s2).intoArray(out, o + 32 + l);
+                    ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0)).mul(s2).intoArray(out, o + 32 + l);
                     q = la.lanewise(VectorOperators.ASHR, 4).and(0x0F)
-                            .or(hv.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(bias);
-                    ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(s4).intoArray(out, o + 64 + l);
+                            .or(hv.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4))
+                                    .sub(bias);
+                    ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0)).mul(s4).intoArray(out, o + 64 + l);
                     q = lb.lanewise(VectorOperators.ASHR, 4).and(0x0F)
-                            .or(hv.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4)).sub(bias);
-                    ((FloatVector) q.convert(VectorOperators.I2F, 0)).mul(s6).intoArray(out, o + 96 + l);
+                            .or(hv.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4))
+                                    .sub(bias);
+                    ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0)).mul(s6).intoArray(out, o + 96 + l);
                 }
             }
         }

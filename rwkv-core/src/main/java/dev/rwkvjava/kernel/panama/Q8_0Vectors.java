@@ -72,27 +72,27 @@ final class Q8_0Vectors extends WeightVectors {
                 FloatVector x3 = FloatVector.fromArray(QF, x, xc + 24);
                 IntVector q = IntVector.fromMemorySegment(QI, data, o0 + 2, LE);
                 FloatVector w = (FloatVector) q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
-                        .convert(VectorOperators.I2F, 0);
+                        .convertShape(VectorOperators.I2F, QF, 0);
                 FloatVector s0 = w.mul(x0);
                 w = (FloatVector) q.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24)
-                        .convert(VectorOperators.I2F, 0);
+                        .convertShape(VectorOperators.I2F, QF, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x1, s0) : w.mul(x1).add(s0);
                 w = (FloatVector) q.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24)
-                        .convert(VectorOperators.I2F, 0);
+                        .convertShape(VectorOperators.I2F, QF, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x2, s0) : w.mul(x2).add(s0);
-                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, QF, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x3, s0) : w.mul(x3).add(s0);
                 q = IntVector.fromMemorySegment(QI, data, o1 + 2, LE);
                 w = (FloatVector) q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
-                        .convert(VectorOperators.I2F, 0);
+                        .convertShape(VectorOperators.I2F, QF, 0);
                 FloatVector s1 = w.mul(x0);
                 w = (FloatVector) q.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24)
-                        .convert(VectorOperators.I2F, 0);
+                        .convertShape(VectorOperators.I2F, QF, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x1, s1) : w.mul(x1).add(s1);
                 w = (FloatVector) q.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24)
-                        .convert(VectorOperators.I2F, 0);
+                        .convertShape(VectorOperators.I2F, QF, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x2, s1) : w.mul(x2).add(s1);
-                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, QF, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x3, s1) : w.mul(x3).add(s1);
                 FloatVector d0 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o0)));
                 FloatVector d1 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o1)));

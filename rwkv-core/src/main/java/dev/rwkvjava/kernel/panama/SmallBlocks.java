@@ -35,6 +35,8 @@ final class SmallBlocks {
     private static final IntVector COLUMNS_8 = COLUMNS_0.add(8);
     private static final IntVector COLUMNS_16 = COLUMNS_0.add(16);
     private static final IntVector COLUMNS_24 = COLUMNS_0.add(24);
+    private static final IntVector NIBBLE = IntVector.broadcast(QI, 0x0F);
+    private static final IntVector ONE = IntVector.broadcast(QI, 1);
 
     private SmallBlocks() {
     }
@@ -60,8 +62,8 @@ final class SmallBlocks {
                         .lanewise(VectorOperators.LSHL, 4));
                 hi = hi.or(qh.lanewise(VectorOperators.LSHR, k == 0 ? COLUMNS_16 : COLUMNS_24).and(1)
                         .lanewise(VectorOperators.LSHL, 4));
-                FloatVector wl = (FloatVector) lo.sub(biasV).convert(VectorOperators.I2F, 0);
-                FloatVector wh = (FloatVector) hi.sub(biasV).convert(VectorOperators.I2F, 0);
+                FloatVector wl = (FloatVector) lo.sub(biasV).convertShape(VectorOperators.I2F, QF, 0);
+                FloatVector wh = (FloatVector) hi.sub(biasV).convertShape(VectorOperators.I2F, QF, 0);
                 // q·d is exact, so the fused form rounds as the product, then the sum.
                 wl.lanewise(VectorOperators.FMA, d, m).intoArray(out, outOff + i + k);
                 wh.lanewise(VectorOperators.FMA, d, m).intoArray(out, outOff + i + 16 + k);
@@ -90,24 +92,27 @@ final class SmallBlocks {
                 IntVector qh = IntVector.broadcast(QI, qhAt < 0 ? 0 : data.get(WeightReader.I32, o + qhAt));
                 IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, o + qsAt, LE)
                         .convertShape(VectorOperators.B2I, QI, 0);
-                IntVector lo = q.and(0x0F).or(qh.lanewise(VectorOperators.LSHR, COLUMNS_0).and(1)
+                IntVector lo = q.and(NIBBLE).or(qh.lanewise(VectorOperators.LSHR, COLUMNS_0).and(ONE)
                         .lanewise(VectorOperators.LSHL, 4));
-                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(qh.lanewise(VectorOperators.LSHR,
-                        COLUMNS_16).and(1).lanewise(VectorOperators.LSHL, 4));
-                FloatVector w = ((FloatVector) lo.sub(biasV).convert(VectorOperators.I2F, 0))
+                IntVector hi = q.lanewise(VectorOperators.ASHR, 4).and(NIBBLE).or(qh.lanewise(VectorOperators.LSHR,
+                        COLUMNS_16).and(ONE).lanewise(VectorOperators.LSHL, 4));
+                FloatVector w = ((FloatVector) lo.sub(biasV).convertShape(VectorOperators.I2F, QF, 0))
                         .lanewise(VectorOperators.FMA, d, m);
                 low = w.lanewise(VectorOperators.FMA, FloatVector.fromArray(QF, x, xb), low);
-                w = ((FloatVector) hi.sub(biasV).convert(VectorOperators.I2F, 0)).lanewise(VectorOperators.FMA, d, m);
+                w = ((FloatVector) hi.sub(biasV).convertShape(VectorOperators.I2F, QF, 0))
+                        .lanewise(VectorOperators.FMA, d, m);
                 high = w.lanewise(VectorOperators.FMA, FloatVector.fromArray(QF, x, xb + 16), high);
                 q = (IntVector) ByteVector.fromMemorySegment(B8, data, o + qsAt + 8, LE)
                         .convertShape(VectorOperators.B2I, QI, 0);
-                lo = q.and(0x0F).or(qh.lanewise(VectorOperators.LSHR, COLUMNS_8).and(1)
+                lo = q.and(NIBBLE).or(qh.lanewise(VectorOperators.LSHR, COLUMNS_8).and(ONE)
                         .lanewise(VectorOperators.LSHL, 4));
-                hi = q.lanewise(VectorOperators.ASHR, 4).and(0x0F).or(qh.lanewise(VectorOperators.LSHR, COLUMNS_24)
-                        .and(1).lanewise(VectorOperators.LSHL, 4));
-                w = ((FloatVector) lo.sub(biasV).convert(VectorOperators.I2F, 0)).lanewise(VectorOperators.FMA, d, m);
+                hi = q.lanewise(VectorOperators.ASHR, 4).and(NIBBLE).or(qh.lanewise(VectorOperators.LSHR, COLUMNS_24)
+                        .and(ONE).lanewise(VectorOperators.LSHL, 4));
+                w = ((FloatVector) lo.sub(biasV).convertShape(VectorOperators.I2F, QF, 0))
+                        .lanewise(VectorOperators.FMA, d, m);
                 low = w.lanewise(VectorOperators.FMA, FloatVector.fromArray(QF, x, xb + 8), low);
-                w = ((FloatVector) hi.sub(biasV).convert(VectorOperators.I2F, 0)).lanewise(VectorOperators.FMA, d, m);
+                w = ((FloatVector) hi.sub(biasV).convertShape(VectorOperators.I2F, QF, 0))
+                        .lanewise(VectorOperators.FMA, d, m);
                 high = w.lanewise(VectorOperators.FMA, FloatVector.fromArray(QF, x, xb + 24), high);
             }
             low.add(high).intoArray(lanes, 0);

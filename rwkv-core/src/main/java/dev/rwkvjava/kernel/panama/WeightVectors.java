@@ -23,6 +23,13 @@ import java.lang.foreign.MemorySegment;
  * F16Vectors, BF16Vectors, Q8_0Vectors, Q4_0Vectors, Q4_KVectors, Q6_KVectors, and SmallBlocks' Q4_1, Q5_0 and
  * Q5_1 (vector decoding, fused with the product where it is in vectors); a block type without a class of its own
  * (Q5_K) is served by {@link DecodedBlocks}, its scalar decoding.
+ *
+ * <p>Each Vector API call in a kernel loop becomes some hundreds of nodes in C2's graph before they fold away, and a
+ * loop of many calls comes near the size at which C2 stops inlining; whether its vectors then stay in registers
+ * depends on what the JVM compiled before (KernelAllocationTest, in a JVM of its own, catches that). The kernels
+ * therefore convert with {@code convertShape} and the species given (rather than {@code convert}, which looks it
+ * up), mask with constant vectors, get their per-thread arrays from the caller, and keep the calls of a loop body
+ * few; a loop that needs more is a loop of steps rather than written out (see Q4_0Vectors).
  */
 abstract class WeightVectors {
     private static final WeightVectors[] BY_DTYPE = new WeightVectors[DType.values().length];

@@ -156,11 +156,11 @@ final class Q6_KVectors extends WeightVectors {
                     ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0)).mul(s2).intoArray(out, o + 32 + l);
                     q = la.lanewise(VectorOperators.ASHR, 4).and(0x0F)
                             .or(hv.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4))
-                                    .sub(bias);
+                            .sub(bias);
                     ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0)).mul(s4).intoArray(out, o + 64 + l);
                     q = lb.lanewise(VectorOperators.ASHR, 4).and(0x0F)
                             .or(hv.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4))
-                                    .sub(bias);
+                            .sub(bias);
                     ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0)).mul(s6).intoArray(out, o + 96 + l);
                 }
             }

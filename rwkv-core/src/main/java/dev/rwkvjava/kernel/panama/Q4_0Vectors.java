@@ -30,9 +30,10 @@ final class Q4_0Vectors extends WeightVectors {
     private static final int QL = QF.length();
     private static final int BLOCK_BYTES = 18;
     private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[2 * QL]);
-    /** x in {@link #rows8}'s order, and the sums of x per block times −8; one pair per thread, grown on demand. */
-    private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[][] {new float[0],
-            new float[0]});
+    /** x in {@link #rows8}'s order, one per thread, grown on demand. */
+    private static final ThreadLocal<float[][]> ORDERED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
+    /** The sums of x per block times −8, one per thread, grown on demand. */
+    private static final ThreadLocal<float[][]> SUMS = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
     /** Lanes 4 .. 7: the second block of a pair. */
     private static final VectorMask<Integer> SECOND_INT = VectorMask.fromLong(QI, 0xF0);
     private static final VectorMask<Float> SECOND_FLOAT = VectorMask.fromLong(QF, 0xF0);
@@ -42,9 +43,8 @@ final class Q4_0Vectors extends WeightVectors {
     void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         if (QL == 8) {
             int blocks = w.cols() / 32;
-            float[][] scratch = SCRATCH.get();
-            float[] xp = MatVec.grown(scratch, w.cols());
-            float[] sums = scratch[1].length >= blocks ? scratch[1] : (scratch[1] = new float[Math.max(blocks, 64)]);
+            float[] xp = MatVec.grown(ORDERED.get(), w.cols());
+            float[] sums = MatVec.grown(SUMS.get(), blocks);
             prepare(x, xOff, blocks, xp, sums);
             rows8(w.data(), w.rowOffset(rowStart), w.rowBytes(), blocks, x, xOff, xp, sums, y, yOff + rowStart,
                     rowEnd - rowStart);
@@ -142,8 +142,8 @@ final class Q4_0Vectors extends WeightVectors {
     }
 
     /**
-     * {@link #rows8} for 4-lane vectors, rows in two halves side by side: a block's bytes as two 8-byte halves, each half's nibbles widened into two
-     * vectors (every conversion takes a constant part, as C2 needs to compile it).
+     * {@link #rows8} for 4-lane vectors, rows in two halves side by side: a block's bytes as two 8-byte halves, each
+     * half's nibbles widened into two vectors (every conversion takes a constant part, as C2 needs to compile it).
      */
     private static void pairs4(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x, int xOff,
                                float[] y, int y0, int y1, int count) {

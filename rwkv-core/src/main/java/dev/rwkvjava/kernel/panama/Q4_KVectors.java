@@ -139,11 +139,7 @@ final class Q4_KVectors extends WeightVectors {
         MatVec.faultable(data);
     }
 
-    /**
-     * The sums of x over each run of 32 columns of {@code blocks} super-blocks, in this thread's array. Grown here
-     * rather than through MatVec.grown: inlined into {@link #rows}, the extra call left C2 too little of its inlining
-     * budget for the loop's vectors (KernelAllocationTest saw them boxed).
-     */
+    /** The sums of x over each run of 32 columns of {@code blocks} super-blocks, in this thread's array. */
     private static float[] subBlockSums(float[] x, int blocks) {
         float[] sums = X_SUMS.get();
         if (sums.length < 8 * blocks) {

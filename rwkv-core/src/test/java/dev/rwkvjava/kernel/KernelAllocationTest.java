@@ -5,6 +5,7 @@ import static dev.rwkvjava.kernel.KernelTestSupport.uniform;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.rwkvjava.kernel.panama.SharedProfiles;
 import dev.rwkvjava.tensor.DType;
 import dev.rwkvjava.tensor.Matrix;
 
@@ -41,6 +42,9 @@ class KernelAllocationTest {
         threads.setThreadAllocatedMemoryEnabled(true);
         arena = Arena.ofShared();
         runLikePrefill();
+        // Then the JDK's shared vector code is profiled with 128-bit vectors, as the F32 kernels' half-width loads
+        // and other Vector API users profile it: a kernel that depends on those profiles boxes its vectors.
+        SharedProfiles.fill(128, 300_000);
     }
 
     /**

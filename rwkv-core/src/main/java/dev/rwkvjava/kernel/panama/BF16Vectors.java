@@ -95,9 +95,9 @@ final class BF16Vectors extends WeightVectors {
                 e1 = fmaH(p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), xe, e1);
                 o1 = fmaH(p1.lanewise(VectorOperators.AND, 0xFFFF_0000).reinterpretAsFloats(), xo, o1);
             }
-            e0.add(o0).intoArray(lanes, 0);
+            e0.lanewise(VectorOperators.ADD, o0).intoArray(lanes, 0);
             y[y0 + r] = sumStored(lanes);
-            e1.add(o1).intoArray(lanes, 0);
+            e1.lanewise(VectorOperators.ADD, o1).intoArray(lanes, 0);
             y[y1 + r] = sumStored(lanes);
         }
         MatVec.faultable(data);

@@ -3,7 +3,6 @@ package dev.rwkvjava.kernel.panama;
 import static dev.rwkvjava.kernel.panama.MatVec.HALF_LANES;
 import static dev.rwkvjava.kernel.panama.MatVec.IH;
 import static dev.rwkvjava.kernel.panama.MatVec.FH;
-import static dev.rwkvjava.kernel.panama.MatVec.LANES_H;
 import static dev.rwkvjava.kernel.panama.MatVec.LE;
 import static dev.rwkvjava.kernel.panama.MatVec.PAIR_STEP;
 import static dev.rwkvjava.kernel.panama.MatVec.addTails;
@@ -93,7 +92,6 @@ final class F16Vectors extends WeightVectors {
         long b3 = r3 * rowBytes;
         IntVector mask = HalfFloats.f16Mask(IH);
         IntVector raise = HalfFloats.f16Raise(IH);
-        float[] lanes = LANES_H.get();
         // Where each row's touching starts, capped so that the row's last touch (under 2 * bound bytes further)
         // stays inside the segment: near its end the touches fall on bytes already read, which costs nothing.
         // Capped once per row, not per touch: fewer operations per step, which this loop is bound by.
@@ -139,18 +137,21 @@ final class F16Vectors extends WeightVectors {
                 w = p3.lanewise(ASHR, 3).and(mask).or(raise).reinterpretAsFloats();
                 o3 = PanamaConstants.FMA ? w.lanewise(VectorOperators.FMA, xo, o3) : w.mul(xo).add(o3);
             }
-            // The row sums, each in lane order (see sumStored), computed here: C2 declines to inline a call per
-            // row here, and the call costs bandwidth.
-            e0.add(o0).intoArray(lanes, 0);
-            e1.add(o1).intoArray(lanes, HALF_LANES);
-            e2.add(o2).intoArray(lanes, 2 * HALF_LANES);
-            e3.add(o3).intoArray(lanes, 3 * HALF_LANES);
-            float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (int i = 0; i < HALF_LANES; i++) {
-                s0 += lanes[i];
-                s1 += lanes[HALF_LANES + i];
-                s2 += lanes[2 * HALF_LANES + i];
-                s3 += lanes[3 * HALF_LANES + i];
+            // The row sums, each in lane order and read lane by lane (see WeightVectors), computed here: C2
+            // declines to inline a call per row here, and the call costs bandwidth.
+            FloatVector v0 = e0.lanewise(VectorOperators.ADD, o0);
+            FloatVector v1 = e1.lanewise(VectorOperators.ADD, o1);
+            FloatVector v2 = e2.lanewise(VectorOperators.ADD, o2);
+            FloatVector v3 = e3.lanewise(VectorOperators.ADD, o3);
+            float s0 = v0.lane(0) + v0.lane(1) + v0.lane(2) + v0.lane(3);
+            float s1 = v1.lane(0) + v1.lane(1) + v1.lane(2) + v1.lane(3);
+            float s2 = v2.lane(0) + v2.lane(1) + v2.lane(2) + v2.lane(3);
+            float s3 = v3.lane(0) + v3.lane(1) + v3.lane(2) + v3.lane(3);
+            if (HALF_LANES == 8) {
+                s0 = s0 + v0.lane(4) + v0.lane(5) + v0.lane(6) + v0.lane(7);
+                s1 = s1 + v1.lane(4) + v1.lane(5) + v1.lane(6) + v1.lane(7);
+                s2 = s2 + v2.lane(4) + v2.lane(5) + v2.lane(6) + v2.lane(7);
+                s3 = s3 + v3.lane(4) + v3.lane(5) + v3.lane(6) + v3.lane(7);
             }
             y[yOff + rowStart + r] = s0 * F16_SUM_SCALE;
             y[yOff + r1 + r] = s1 * F16_SUM_SCALE;

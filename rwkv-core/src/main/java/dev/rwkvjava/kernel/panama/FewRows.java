@@ -192,8 +192,8 @@ final class FewRows {
             e1 = fmaH(p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), xe, e1);
             o1 = fmaH(p1.lanewise(VectorOperators.AND, 0xFFFF_0000).reinterpretAsFloats(), xo, o1);
         }
-        e0.add(o0).intoArray(lanes, 0);
-        e1.add(o1).intoArray(lanes, HALF_LANES);
+        e0.lanewise(VectorOperators.ADD, o0).intoArray(lanes, 0);
+        e1.lanewise(VectorOperators.ADD, o1).intoArray(lanes, HALF_LANES);
         MatVec.faultable(data);
     }
 }

@@ -58,8 +58,8 @@ final class MatVec {
         return s;
     }
 
-    /** Room for the lanes of up to four FH vectors (see sumStored and f16QuartersRaised), one array per thread. */
-    static final ThreadLocal<float[]> LANES_H = ThreadLocal.withInitial(() -> new float[4 * HALF_LANES]);
+    /** Room for the lanes of an FH vector (see sumStored), one array per thread. */
+    static final ThreadLocal<float[]> LANES_H = ThreadLocal.withInitial(() -> new float[HALF_LANES]);
 
     /**
      * acc + a · b for the 16-bit loops, whose vectors are all FH. The lanewise call here has a type profile of its

@@ -29,7 +29,6 @@ final class Q4_0Vectors extends WeightVectors {
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     private static final int QL = QF.length();
     private static final int BLOCK_BYTES = 18;
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[2 * QL]);
     /** x in {@link #rows8}'s order, one per thread, grown on demand. */
     private static final ThreadLocal<float[][]> ORDERED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
     /** The sums of x per block times −8, one per thread, grown on demand. */
@@ -92,7 +91,6 @@ final class Q4_0Vectors extends WeightVectors {
      */
     private static void rows8(MemorySegment data, long base, long rowBytes, int blocks, float[] x, int xOff,
                               float[] xp, float[] sums, float[] y, int y0, int count) {
-        float[] lanes = LANES.get();
         boolean fma = PanamaConstants.FMA;
         int pairs = blocks / 2;
         for (int r = 0; r < count; r++, base += rowBytes) {
@@ -121,10 +119,9 @@ final class Q4_0Vectors extends WeightVectors {
                 acc = fma ? s.lanewise(VectorOperators.FMA, d, acc) : s.mul(d).add(acc);
                 offsets += d0 * sums[2 * p] + d1 * sums[2 * p + 1];
             }
-            acc.intoArray(lanes, 0);
-            float sum = 0;
-            for (int i = 0; i < QL; i++) {
-                sum += lanes[i];
+            float sum = acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3);
+            if (QL == 8) {
+                sum = sum + acc.lane(4) + acc.lane(5) + acc.lane(6) + acc.lane(7);
             }
             sum += offsets;
             if ((blocks & 1) != 0) {
@@ -147,7 +144,6 @@ final class Q4_0Vectors extends WeightVectors {
      */
     private static void pairs4(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x, int xOff,
                                float[] y, int y0, int y1, int count) {
-        float[] lanes = LANES.get();
         boolean fma = PanamaConstants.FMA;
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
             FloatVector a0 = FloatVector.zero(QF);
@@ -190,13 +186,11 @@ final class Q4_0Vectors extends WeightVectors {
                 a0 = fma ? s0.lanewise(VectorOperators.FMA, d0, a0) : s0.mul(d0).add(a0);
                 a1 = fma ? s1.lanewise(VectorOperators.FMA, d1, a1) : s1.mul(d1).add(a1);
             }
-            a0.intoArray(lanes, 0);
-            a1.intoArray(lanes, QL);
-            float s0 = 0;
-            float s1 = 0;
-            for (int i = 0; i < QL; i++) {
-                s0 += lanes[i];
-                s1 += lanes[QL + i];
+            float s0 = a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3);
+            float s1 = a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3);
+            if (QL == 8) {
+                s0 = s0 + a0.lane(4) + a0.lane(5) + a0.lane(6) + a0.lane(7);
+                s1 = s1 + a1.lane(4) + a1.lane(5) + a1.lane(6) + a1.lane(7);
             }
             y[y0 + r] = s0;
             y[y1 + r] = s1;

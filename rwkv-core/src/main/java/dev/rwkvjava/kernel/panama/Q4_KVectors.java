@@ -28,7 +28,6 @@ final class Q4_KVectors extends WeightVectors {
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     private static final int BLOCK_BYTES = 144;
     private static final boolean WIDE = PanamaConstants.BITS >= 256;
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8]);
     /** A super-block's eight steps d·s; one array per thread. */
     private static final ThreadLocal<float[]> STEPS = ThreadLocal.withInitial(() -> new float[8]);
     /** The sums of x over each run of 32 columns; one array per thread, grown to the widest row seen. */
@@ -48,7 +47,7 @@ final class Q4_KVectors extends WeightVectors {
         }
         int blocks = w.cols() / 256;
         float[] xp = Q8_0Vectors.permuted(x, xOff, w.cols());
-        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), blocks, xp, subBlockSums(xp, blocks), LANES.get(),
+        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), blocks, xp, subBlockSums(xp, blocks),
                 STEPS.get(), y, yOff + rowStart, rowEnd - rowStart);
     }
 
@@ -62,7 +61,7 @@ final class Q4_KVectors extends WeightVectors {
      * 8-byte loads widened to ints. The shifts are written out for the reason given there.
      */
     private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, float[] xSums,
-                             float[] lanes, float[] steps, float[] y, int y0, int count) {
+                             float[] steps, float[] y, int y0, int count) {
         boolean fma = PanamaConstants.FMA;
         for (int r = 0; r < count; r++, base += rowBytes) {
             FloatVector even = FloatVector.zero(QF);
@@ -87,8 +86,10 @@ final class Q4_KVectors extends WeightVectors {
                 int dd = data.get(WeightReader.I32, o);
                 float d = Float.float16ToFloat((short) dd);
                 float dmin = Float.float16ToFloat((short) (dd >>> 16));
-                ((FloatVector) sc.convertShape(VectorOperators.I2F, QF, 0)).mul(d).intoArray(steps, 0);
-                FloatVector off = ((FloatVector) mn.convertShape(VectorOperators.I2F, QF, 0)).mul(-dmin);
+                ((FloatVector) sc.convertShape(VectorOperators.I2F, QF, 0))
+                        .lanewise(VectorOperators.MUL, FloatVector.broadcast(QF, d)).intoArray(steps, 0);
+                FloatVector off = ((FloatVector) mn.convertShape(VectorOperators.I2F, QF, 0))
+                        .lanewise(VectorOperators.MUL, FloatVector.broadcast(QF, -dmin));
                 FloatVector sums = FloatVector.fromArray(QF, xSums, 8 * b);
                 offsets = fma ? off.lanewise(VectorOperators.FMA, sums, offsets) : off.mul(sums).add(offsets);
                 for (int i = 0; i < 4; i++) {
@@ -129,12 +130,8 @@ final class Q4_KVectors extends WeightVectors {
                     odd = fma ? hi.lanewise(VectorOperators.FMA, stepHi, odd) : hi.mul(stepHi).add(odd);
                 }
             }
-            even.add(odd).add(offsets).intoArray(lanes, 0);
-            float s = 0;
-            for (int i = 0; i < 8; i++) {
-                s += lanes[i];
-            }
-            y[y0 + r] = s;
+            FloatVector v = even.lanewise(VectorOperators.ADD, odd).lanewise(VectorOperators.ADD, offsets);
+            y[y0 + r] = v.lane(0) + v.lane(1) + v.lane(2) + v.lane(3) + v.lane(4) + v.lane(5) + v.lane(6) + v.lane(7);
         }
         MatVec.faultable(data);
     }

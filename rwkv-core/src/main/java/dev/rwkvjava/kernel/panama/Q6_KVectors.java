@@ -8,6 +8,7 @@ import dev.rwkvjava.tensor.WeightReader;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -15,21 +16,25 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * The Vector API kernels of {@link Q6_KType} weights, on float activations. For each half of a super-block and
- * each run of 8 positions l, the three byte runs that hold their bits (two of low nibbles, one of high pairs) are
- * widened to int lanes once and give the 6-bit quants of four runs of 8 values (at 0, 32, 64 and 96 within the
- * half); for matMat each becomes its exact weight (d·scale)·(q − 32) and is stored, for matVec the quants
- * multiply x and each group of 16 products is scaled once (see rows). Two accumulators a row. 256-bit vectors; at 128 bits the scalar decoding (see DecodedBlocks).
+ * The Vector API kernels of {@link Q6_KType} weights, on float activations. matVec loads a run's bytes 32 at a
+ * time as int lanes and multiplies its 6-bit quants with x in that order (see {@link #rows}); toFloats, for
+ * matMat, widens each run of 8 bytes to int lanes once and gives the exact weights (d·scale)·(q − 32) of four runs
+ * of 8 values (at 0, 32, 64 and 96 within a half super-block). 256-bit vectors; at 128 bits the scalar decoding
+ * (see DecodedBlocks).
  */
 final class Q6_KVectors extends WeightVectors {
     private static final VectorSpecies<Float> QF = FloatVector.SPECIES_256;
     private static final VectorSpecies<Integer> QI = IntVector.SPECIES_256;
+    private static final FloatVector MINUS_32 = FloatVector.broadcast(QF, -32f);
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     private static final int BLOCK_BYTES = 210;
     private static final boolean WIDE = PanamaConstants.BITS >= 256;
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8]);
     private static final IntVector NIBBLE = IntVector.broadcast(QI, 0x0F);
-    private static final IntVector THREE = IntVector.broadcast(QI, 3);
+    private static final IntVector TOP = IntVector.broadcast(QI, 0x30);
+    /** Lanes 4 .. 7: a run's second group of 16 values. */
+    private static final VectorMask<Float> SECOND = VectorMask.fromLong(QF, 0xF0);
+    /** The sums of x per group of 16 columns; one array per thread, grown to the widest row seen. */
+    private static final ThreadLocal<float[][]> X_SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
     /** A super-block's 16 scales times d, one array per thread. */
     private static final ThreadLocal<float[]> STEPS = ThreadLocal.withInitial(() -> new float[16]);
     private final DecodedBlocks narrow = new DecodedBlocks(Q6_KType.INSTANCE);
@@ -40,86 +45,88 @@ final class Q6_KVectors extends WeightVectors {
             narrow.matVec(w, x, xOff, y, yOff, rowStart, rowEnd);
             return;
         }
-        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), w.cols() / 256, x, xOff, y, yOff + rowStart,
-                rowEnd - rowStart);
+        int n = w.cols();
+        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), n / 256, Q8_0Vectors.permuted(x, xOff, n),
+                groupSums(x, xOff, n), STEPS.get(), y, yOff + rowStart, rowEnd - rowStart);
     }
 
     /**
-     * Each super-block's 16 scales are first widened and multiplied by d as vectors (exact: d has 11 significant
-     * bits, a scale 8) and stored; a step then takes 16 values (positions l .. l + 15) of two of the four runs of
-     * 32 in the half, which share one scale each: the quants times x are summed unscaled, and the sum is scaled once
-     * (q − 32 is exact, so this is the exact weights' products summed in another order). Two runs a step, not
-     * four: a loop body that makes twice the vector calls took C2 past its inlining budget, and its vectors were
-     * boxed.
+     * A super-block is eight runs of 32 values, each the low or high nibbles of 32 bytes of ql with two bits of
+     * the 32 bytes of qh above them. A run's two 32-byte spans are loaded as 8 int lanes each and shifted in place
+     * (byte k of lane j is value 4j + k, against x permuted by {@link Q8_0Vectors#permuted}), so a run is two loads
+     * and four quant vectors. Lanes 0 .. 3 of a run hold its first group of 16 values, lanes 4 .. 7 its second:
+     * the products of a run are summed unscaled and scaled once by a vector of the two groups' steps d·scale. The
+     * quants are taken as stored (0 .. 63) and the 32 they are offset by goes against sums of x per group
+     * ({@link #groupSums}), one multiply-add per eight groups. The runs are a loop of eight, not written out: the
+     * body is what C2 keeps in registers whatever it compiled before (see WeightVectors).
      */
-    private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, int xOff,
-                             float[] y, int y0, int count) {
-        float[] lanes = LANES.get();
-        float[] steps = STEPS.get();
+    private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, float[] xSums,
+                             float[] steps, float[] y, int y0, int count) {
         boolean fma = PanamaConstants.FMA;
-        IntVector bias = IntVector.broadcast(QI, 32);
         for (int r = 0; r < count; r++, base += rowBytes) {
-            FloatVector a0 = FloatVector.zero(QF);
-            FloatVector a1 = FloatVector.zero(QF);
+            FloatVector acc = FloatVector.zero(QF);
+            FloatVector offsets = FloatVector.zero(QF);
             long o = base;
-            for (int b = 0, xb = xOff; b < blocks; b++, xb += 256, o += BLOCK_BYTES) {
+            for (int b = 0, xb = 0; b < blocks; b++, xb += 256, o += BLOCK_BYTES) {
                 FloatVector d = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o + 208)));
-                ((FloatVector) ByteVector.fromMemorySegment(B8, data, o + 192, LE).castShape(QF, 0)).mul(d)
-                        .intoArray(steps, 0);
-                ((FloatVector) ByteVector.fromMemorySegment(B8, data, o + 200, LE).castShape(QF, 0)).mul(d)
-                        .intoArray(steps, 8);
-                for (int h = 0; h < 2; h++) {
-                    long qh = o + 128 + 32L * h;
-                    for (int l = 0; l < 32; l += 16) {
-                        // Runs k and k + 2 (k = 0, 1) share their low-bit bytes (low and high nibbles of ql[32k +
-                        // l ..]); value 32k + l of the half has the scale of group (128h + 32k + l) / 16.
-                        for (int k = 0; k < 2; k++) {
-                            long ql = o + 64L * h + 32L * k + l;
-                            int xc = xb + 128 * h + 32 * k + l;
-                            int group = 8 * h + l / 16 + 2 * k;
-                            int shift = 2 * k;
-                            IntVector la = (IntVector) ByteVector.fromMemorySegment(B8, data, ql, LE)
-                                    .convertShape(VectorOperators.B2I, QI, 0);
-                            IntVector lc = (IntVector) ByteVector.fromMemorySegment(B8, data, ql + 8, LE)
-                                    .convertShape(VectorOperators.B2I, QI, 0);
-                            IntVector hv = (IntVector) ByteVector.fromMemorySegment(B8, data, qh + l, LE)
-                                    .convertShape(VectorOperators.B2I, QI, 0);
-                            IntVector hw = (IntVector) ByteVector.fromMemorySegment(B8, data, qh + l + 8, LE)
-                                    .convertShape(VectorOperators.B2I, QI, 0);
-                            IntVector q = la.and(NIBBLE).or(hv.lanewise(VectorOperators.ASHR, shift).and(THREE)
-                                    .lanewise(VectorOperators.LSHL, 4)).sub(bias);
-                            FloatVector s = ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0))
-                                    .mul(FloatVector.fromArray(QF, x, xc));
-                            q = lc.and(NIBBLE).or(hw.lanewise(VectorOperators.ASHR, shift).and(THREE)
-                                    .lanewise(VectorOperators.LSHL, 4)).sub(bias);
-                            FloatVector w = (FloatVector) q.convertShape(VectorOperators.I2F, QF, 0);
-                            FloatVector xv = FloatVector.fromArray(QF, x, xc + 8);
-                            s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
-                            FloatVector step = FloatVector.broadcast(QF, steps[group]);
-                            a0 = fma ? s.lanewise(VectorOperators.FMA, step, a0) : s.mul(step).add(a0);
-                            q = la.lanewise(VectorOperators.ASHR, 4).and(NIBBLE).or(hv.lanewise(VectorOperators.ASHR,
-                                    shift + 4).and(THREE).lanewise(VectorOperators.LSHL, 4)).sub(bias);
-                            s = ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0))
-                                    .mul(FloatVector.fromArray(QF, x, xc + 64));
-                            q = lc.lanewise(VectorOperators.ASHR, 4).and(NIBBLE).or(hw.lanewise(VectorOperators.ASHR,
-                                    shift + 4).and(THREE).lanewise(VectorOperators.LSHL, 4)).sub(bias);
-                            w = (FloatVector) q.convertShape(VectorOperators.I2F, QF, 0);
-                            xv = FloatVector.fromArray(QF, x, xc + 72);
-                            s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
-                            step = FloatVector.broadcast(QF, steps[group + 4]);
-                            a1 = fma ? s.lanewise(VectorOperators.FMA, step, a1) : s.mul(step).add(a1);
-                        }
-                    }
+                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B8, data, o + 192, LE)
+                        .convertShape(VectorOperators.B2I, QI, 0).convertShape(VectorOperators.I2F, QF, 0))
+                        .lanewise(VectorOperators.MUL, d);
+                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B8, data, o + 200, LE)
+                        .convertShape(VectorOperators.B2I, QI, 0).convertShape(VectorOperators.I2F, QF, 0))
+                        .lanewise(VectorOperators.MUL, d);
+                s0.intoArray(steps, 0);
+                s1.intoArray(steps, 8);
+                FloatVector xs = FloatVector.fromArray(QF, xSums, 16 * b);
+                offsets = fma ? s0.lanewise(VectorOperators.FMA, xs, offsets) : s0.mul(xs).add(offsets);
+                xs = FloatVector.fromArray(QF, xSums, 16 * b + 8);
+                offsets = fma ? s1.lanewise(VectorOperators.FMA, xs, offsets) : s1.mul(xs).add(offsets);
+                for (int t = 0; t < 8; t++) {
+                    // Run t = 4h + k: low nibbles (k < 2) or high nibbles of ql[64h + 32(k & 1) ..], bits 2k, 2k + 1
+                    // of qh[32h ..].
+                    int h = t >> 2;
+                    int k = t & 3;
+                    IntVector lo = IntVector.fromMemorySegment(QI, data, o + 64L * h + 32L * (k & 1), LE)
+                            .lanewise(VectorOperators.LSHR, 4 * (k >> 1));
+                    IntVector hi = IntVector.fromMemorySegment(QI, data, o + 128 + 32L * h, LE)
+                            .lanewise(VectorOperators.LSHR, 2 * k);
+                    int xc = xb + 32 * t;
+                    FloatVector s = ((FloatVector) lo.and(NIBBLE).or(hi.lanewise(VectorOperators.LSHL, 4).and(TOP))
+                            .convertShape(VectorOperators.I2F, QF, 0)).mul(FloatVector.fromArray(QF, x, xc));
+                    FloatVector w = (FloatVector) lo.lanewise(VectorOperators.LSHR, 8).and(NIBBLE)
+                            .or(hi.lanewise(VectorOperators.LSHR, 4).and(TOP)).convertShape(VectorOperators.I2F, QF, 0);
+                    FloatVector xv = FloatVector.fromArray(QF, x, xc + 8);
+                    s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
+                    w = (FloatVector) lo.lanewise(VectorOperators.LSHR, 16).and(NIBBLE)
+                            .or(hi.lanewise(VectorOperators.LSHR, 12).and(TOP)).convertShape(VectorOperators.I2F, QF, 0);
+                    xv = FloatVector.fromArray(QF, x, xc + 16);
+                    s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
+                    w = (FloatVector) lo.lanewise(VectorOperators.LSHR, 24).and(NIBBLE)
+                            .or(hi.lanewise(VectorOperators.LSHR, 20).and(TOP)).convertShape(VectorOperators.I2F, QF, 0);
+                    xv = FloatVector.fromArray(QF, x, xc + 24);
+                    s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
+                    FloatVector step = FloatVector.broadcast(QF, steps[2 * t])
+                            .blend(FloatVector.broadcast(QF, steps[2 * t + 1]), SECOND);
+                    acc = fma ? s.lanewise(VectorOperators.FMA, step, acc) : s.mul(step).add(acc);
                 }
             }
-            a0.add(a1).intoArray(lanes, 0);
-            float s = 0;
-            for (int i = 0; i < 8; i++) {
-                s += lanes[i];
-            }
-            y[y0 + r] = s;
+            FloatVector v = offsets.lanewise(VectorOperators.FMA, MINUS_32, acc);
+            y[y0 + r] = v.lane(0) + v.lane(1) + v.lane(2) + v.lane(3) + v.lane(4) + v.lane(5) + v.lane(6) + v.lane(7);
         }
         MatVec.faultable(data);
+    }
+
+    /** The sums of x[xOff ..] over each group of 16 columns of n, in this thread's array. */
+    private static float[] groupSums(float[] x, int xOff, int n) {
+        float[] sums = MatVec.grown(X_SUMS.get(), n / 16);
+        for (int g = 0, c = xOff; g < n / 16; g++) {
+            float s = 0;
+            for (int end = c + 16; c < end; c++) {
+                s += x[c];
+            }
+            sums[g] = s;
+        }
+        return sums;
     }
 
     /** The weights of {@link #rows}, stored instead of multiplied (256 bits; else the scalar decoding). */

@@ -30,8 +30,6 @@ final class Q8_0Vectors extends WeightVectors {
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     private static final int QL = QF.length();
     private static final int BLOCK_BYTES = 34;
-    /** Room for the lanes of two accumulators, one array per thread. */
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[2 * QL]);
     /** x in the order of a block's decoded lanes (see permuted), one per thread. */
     private static final ThreadLocal<float[][]> PERMUTED = ThreadLocal.withInitial(() -> new float[1][0]);
 
@@ -58,7 +56,6 @@ final class Q8_0Vectors extends WeightVectors {
      */
     private static void pairs8(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x,
                                float[] y, int y0, int y1, int count) {
-        float[] lanes = LANES.get();
         boolean fma = PanamaConstants.FMA;
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
             FloatVector a0 = FloatVector.zero(QF);
@@ -99,13 +96,11 @@ final class Q8_0Vectors extends WeightVectors {
                 a0 = fma ? s0.lanewise(VectorOperators.FMA, d0, a0) : s0.mul(d0).add(a0);
                 a1 = fma ? s1.lanewise(VectorOperators.FMA, d1, a1) : s1.mul(d1).add(a1);
             }
-            a0.intoArray(lanes, 0);
-            a1.intoArray(lanes, QL);
-            float s0 = 0;
-            float s1 = 0;
-            for (int i = 0; i < QL; i++) {
-                s0 += lanes[i];
-                s1 += lanes[QL + i];
+            float s0 = a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3);
+            float s1 = a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3);
+            if (QL == 8) {
+                s0 = s0 + a0.lane(4) + a0.lane(5) + a0.lane(6) + a0.lane(7);
+                s1 = s1 + a1.lane(4) + a1.lane(5) + a1.lane(6) + a1.lane(7);
             }
             y[y0 + r] = s0;
             y[y1 + r] = s1;
@@ -133,7 +128,6 @@ final class Q8_0Vectors extends WeightVectors {
     /** {@link #pairs8} for 4-lane vectors: each 8-byte load widens into two. */
     private static void pairs4(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x, int xOff,
                                float[] y, int y0, int y1, int count) {
-        float[] lanes = LANES.get();
         boolean fma = PanamaConstants.FMA;
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
             FloatVector a0 = FloatVector.zero(QF);
@@ -162,13 +156,11 @@ final class Q8_0Vectors extends WeightVectors {
                 a0 = fma ? s0.lanewise(VectorOperators.FMA, d0, a0) : s0.mul(d0).add(a0);
                 a1 = fma ? s1.lanewise(VectorOperators.FMA, d1, a1) : s1.mul(d1).add(a1);
             }
-            a0.intoArray(lanes, 0);
-            a1.intoArray(lanes, QL);
-            float s0 = 0;
-            float s1 = 0;
-            for (int i = 0; i < QL; i++) {
-                s0 += lanes[i];
-                s1 += lanes[QL + i];
+            float s0 = a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3);
+            float s1 = a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3);
+            if (QL == 8) {
+                s0 = s0 + a0.lane(4) + a0.lane(5) + a0.lane(6) + a0.lane(7);
+                s1 = s1 + a1.lane(4) + a1.lane(5) + a1.lane(6) + a1.lane(7);
             }
             y[y0 + r] = s0;
             y[y1 + r] = s1;

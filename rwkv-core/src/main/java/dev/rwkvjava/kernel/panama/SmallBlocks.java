@@ -29,7 +29,6 @@ final class SmallBlocks {
     private static final VectorSpecies<Integer> QI = IntVector.SPECIES_256;
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     private static final boolean WIDE = PanamaConstants.BITS >= 256;
-    private static final ThreadLocal<float[]> LANES = ThreadLocal.withInitial(() -> new float[8]);
     /** Lane i holds i + 8k: the column of the lane in the k'th run of 8 of a block. */
     private static final IntVector COLUMNS_0 = IntVector.fromArray(QI, new int[] {0, 1, 2, 3, 4, 5, 6, 7}, 0);
     private static final IntVector COLUMNS_8 = COLUMNS_0.add(8);
@@ -79,7 +78,6 @@ final class SmallBlocks {
      */
     private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, int xOff,
                              float[] y, int y0, int count, int blockBytes, int qsAt, int qhAt, int mAt, int bias) {
-        float[] lanes = LANES.get();
         IntVector biasV = IntVector.broadcast(QI, bias);
         for (int r = 0; r < count; r++, base += rowBytes) {
             FloatVector low = FloatVector.zero(QF);
@@ -115,12 +113,8 @@ final class SmallBlocks {
                         .lanewise(VectorOperators.FMA, d, m);
                 high = w.lanewise(VectorOperators.FMA, FloatVector.fromArray(QF, x, xb + 24), high);
             }
-            low.add(high).intoArray(lanes, 0);
-            float s = 0;
-            for (int i = 0; i < 8; i++) {
-                s += lanes[i];
-            }
-            y[y0 + r] = s;
+            FloatVector v = low.lanewise(VectorOperators.ADD, high);
+            y[y0 + r] = v.lane(0) + v.lane(1) + v.lane(2) + v.lane(3) + v.lane(4) + v.lane(5) + v.lane(6) + v.lane(7);
         }
         MatVec.faultable(data);
     }

@@ -30,6 +30,13 @@ import java.lang.foreign.MemorySegment;
  * therefore convert with {@code convertShape} and the species given (rather than {@code convert}, which looks it
  * up), mask with constant vectors, get their per-thread arrays from the caller, and keep the calls of a loop body
  * few; a loop that needs more is a loop of steps rather than written out (see Q4_0Vectors).
+ *
+ * <p>Calls past that size are inlined late, on receivers whose exact class C2 no longer knows. A final convenience
+ * method ({@code add}, {@code mul}, {@code intoArray}) then resolves the class through the JDK's shared type
+ * profile, which other code's vectors of another shape fill (this engine's half-width F32 loads do), and a wrong
+ * guess boxes the vector; a call the kernel makes itself ({@code lanewise}, {@code lane}) is resolved through the
+ * kernel's own profile. So a row's sum is read with {@code lane(i)}, in lane order, rather than stored with
+ * {@code intoArray} and summed, and scaled values that are stored go through {@code lanewise}.
  */
 abstract class WeightVectors {
     private static final WeightVectors[] BY_DTYPE = new WeightVectors[DType.values().length];

@@ -207,20 +207,24 @@ final class Q4_0Vectors extends WeightVectors {
                 for (int k = 0; k < 16; k += 8) {
                     IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, offset + 2 + k, LE)
                             .convertShape(VectorOperators.B2I, QI, 0);
-                    ((FloatVector) q.and(0x0F).sub(eight).convertShape(VectorOperators.I2F, QF, 0)).mul(d)
-                            .intoArray(out, outOff + i + k);
+                    ((FloatVector) q.and(0x0F).sub(eight).convertShape(VectorOperators.I2F, QF, 0))
+                            .lanewise(VectorOperators.MUL, d).intoArray(out, outOff + i + k);
                     ((FloatVector) q.lanewise(VectorOperators.ASHR, 4).and(0x0F).sub(eight)
-                            .convertShape(VectorOperators.I2F, QF, 0)).mul(d).intoArray(out, outOff + i + 16 + k);
+                            .convertShape(VectorOperators.I2F, QF, 0))
+                            .lanewise(VectorOperators.MUL, d).intoArray(out, outOff + i + 16 + k);
                 }
             } else {
                 for (int k = 0; k < 16; k += 8) {
                     ByteVector q = ByteVector.fromMemorySegment(B8, data, offset + 2 + k, LE);
                     ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
                     ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8);
-                    ((FloatVector) lo.castShape(QF, 0)).mul(d).intoArray(out, outOff + i + k);
-                    ((FloatVector) lo.castShape(QF, 1)).mul(d).intoArray(out, outOff + i + k + 4);
-                    ((FloatVector) hi.castShape(QF, 0)).mul(d).intoArray(out, outOff + i + 16 + k);
-                    ((FloatVector) hi.castShape(QF, 1)).mul(d).intoArray(out, outOff + i + 16 + k + 4);
+                    ((FloatVector) lo.castShape(QF, 0)).lanewise(VectorOperators.MUL, d).intoArray(out, outOff + i + k);
+                    ((FloatVector) lo.castShape(QF, 1))
+                            .lanewise(VectorOperators.MUL, d).intoArray(out, outOff + i + k + 4);
+                    ((FloatVector) hi.castShape(QF, 0))
+                            .lanewise(VectorOperators.MUL, d).intoArray(out, outOff + i + 16 + k);
+                    ((FloatVector) hi.castShape(QF, 1))
+                            .lanewise(VectorOperators.MUL, d).intoArray(out, outOff + i + 16 + k + 4);
                 }
             }
         }

@@ -98,11 +98,13 @@ final class Q6_KVectors extends WeightVectors {
                     FloatVector xv = FloatVector.fromArray(QF, x, xc + 8);
                     s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
                     w = (FloatVector) lo.lanewise(VectorOperators.LSHR, 16).and(NIBBLE)
-                            .or(hi.lanewise(VectorOperators.LSHR, 12).and(TOP)).convertShape(VectorOperators.I2F, QF, 0);
+                            .or(hi.lanewise(VectorOperators.LSHR, 12).and(TOP))
+                            .convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 16);
                     s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
                     w = (FloatVector) lo.lanewise(VectorOperators.LSHR, 24).and(NIBBLE)
-                            .or(hi.lanewise(VectorOperators.LSHR, 20).and(TOP)).convertShape(VectorOperators.I2F, QF, 0);
+                            .or(hi.lanewise(VectorOperators.LSHR, 20).and(TOP))
+                            .convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 24);
                     s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
                     FloatVector step = FloatVector.broadcast(QF, steps[2 * t])
@@ -152,23 +154,31 @@ final class Q6_KVectors extends WeightVectors {
                     IntVector hv = (IntVector) ByteVector.fromMemorySegment(B8, data, qh + l, LE)
                             .convertShape(VectorOperators.B2I, QI, 0);
                     int group = (128 * h + l) / 16;
-                    float s0 = d * data.get(ValueLayout.JAVA_BYTE, scales + group);
-                    float s2 = d * data.get(ValueLayout.JAVA_BYTE, scales + group + 2);
-                    float s4 = d * data.get(ValueLayout.JAVA_BYTE, scales + group + 4);
-                    float s6 = d * data.get(ValueLayout.JAVA_BYTE, scales + group + 6);
+                    FloatVector s0 = FloatVector.broadcast(QF,
+                            d * data.get(ValueLayout.JAVA_BYTE, scales + group));
+                    FloatVector s2 = FloatVector.broadcast(QF,
+                            d * data.get(ValueLayout.JAVA_BYTE, scales + group + 2));
+                    FloatVector s4 = FloatVector.broadcast(QF,
+                            d * data.get(ValueLayout.JAVA_BYTE, scales + group + 4));
+                    FloatVector s6 = FloatVector.broadcast(QF,
+                            d * data.get(ValueLayout.JAVA_BYTE, scales + group + 6));
                     IntVector q = la.and(0x0F).or(hv.and(3).lanewise(VectorOperators.LSHL, 4)).sub(bias);
-                    ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0)).mul(s0).intoArray(out, o + l);
+                    ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0))
+                            .lanewise(VectorOperators.MUL, s0).intoArray(out, o + l);
                     q = lb.and(0x0F).or(hv.lanewise(VectorOperators.ASHR, 2).and(3).lanewise(VectorOperators.LSHL, 4))
                             .sub(bias);
-                    ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0)).mul(s2).intoArray(out, o + 32 + l);
+                    ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0))
+                            .lanewise(VectorOperators.MUL, s2).intoArray(out, o + 32 + l);
                     q = la.lanewise(VectorOperators.ASHR, 4).and(0x0F)
                             .or(hv.lanewise(VectorOperators.ASHR, 4).and(3).lanewise(VectorOperators.LSHL, 4))
                             .sub(bias);
-                    ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0)).mul(s4).intoArray(out, o + 64 + l);
+                    ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0))
+                            .lanewise(VectorOperators.MUL, s4).intoArray(out, o + 64 + l);
                     q = lb.lanewise(VectorOperators.ASHR, 4).and(0x0F)
                             .or(hv.lanewise(VectorOperators.ASHR, 6).and(3).lanewise(VectorOperators.LSHL, 4))
                             .sub(bias);
-                    ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0)).mul(s6).intoArray(out, o + 96 + l);
+                    ((FloatVector) q.convertShape(VectorOperators.I2F, QF, 0))
+                            .lanewise(VectorOperators.MUL, s6).intoArray(out, o + 96 + l);
                 }
             }
         }

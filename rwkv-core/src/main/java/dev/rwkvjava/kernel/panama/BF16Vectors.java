@@ -3,13 +3,11 @@ package dev.rwkvjava.kernel.panama;
 import static dev.rwkvjava.kernel.panama.MatVec.FH;
 import static dev.rwkvjava.kernel.panama.MatVec.HALF_LANES;
 import static dev.rwkvjava.kernel.panama.MatVec.IH;
-import static dev.rwkvjava.kernel.panama.MatVec.LANES_H;
 import static dev.rwkvjava.kernel.panama.MatVec.LE;
 import static dev.rwkvjava.kernel.panama.MatVec.PAIR_STEP;
 import static dev.rwkvjava.kernel.panama.MatVec.addTails;
 import static dev.rwkvjava.kernel.panama.MatVec.fmaH;
 import static dev.rwkvjava.kernel.panama.MatVec.permute;
-import static dev.rwkvjava.kernel.panama.MatVec.sumStored;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.F;
 import static dev.rwkvjava.kernel.panama.PanamaConstants.LANES;
 
@@ -73,7 +71,6 @@ final class BF16Vectors extends WeightVectors {
      */
     private static void bf16Pairs(MemorySegment data, long b0, long b1, long rowBytes, float[] xp, int bound,
                                   float[] y, int y0, int y1, int count) {
-        float[] lanes = LANES_H.get();
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
             FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
             FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
@@ -95,10 +92,17 @@ final class BF16Vectors extends WeightVectors {
                 e1 = fmaH(p1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats(), xe, e1);
                 o1 = fmaH(p1.lanewise(VectorOperators.AND, 0xFFFF_0000).reinterpretAsFloats(), xo, o1);
             }
-            e0.lanewise(VectorOperators.ADD, o0).intoArray(lanes, 0);
-            y[y0 + r] = sumStored(lanes);
-            e1.lanewise(VectorOperators.ADD, o1).intoArray(lanes, 0);
-            y[y1 + r] = sumStored(lanes);
+            // Each row's sum in lane order, read lane by lane (see WeightVectors).
+            FloatVector v0 = e0.lanewise(VectorOperators.ADD, o0);
+            FloatVector v1 = e1.lanewise(VectorOperators.ADD, o1);
+            float s0 = v0.lane(0) + v0.lane(1) + v0.lane(2) + v0.lane(3);
+            float s1 = v1.lane(0) + v1.lane(1) + v1.lane(2) + v1.lane(3);
+            if (HALF_LANES == 8) {
+                s0 = s0 + v0.lane(4) + v0.lane(5) + v0.lane(6) + v0.lane(7);
+                s1 = s1 + v1.lane(4) + v1.lane(5) + v1.lane(6) + v1.lane(7);
+            }
+            y[y0 + r] = s0;
+            y[y1 + r] = s1;
         }
         MatVec.faultable(data);
     }

@@ -44,24 +44,6 @@ final class MatVec {
     }
 
     /**
-     * The sum of the FH vector that the caller stored at the front of {@code lanes}, in lane order: in a fixed
-     * order, as PanamaConstants.sumF explains, and with fewer vector operations than its tree, which took the BF16
-     * loop past C2's inlining budget. The caller stores the vector itself (intoArray is one of the Vector API's own
-     * methods, which C2 always inlines): near its node budget C2 declines to inline helpers such as this one, and a
-     * vector passed to a helper that is not inlined is boxed (seen with 128-bit vectors after a prefill).
-     */
-    static float sumStored(float[] lanes) {
-        float s = 0;
-        for (int i = 0; i < HALF_LANES; i++) {
-            s += lanes[i];
-        }
-        return s;
-    }
-
-    /** Room for the lanes of an FH vector (see sumStored), one array per thread. */
-    static final ThreadLocal<float[]> LANES_H = ThreadLocal.withInitial(() -> new float[HALF_LANES]);
-
-    /**
      * acc + a · b for the 16-bit loops, whose vectors are all FH. The lanewise call here has a type profile of its
      * own, which sees one vector class; the one inside FloatVector.fma sees every width the process uses (FH, FS and
      * the full-width vectors of matMat), and C2 then parses every class's code at each call: that took the BF16 loop

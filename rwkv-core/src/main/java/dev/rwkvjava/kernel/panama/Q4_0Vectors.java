@@ -115,14 +115,12 @@ final class Q4_0Vectors extends WeightVectors {
                 float d0 = Float.float16ToFloat(data.get(WeightReader.I16, o));
                 float d1 = Float.float16ToFloat(data.get(WeightReader.I16, o + BLOCK_BYTES));
                 FloatVector d = FloatVector.broadcast(QF, d0).blend(FloatVector.broadcast(QF, d1), SECOND_FLOAT);
-                FloatVector s = lo.add(hi);
+                FloatVector s = lo.lanewise(VectorOperators.ADD, hi);
                 acc = fma ? s.lanewise(VectorOperators.FMA, d, acc) : s.mul(d).add(acc);
                 offsets += d0 * sums[2 * p] + d1 * sums[2 * p + 1];
             }
-            float sum = acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3);
-            if (QL == 8) {
-                sum = sum + acc.lane(4) + acc.lane(5) + acc.lane(6) + acc.lane(7);
-            }
+            float sum = acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5)
+                    + acc.lane(6) + acc.lane(7);
             sum += offsets;
             if ((blocks & 1) != 0) {
                 int xc = xOff + 32 * (blocks - 1);
@@ -188,10 +186,6 @@ final class Q4_0Vectors extends WeightVectors {
             }
             float s0 = a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3);
             float s1 = a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3);
-            if (QL == 8) {
-                s0 = s0 + a0.lane(4) + a0.lane(5) + a0.lane(6) + a0.lane(7);
-                s1 = s1 + a1.lane(4) + a1.lane(5) + a1.lane(6) + a1.lane(7);
-            }
             y[y0 + r] = s0;
             y[y1 + r] = s1;
         }

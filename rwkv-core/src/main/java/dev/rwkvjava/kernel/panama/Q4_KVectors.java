@@ -98,9 +98,10 @@ final class Q4_KVectors extends WeightVectors {
                     IntVector v = IntVector.fromMemorySegment(QI, data, o + 16 + 32L * i, LE);
                     int xc = xb + 64 * i;
                     FloatVector lo = ((FloatVector) v.and(NIBBLE).convertShape(VectorOperators.I2F, QF, 0))
-                            .mul(FloatVector.fromArray(QF, x, xc));
+                            .lanewise(VectorOperators.MUL, FloatVector.fromArray(QF, x, xc));
                     FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(NIBBLE)
-                            .convertShape(VectorOperators.I2F, QF, 0)).mul(FloatVector.fromArray(QF, x, xc + 32));
+                            .convertShape(VectorOperators.I2F, QF, 0))
+                            .lanewise(VectorOperators.MUL, FloatVector.fromArray(QF, x, xc + 32));
                     FloatVector w = (FloatVector) v.lanewise(VectorOperators.LSHR, 8).and(NIBBLE)
                             .convertShape(VectorOperators.I2F, QF, 0);
                     FloatVector xv = FloatVector.fromArray(QF, x, xc + 8);

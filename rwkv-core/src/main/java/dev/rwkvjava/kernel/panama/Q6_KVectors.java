@@ -92,7 +92,8 @@ final class Q6_KVectors extends WeightVectors {
                             .lanewise(VectorOperators.LSHR, 2 * k);
                     int xc = xb + 32 * t;
                     FloatVector s = ((FloatVector) lo.and(NIBBLE).or(hi.lanewise(VectorOperators.LSHL, 4).and(TOP))
-                            .convertShape(VectorOperators.I2F, QF, 0)).mul(FloatVector.fromArray(QF, x, xc));
+                            .convertShape(VectorOperators.I2F, QF, 0))
+                            .lanewise(VectorOperators.MUL, FloatVector.fromArray(QF, x, xc));
                     FloatVector w = (FloatVector) lo.lanewise(VectorOperators.LSHR, 8).and(NIBBLE)
                             .or(hi.lanewise(VectorOperators.LSHR, 4).and(TOP)).convertShape(VectorOperators.I2F, QF, 0);
                     FloatVector xv = FloatVector.fromArray(QF, x, xc + 8);

@@ -70,7 +70,7 @@ final class Q8_0Vectors extends WeightVectors {
                 IntVector q = IntVector.fromMemorySegment(QI, data, o0 + 2, LE);
                 FloatVector w = (FloatVector) q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
                         .convertShape(VectorOperators.I2F, QF, 0);
-                FloatVector s0 = w.mul(x0);
+                FloatVector s0 = w.lanewise(VectorOperators.MUL, x0);
                 w = (FloatVector) q.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24)
                         .convertShape(VectorOperators.I2F, QF, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x1, s0) : w.mul(x1).add(s0);
@@ -82,7 +82,7 @@ final class Q8_0Vectors extends WeightVectors {
                 q = IntVector.fromMemorySegment(QI, data, o1 + 2, LE);
                 w = (FloatVector) q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
                         .convertShape(VectorOperators.I2F, QF, 0);
-                FloatVector s1 = w.mul(x0);
+                FloatVector s1 = w.lanewise(VectorOperators.MUL, x0);
                 w = (FloatVector) q.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24)
                         .convertShape(VectorOperators.I2F, QF, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x1, s1) : w.mul(x1).add(s1);
@@ -96,12 +96,10 @@ final class Q8_0Vectors extends WeightVectors {
                 a0 = fma ? s0.lanewise(VectorOperators.FMA, d0, a0) : s0.mul(d0).add(a0);
                 a1 = fma ? s1.lanewise(VectorOperators.FMA, d1, a1) : s1.mul(d1).add(a1);
             }
-            float s0 = a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3);
-            float s1 = a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3);
-            if (QL == 8) {
-                s0 = s0 + a0.lane(4) + a0.lane(5) + a0.lane(6) + a0.lane(7);
-                s1 = s1 + a1.lane(4) + a1.lane(5) + a1.lane(6) + a1.lane(7);
-            }
+            float s0 = a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3) + a0.lane(4) + a0.lane(5) + a0.lane(6)
+                    + a0.lane(7);
+            float s1 = a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3) + a1.lane(4) + a1.lane(5) + a1.lane(6)
+                    + a1.lane(7);
             y[y0 + r] = s0;
             y[y1 + r] = s1;
         }
@@ -158,10 +156,6 @@ final class Q8_0Vectors extends WeightVectors {
             }
             float s0 = a0.lane(0) + a0.lane(1) + a0.lane(2) + a0.lane(3);
             float s1 = a1.lane(0) + a1.lane(1) + a1.lane(2) + a1.lane(3);
-            if (QL == 8) {
-                s0 = s0 + a0.lane(4) + a0.lane(5) + a0.lane(6) + a0.lane(7);
-                s1 = s1 + a1.lane(4) + a1.lane(5) + a1.lane(6) + a1.lane(7);
-            }
             y[y0 + r] = s0;
             y[y1 + r] = s1;
         }
@@ -175,9 +169,10 @@ final class Q8_0Vectors extends WeightVectors {
             FloatVector d = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, offset)));
             for (int k = 0; k < 32; k += 8) {
                 ByteVector q = ByteVector.fromMemorySegment(B8, data, offset + 2 + k, LE);
-                ((FloatVector) q.castShape(QF, 0)).mul(d).intoArray(out, outOff + i + k);
+                ((FloatVector) q.castShape(QF, 0)).lanewise(VectorOperators.MUL, d).intoArray(out, outOff + i + k);
                 if (QL == 4) {
-                    ((FloatVector) q.castShape(QF, 1)).mul(d).intoArray(out, outOff + i + k + 4);
+                    ((FloatVector) q.castShape(QF, 1)).lanewise(VectorOperators.MUL, d)
+                            .intoArray(out, outOff + i + k + 4);
                 }
             }
         }

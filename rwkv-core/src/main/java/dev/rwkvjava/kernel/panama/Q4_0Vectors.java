@@ -36,7 +36,9 @@ final class Q4_0Vectors extends WeightVectors {
     /** Lanes 4 .. 7: the second block of a pair. */
     private static final VectorMask<Integer> SECOND_INT = VectorMask.fromLong(QI, 0xF0);
     private static final VectorMask<Float> SECOND_FLOAT = VectorMask.fromLong(QF, 0xF0);
-    private static final IntVector NIBBLE = IntVector.broadcast(QI, 0x0F);
+    /** The scales of x against the low and high nibble of byte k of a lane, masked in place: 2^−8k, 2^−(8k+4). */
+    private static final float[] LOW_SCALE = {1, 0x1p-8f, 0x1p-16f, 0x1p-24f};
+    private static final float[] HIGH_SCALE = {0x1p-4f, 0x1p-12f, 0x1p-20f, 1}; // the top nibble is shifted down
 
     @Override
     void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
@@ -56,8 +58,9 @@ final class Q4_0Vectors extends WeightVectors {
 
     /**
      * x for {@link #rows8}: within each pair of blocks (64 columns), position 8k + j holds the column whose weight
-     * lane j decodes at step k (low nibbles, then at 32 + 8k + j the high nibbles), and the sums of x per block times
-     * −8. Once per call, per thread.
+     * lane j decodes at step k (low nibbles, then at 32 + 8k + j the high nibbles), each times its nibble's place
+     * value in the lane inverted ({@link #LOW_SCALE}, {@link #HIGH_SCALE}), and the sums of x per block times −8.
+     * Once per call, per thread.
      */
     private static void prepare(float[] x, int xOff, int blocks, float[] xp, float[] sums) {
         for (int c = 0; c + 64 <= 32 * blocks; c += 64) {
@@ -70,6 +73,7 @@ final class Q4_0Vectors extends WeightVectors {
                 }
             }
         }
+        scaleForMasks(xp, 32 * blocks);
         for (int b = 0; b < blocks; b++) {
             float s = 0;
             for (int c = xOff + 32 * b, end = c + 32; c < end; c++) {
@@ -80,12 +84,30 @@ final class Q4_0Vectors extends WeightVectors {
     }
 
     /**
+     * Scales x, permuted for nibbles shifted in place ({@link Q8_0Vectors#permuted}: position 8k + j of each run of
+     * 32), for nibbles masked in place instead: within each 64 columns, the low nibbles of byte k (positions 8k ..)
+     * by 2^−8k, the high nibbles (32 + 8k ..) by 2^−(8k+4), all but the top one, which is shifted down.
+     */
+    static void scaleForMasks(float[] xp, int n) {
+        for (int c = 0; c + 64 <= n; c += 64) {
+            for (int k = 0; k < 4; k++) {
+                for (int j = 0; j < 8; j++) {
+                    xp[c + 8 * k + j] *= LOW_SCALE[k];
+                    xp[c + 32 + 8 * k + j] *= HIGH_SCALE[k];
+                }
+            }
+        }
+    }
+
+    /**
      * 8-lane vectors, two blocks a step: the quant bytes of blocks b and b + 1 as one vector of 8 int lanes (two
-     * overlapping loads blended, the second block's scale lying between them), each lane's four bytes shifted down
-     * in place (as in {@link Q8_0Vectors}) against x in that order ({@link #prepare}). The quants multiply x as they
-     * are and each block's sum is scaled by its d once, the −8 going against the sums of x:
+     * overlapping loads blended, the second block's scale lying between them). Each of a lane's eight nibbles is
+     * masked where it lies, q·2^4i, converted to float exactly and multiplied with x scaled by 2^−4i
+     * ({@link #prepare}): the product q·x (exact scaling unless |x| is below 2^−98), one operation fewer than
+     * shifting the nibble down first (the top nibble is shifted: masked, it would read as signed). The quants
+     * multiply x as they are and each block's sum is scaled by its d once, the −8 going against the sums of x:
      * d·Σ(q − 8)·x = d·Σq·x − 8·d·Σx. 8-byte loads widened to ints cost more than the whole multiply. The four
-     * shifts are a loop rather than written out: written out, the kernel's graph came near the size at which C2
+     * steps are a loop rather than written out: written out, the kernel's graph came near the size at which C2
      * stops inlining, and kernels compiled after it in the same JVM were left with boxed vectors. An odd last block
      * is summed in scalar code.
      */
@@ -96,21 +118,24 @@ final class Q4_0Vectors extends WeightVectors {
         for (int r = 0; r < count; r++, base += rowBytes) {
             FloatVector acc = FloatVector.zero(QF);
             float offsets = 0;
-            long o = base;
-            for (int p = 0, xc = 0; p < pairs; p++, xc += 64, o += 2 * BLOCK_BYTES) {
+            for (int p = 0, xc = 0; p < pairs; p++, xc += 64) {
+                long o = base + 2L * BLOCK_BYTES * p;
                 IntVector v = IntVector.fromMemorySegment(QI, data, o + 2, LE)
                         .blend(IntVector.fromMemorySegment(QI, data, o + 4, LE), SECOND_INT);
                 FloatVector lo = FloatVector.zero(QF);
                 FloatVector hi = FloatVector.zero(QF);
                 for (int k = 0; k < 4; k++) {
-                    IntVector q = v.lanewise(VectorOperators.LSHR, 8 * k);
-                    FloatVector w = (FloatVector) q.and(NIBBLE).convertShape(VectorOperators.I2F, QF, 0);
+                    IntVector q = v.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0x0F << 8 * k));
+                    FloatVector w = (FloatVector) q.convertShape(VectorOperators.I2F, QF, 0);
                     FloatVector xv = FloatVector.fromArray(QF, xp, xc + 8 * k);
-                    lo = fma ? w.lanewise(VectorOperators.FMA, xv, lo) : w.mul(xv).add(lo);
-                    w = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(NIBBLE)
-                            .convertShape(VectorOperators.I2F, QF, 0);
+                    lo = fma ? w.lanewise(VectorOperators.FMA, xv, lo) : w.lanewise(VectorOperators.MUL, xv)
+                            .lanewise(VectorOperators.ADD, lo);
+                    q = k == 3 ? v.lanewise(VectorOperators.LSHR, 28)
+                            : v.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0xF0 << 8 * k));
+                    w = (FloatVector) q.convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, xp, xc + 32 + 8 * k);
-                    hi = fma ? w.lanewise(VectorOperators.FMA, xv, hi) : w.mul(xv).add(hi);
+                    hi = fma ? w.lanewise(VectorOperators.FMA, xv, hi) : w.lanewise(VectorOperators.MUL, xv)
+                            .lanewise(VectorOperators.ADD, hi);
                 }
                 float d0 = Float.float16ToFloat(data.get(WeightReader.I16, o));
                 float d1 = Float.float16ToFloat(data.get(WeightReader.I16, o + BLOCK_BYTES));
@@ -123,6 +148,7 @@ final class Q4_0Vectors extends WeightVectors {
                     + acc.lane(6) + acc.lane(7);
             sum += offsets;
             if ((blocks & 1) != 0) {
+                long o = base + 2L * BLOCK_BYTES * pairs;
                 int xc = xOff + 32 * (blocks - 1);
                 float t = 0;
                 for (int l = 0; l < 16; l++) {

@@ -47,8 +47,10 @@ final class Q4_KVectors extends WeightVectors {
         }
         int blocks = w.cols() / 256;
         float[] xp = Q8_0Vectors.permuted(x, xOff, w.cols());
-        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), blocks, xp, subBlockSums(xp, blocks),
-                STEPS.get(), y, yOff + rowStart, rowEnd - rowStart);
+        float[] sums = subBlockSums(xp, blocks);
+        Q4_0Vectors.scaleForMasks(xp, w.cols());
+        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), blocks, xp, sums, STEPS.get(), y, yOff + rowStart,
+                rowEnd - rowStart);
     }
 
     /**
@@ -97,28 +99,29 @@ final class Q4_KVectors extends WeightVectors {
                     // low nibble weight 4j + k of sub-block 2i, its high nibble that of sub-block 2i + 1.
                     IntVector v = IntVector.fromMemorySegment(QI, data, o + 16 + 32L * i, LE);
                     int xc = xb + 64 * i;
-                    FloatVector lo = ((FloatVector) v.and(NIBBLE).convertShape(VectorOperators.I2F, QF, 0))
+                    FloatVector lo = ((FloatVector) v.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0x0F))
+                            .convertShape(VectorOperators.I2F, QF, 0))
                             .lanewise(VectorOperators.MUL, FloatVector.fromArray(QF, x, xc));
-                    FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.LSHR, 4).and(NIBBLE)
+                    FloatVector hi = ((FloatVector) v.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0xF0))
                             .convertShape(VectorOperators.I2F, QF, 0))
                             .lanewise(VectorOperators.MUL, FloatVector.fromArray(QF, x, xc + 32));
-                    FloatVector w = (FloatVector) v.lanewise(VectorOperators.LSHR, 8).and(NIBBLE)
+                    FloatVector w = (FloatVector) v.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0x0F00))
                             .convertShape(VectorOperators.I2F, QF, 0);
                     FloatVector xv = FloatVector.fromArray(QF, x, xc + 8);
                     lo = fma ? w.lanewise(VectorOperators.FMA, xv, lo) : w.mul(xv).add(lo);
-                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 12).and(NIBBLE)
+                    w = (FloatVector) v.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0xF000))
                             .convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 40);
                     hi = fma ? w.lanewise(VectorOperators.FMA, xv, hi) : w.mul(xv).add(hi);
-                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 16).and(NIBBLE)
+                    w = (FloatVector) v.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0x0F0000))
                             .convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 16);
                     lo = fma ? w.lanewise(VectorOperators.FMA, xv, lo) : w.mul(xv).add(lo);
-                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 20).and(NIBBLE)
+                    w = (FloatVector) v.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0xF00000))
                             .convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 48);
                     hi = fma ? w.lanewise(VectorOperators.FMA, xv, hi) : w.mul(xv).add(hi);
-                    w = (FloatVector) v.lanewise(VectorOperators.LSHR, 24).and(NIBBLE)
+                    w = (FloatVector) v.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0x0F000000))
                             .convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 24);
                     lo = fma ? w.lanewise(VectorOperators.FMA, xv, lo) : w.mul(xv).add(lo);

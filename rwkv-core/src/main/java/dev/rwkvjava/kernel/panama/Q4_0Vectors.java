@@ -45,7 +45,7 @@ final class Q4_0Vectors extends WeightVectors {
         if (QL == 8) {
             int blocks = w.cols() / 32;
             float[] xp = MatVec.grown(ORDERED.get(), w.cols());
-            float[] sums = MatVec.grown(SUMS.get(), blocks);
+            float[] sums = MatVec.grown(SUMS.get(), 4 * blocks);
             prepare(x, xOff, blocks, xp, sums);
             rows8(w.data(), w.rowOffset(rowStart), w.rowBytes(), blocks, x, xOff, xp, sums, y, yOff + rowStart,
                     rowEnd - rowStart);
@@ -74,13 +74,31 @@ final class Q4_0Vectors extends WeightVectors {
             }
         }
         scaleForMasks(xp, 32 * blocks);
+        blockSums(x, xOff, blocks, sums);
+    }
+
+    /**
+     * The sums of x per block times −8, spread over the block's four lanes: a quarter, −2·Σx, at 4b .. 4b + 3. The
+     * kernels start each block's sum of products there, so that d·Σ(q − 8)·x comes out of the one multiply-add by d.
+     */
+    private static void blockSums(float[] x, int xOff, int blocks, float[] sums) {
         for (int b = 0; b < blocks; b++) {
             float s = 0;
             for (int c = xOff + 32 * b, end = c + 32; c < end; c++) {
                 s += x[c];
             }
-            sums[b] = -8 * s;
+            sums[4 * b] = sums[4 * b + 1] = sums[4 * b + 2] = sums[4 * b + 3] = -2 * s;
         }
+    }
+
+    /** One block's d·Σ(q − 8)·x in scalar code, the ends of rows that do not fill a vector step. */
+    private static float scalarBlock(MemorySegment data, long o, float[] x, int xc) {
+        float t = 0;
+        for (int l = 0; l < 16; l++) {
+            int q = data.get(ValueLayout.JAVA_BYTE, o + 2 + l);
+            t += ((q & 0x0F) - 8) * x[xc + l] + (((q >> 4) & 0x0F) - 8) * x[xc + 16 + l];
+        }
+        return Float.float16ToFloat(data.get(WeightReader.I16, o)) * t;
     }
 
     /**
@@ -106,7 +124,8 @@ final class Q4_0Vectors extends WeightVectors {
      * ({@link #prepare}): the product q·x (exact scaling unless |x| is below 2^−98), one operation fewer than
      * shifting the nibble down first (the top nibble is shifted: masked, it would read as signed). The quants
      * multiply x as they are and each block's sum is scaled by its d once, the −8 going against the sums of x:
-     * d·Σ(q − 8)·x = d·Σq·x − 8·d·Σx. 8-byte loads widened to ints cost more than the whole multiply. The four
+     * d·Σ(q − 8)·x = d·(Σq·x − 8·Σx), the block's lanes starting from the second term ({@link #blockSums}) instead
+     * of zero. 8-byte loads widened to ints cost more than the whole multiply. The four
      * steps are a loop rather than written out: written out, the kernel's graph came near the size at which C2
      * stops inlining, and kernels compiled after it in the same JVM were left with boxed vectors. An odd last block
      * is summed in scalar code.
@@ -117,12 +136,11 @@ final class Q4_0Vectors extends WeightVectors {
         int pairs = blocks / 2;
         for (int r = 0; r < count; r++, base += rowBytes) {
             FloatVector acc = FloatVector.zero(QF);
-            float offsets = 0;
             for (int p = 0, xc = 0; p < pairs; p++, xc += 64) {
                 long o = base + 2L * BLOCK_BYTES * p;
                 IntVector v = IntVector.fromMemorySegment(QI, data, o + 2, LE)
                         .blend(IntVector.fromMemorySegment(QI, data, o + 4, LE), SECOND_INT);
-                FloatVector lo = FloatVector.zero(QF);
+                FloatVector lo = FloatVector.fromArray(QF, sums, 8 * p);
                 FloatVector hi = FloatVector.zero(QF);
                 for (int k = 0; k < 4; k++) {
                     IntVector q = v.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0x0F << 8 * k));
@@ -142,20 +160,11 @@ final class Q4_0Vectors extends WeightVectors {
                 FloatVector d = FloatVector.broadcast(QF, d0).blend(FloatVector.broadcast(QF, d1), SECOND_FLOAT);
                 FloatVector s = lo.lanewise(VectorOperators.ADD, hi);
                 acc = fma ? s.lanewise(VectorOperators.FMA, d, acc) : s.mul(d).add(acc);
-                offsets += d0 * sums[2 * p] + d1 * sums[2 * p + 1];
             }
             float sum = acc.lane(0) + acc.lane(1) + acc.lane(2) + acc.lane(3) + acc.lane(4) + acc.lane(5)
                     + acc.lane(6) + acc.lane(7);
-            sum += offsets;
             if ((blocks & 1) != 0) {
-                long o = base + 2L * BLOCK_BYTES * pairs;
-                int xc = xOff + 32 * (blocks - 1);
-                float t = 0;
-                for (int l = 0; l < 16; l++) {
-                    int q = data.get(ValueLayout.JAVA_BYTE, o + 2 + l);
-                    t += ((q & 0x0F) - 8) * x[xc + l] + (((q >> 4) & 0x0F) - 8) * x[xc + 16 + l];
-                }
-                sum += Float.float16ToFloat(data.get(WeightReader.I16, o)) * t;
+                sum += scalarBlock(data, base + 2L * BLOCK_BYTES * pairs, x, xOff + 32 * (blocks - 1));
             }
             y[y0 + r] = sum;
         }

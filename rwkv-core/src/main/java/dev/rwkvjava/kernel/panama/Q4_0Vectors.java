@@ -102,9 +102,9 @@ final class Q4_0Vectors extends WeightVectors {
     }
 
     /**
-     * Scales x, permuted for nibbles shifted in place ({@link Q8_0Vectors#permuted}: position 8k + j of each run of
-     * 32), for nibbles masked in place instead: within each 64 columns, the low nibbles of byte k (positions 8k ..)
-     * by 2^−8k, the high nibbles (32 + 8k ..) by 2^−(8k+4), all but the top one, which is shifted down.
+     * Scales x in the order of {@link Q8_0Vectors#permuted} (position 8k + j of each run of 32: byte k of lane j)
+     * for nibbles masked in place: within each 64 columns, the low nibbles of byte k (positions 8k ..) by 2^−8k,
+     * the high nibbles (32 + 8k ..) by 2^−(8k+4), all but the top one, which is shifted down.
      */
     static void scaleForMasks(float[] xp, int n) {
         for (int c = 0; c + 64 <= n; c += 64) {

@@ -58,9 +58,10 @@ final class Q4_KVectors extends WeightVectors {
      * 12 scale bytes, see the comment in the loop). A sub-block's sum is Σ(step·q + off)·x = step·Σq·x + off·Σx: the
      * nibbles multiply x as they are, each sub-block's sum is scaled by its step once, and the offsets meet the
      * sums of x per 32 columns, computed once per call ({@link #subBlockSums}), in one multiply-add a super-block.
-     * Each pair of sub-blocks is one 256-bit load of 8 int lanes whose nibbles are shifted down in place, as in
-     * {@link Q8_0Vectors}, against x in that order ({@link Q8_0Vectors#permuted}): fewer operations than four
-     * 8-byte loads widened to ints. The shifts are written out for the reason given there.
+     * Each pair of sub-blocks is one 256-bit load of 8 int lanes whose nibbles are masked in place, as in
+     * {@link Q4_0Vectors}, against x in that order ({@link Q8_0Vectors#permuted}) scaled by the nibbles' place values
+     * ({@link Q4_0Vectors#scaleForMasks}): fewer operations than four 8-byte loads widened to ints. The steps are
+     * written out for the reason given in {@link Q8_0Vectors}.
      */
     private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, float[] xSums,
                              float[] steps, float[] y, int y0, int count) {

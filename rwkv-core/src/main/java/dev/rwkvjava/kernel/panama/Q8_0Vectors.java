@@ -15,9 +15,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The Vector API kernels of {@link Q8_0Type} weights, on float activations: each block's 32 int8 quants are
- * widened to floats in registers (exact), multiplied with x, and the block's sum is scaled by its d. Every weight is
- * used exactly as decoded (q·d is exact); only the sums round, in a fixed order: each lane of a block sums four of
- * its columns (8-lane vectors: 4j, 4j + 1, 4j + 2, 4j + 3 for lane j; 4-lane: j, j + 4, ...), the row's
+ * converted to floats in registers (exact), multiplied with x, and the block's sum is scaled by its d. The sums
+ * round in a fixed order: each lane of a block sums four of its columns (8-lane vectors: 4j, 4j + 1, 4j + 2, 4j + 3
+ * for lane j, starting from the block's share of the bias, see pairs8; 4-lane: j, j + 4, ...), the row's
  * accumulator adds block sums times d in block order, and its lanes are summed in lane order.
  *
  * <p>Rows are taken as two halves side by side, sharing each load of x (see F32Vectors). Vectors of at most 256
@@ -32,13 +32,30 @@ final class Q8_0Vectors extends WeightVectors {
     private static final int BLOCK_BYTES = 34;
     /** x in the order of a block's decoded lanes (see permuted), one per thread. */
     private static final ThreadLocal<float[][]> PERMUTED = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** The sums of x per block times −16 (see pairs8), one per thread. */
+    private static final ThreadLocal<float[][]> SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
 
     @Override
     void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
         int half = (rowEnd - rowStart + 1) / 2;
         if (QL == 8) {
-            pairs8(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), w.cols() / 32,
-                    permuted(x, xOff, w.cols()), y, yOff + rowStart, yOff + rowEnd - half, half);
+            int blocks = w.cols() / 32;
+            float[] xp = permuted(x, xOff, w.cols());
+            float[] sums = MatVec.grown(SUMS.get(), blocks);
+            // The bias's share per lane, from x as permuted; then x against the bytes masked in place.
+            for (int b = 0; b < blocks; b++) {
+                float t = 0;
+                for (int c = 32 * b; c < 32 * b + 32; c++) {
+                    t += xp[c];
+                }
+                sums[b] = -16 * t;
+                for (int j = 0; j < 8; j++) {
+                    xp[32 * b + 8 + j] *= 0x1p-8f;
+                    xp[32 * b + 16 + j] *= 0x1p-16f;
+                }
+            }
+            pairs8(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), blocks, xp, sums, y,
+                    yOff + rowStart, yOff + rowEnd - half, half);
         } else {
             pairs4(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), w.cols() / 32, x, xOff,
                     y, yOff + rowStart, yOff + rowEnd - half, half);
@@ -47,15 +64,17 @@ final class Q8_0Vectors extends WeightVectors {
 
     /**
      * Rows from byte b0 (sums to y[y0 ..]) and from b1 (to y[y1 ..]), count of each, 8-lane vectors, x permuted
-     * by {@link #permuted}. A block's 32 quants are one 256-bit load of 8 int lanes, 4 quants each; shifting the
-     * k'th byte of every lane to the top and back down (arithmetic, so the sign comes along) gives the quants
-     * 4j + k, j = 0..7, as exact ints, then floats. Shifts run on more execution units than byte-to-int widening,
-     * and one load replaces four. The decoding and the multiply-adds are written out in the loop: C2 declines to
-     * inline small helpers of ours in loops this size, and a vector crossing a call that is not inlined is boxed
-     * (see BF16Vectors).
+     * by {@link #permuted} and scaled as below. A block's 32 quants are one 256-bit load of 8 int lanes, 4 quants
+     * each, whose bytes are made unsigned by flipping their top bits (q + 128, one XOR for all 32); byte k of every
+     * lane is then masked where it lies, (q + 128)·2^8k, and converted to float exactly, against x scaled by 2^−8k
+     * (the top byte is shifted down instead, as a mask would leave it signed): the products (q + 128)·x with one
+     * operation a step, where sign-extending each byte took two shifts. The bias comes off through the sums of x:
+     * each lane of a block starts from −16·Σx (8 lanes: −128·Σx). The decoding and the multiply-adds are written
+     * out in the loop: C2 declines to inline small helpers of ours in loops this size, and a vector crossing a call
+     * that is not inlined is boxed (see BF16Vectors).
      */
     private static void pairs8(MemorySegment data, long b0, long b1, long rowBytes, int blocks, float[] x,
-                               float[] y, int y0, int y1, int count) {
+                               float[] sums, float[] y, int y0, int y1, int count) {
         boolean fma = PanamaConstants.FMA;
         for (int r = 0; r < count; r++, b0 += rowBytes, b1 += rowBytes) {
             FloatVector a0 = FloatVector.zero(QF);
@@ -67,29 +86,34 @@ final class Q8_0Vectors extends WeightVectors {
                 FloatVector x1 = FloatVector.fromArray(QF, x, xc + 8);
                 FloatVector x2 = FloatVector.fromArray(QF, x, xc + 16);
                 FloatVector x3 = FloatVector.fromArray(QF, x, xc + 24);
-                IntVector q = IntVector.fromMemorySegment(QI, data, o0 + 2, LE);
-                FloatVector w = (FloatVector) q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                FloatVector start = FloatVector.broadcast(QF, sums[b]);
+                IntVector q = IntVector.fromMemorySegment(QI, data, o0 + 2, LE)
+                        .lanewise(VectorOperators.XOR, IntVector.broadcast(QI, 0x80808080));
+                FloatVector w = (FloatVector) q.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0xFF))
                         .convertShape(VectorOperators.I2F, QF, 0);
-                FloatVector s0 = w.lanewise(VectorOperators.MUL, x0);
-                w = (FloatVector) q.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24)
+                FloatVector s0 = fma ? w.lanewise(VectorOperators.FMA, x0, start)
+                        : w.lanewise(VectorOperators.MUL, x0).lanewise(VectorOperators.ADD, start);
+                w = (FloatVector) q.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0xFF00))
                         .convertShape(VectorOperators.I2F, QF, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x1, s0) : w.mul(x1).add(s0);
-                w = (FloatVector) q.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24)
+                w = (FloatVector) q.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0xFF0000))
                         .convertShape(VectorOperators.I2F, QF, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x2, s0) : w.mul(x2).add(s0);
-                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, QF, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.LSHR, 24).convertShape(VectorOperators.I2F, QF, 0);
                 s0 = fma ? w.lanewise(VectorOperators.FMA, x3, s0) : w.mul(x3).add(s0);
-                q = IntVector.fromMemorySegment(QI, data, o1 + 2, LE);
-                w = (FloatVector) q.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 24)
+                q = IntVector.fromMemorySegment(QI, data, o1 + 2, LE)
+                        .lanewise(VectorOperators.XOR, IntVector.broadcast(QI, 0x80808080));
+                w = (FloatVector) q.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0xFF))
                         .convertShape(VectorOperators.I2F, QF, 0);
-                FloatVector s1 = w.lanewise(VectorOperators.MUL, x0);
-                w = (FloatVector) q.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 24)
+                FloatVector s1 = fma ? w.lanewise(VectorOperators.FMA, x0, start)
+                        : w.lanewise(VectorOperators.MUL, x0).lanewise(VectorOperators.ADD, start);
+                w = (FloatVector) q.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0xFF00))
                         .convertShape(VectorOperators.I2F, QF, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x1, s1) : w.mul(x1).add(s1);
-                w = (FloatVector) q.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 24)
+                w = (FloatVector) q.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0xFF0000))
                         .convertShape(VectorOperators.I2F, QF, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x2, s1) : w.mul(x2).add(s1);
-                w = (FloatVector) q.lanewise(VectorOperators.ASHR, 24).convertShape(VectorOperators.I2F, QF, 0);
+                w = (FloatVector) q.lanewise(VectorOperators.LSHR, 24).convertShape(VectorOperators.I2F, QF, 0);
                 s1 = fma ? w.lanewise(VectorOperators.FMA, x3, s1) : w.mul(x3).add(s1);
                 FloatVector d0 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o0)));
                 FloatVector d1 = FloatVector.broadcast(QF, Float.float16ToFloat(data.get(WeightReader.I16, o1)));

@@ -29,8 +29,6 @@ final class Q6_KVectors extends WeightVectors {
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     private static final int BLOCK_BYTES = 210;
     private static final boolean WIDE = PanamaConstants.BITS >= 256;
-    private static final IntVector NIBBLE = IntVector.broadcast(QI, 0x0F);
-    private static final IntVector TOP = IntVector.broadcast(QI, 0x30);
     /** Lanes 4 .. 7: a run's second group of 16 values. */
     private static final VectorMask<Float> SECOND = VectorMask.fromLong(QF, 0xF0);
     /** The sums of x per group of 16 columns; one array per thread, grown to the widest row seen. */
@@ -46,19 +44,24 @@ final class Q6_KVectors extends WeightVectors {
             return;
         }
         int n = w.cols();
-        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), n / 256, Q8_0Vectors.permuted(x, xOff, n),
-                groupSums(x, xOff, n), STEPS.get(), y, yOff + rowStart, rowEnd - rowStart);
+        float[] xp = Q8_0Vectors.permuted(x, xOff, n);
+        Q8_0Vectors.scaleForMaskedBytes(xp, n);
+        rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), n / 256, xp, groupSums(x, xOff, n), STEPS.get(), y,
+                yOff + rowStart, rowEnd - rowStart);
     }
 
     /**
      * A super-block is eight runs of 32 values, each the low or high nibbles of 32 bytes of ql with two bits of
-     * the 32 bytes of qh above them. A run's two 32-byte spans are loaded as 8 int lanes each and shifted in place
-     * (byte k of lane j is value 4j + k, against x permuted by {@link Q8_0Vectors#permuted}), so a run is two loads
-     * and four quant vectors. Lanes 0 .. 3 of a run hold its first group of 16 values, lanes 4 .. 7 its second:
-     * the products of a run are summed unscaled and scaled once by a vector of the two groups' steps d·scale. The
-     * quants are taken as stored (0 .. 63) and the 32 they are offset by goes against sums of x per group
-     * ({@link #groupSums}), one multiply-add per eight groups. The runs are a loop of eight, not written out: the
-     * body is what C2 keeps in registers whatever it compiled before (see WeightVectors).
+     * the 32 bytes of qh above them. A run's two 32-byte spans are loaded as 8 int lanes each, shifted so that each
+     * byte's nibble and two bits lie side by side and joined into one vector of 6-bit quants (byte k of lane j is
+     * value 4j + k), whose bytes are masked in place against x permuted by {@link Q8_0Vectors#permuted} and scaled
+     * by the bytes' place values ({@link Q8_0Vectors#scaleForMaskedBytes}): a run is two loads, five operations to
+     * join them and one to take each of its four quant vectors. Lanes 0 .. 3 of a run hold its first group of 16
+     * values, lanes 4 .. 7 its second: the products of a run are summed unscaled and scaled once by a vector of the
+     * two groups' steps d·scale. The quants are taken as stored (0 .. 63) and the 32 they are offset by goes
+     * against sums of x per group ({@link #groupSums}), one multiply-add per eight groups. The runs are a loop of
+     * eight, not written out: the body is what C2 keeps in registers whatever it compiled before (see
+     * WeightVectors).
      */
     private static void rows(MemorySegment data, long base, long rowBytes, int blocks, float[] x, float[] xSums,
                              float[] steps, float[] y, int y0, int count) {
@@ -89,23 +92,25 @@ final class Q6_KVectors extends WeightVectors {
                     IntVector lo = IntVector.fromMemorySegment(QI, data, o + 64L * h + 32L * (k & 1), LE)
                             .lanewise(VectorOperators.LSHR, 4 * (k >> 1));
                     IntVector hi = IntVector.fromMemorySegment(QI, data, o + 128 + 32L * h, LE)
-                            .lanewise(VectorOperators.LSHR, 2 * k);
+                            .lanewise(VectorOperators.LSHR, 2 * k).lanewise(VectorOperators.LSHL, 4);
+                    // Each byte's 6-bit quant assembled in place, then masked where it lies against x scaled by
+                    // the byte's place value (see matVec).
+                    IntVector q = lo.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0x0F0F0F0F))
+                            .lanewise(VectorOperators.OR, hi.lanewise(VectorOperators.AND,
+                                    IntVector.broadcast(QI, 0x30303030)));
                     int xc = xb + 32 * t;
-                    FloatVector s = ((FloatVector) lo.and(NIBBLE).or(hi.lanewise(VectorOperators.LSHL, 4).and(TOP))
+                    FloatVector s = ((FloatVector) q.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0x3F))
                             .convertShape(VectorOperators.I2F, QF, 0))
                             .lanewise(VectorOperators.MUL, FloatVector.fromArray(QF, x, xc));
-                    FloatVector w = (FloatVector) lo.lanewise(VectorOperators.LSHR, 8).and(NIBBLE)
-                            .or(hi.lanewise(VectorOperators.LSHR, 4).and(TOP)).convertShape(VectorOperators.I2F, QF, 0);
+                    FloatVector w = (FloatVector) q.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0x3F00))
+                            .convertShape(VectorOperators.I2F, QF, 0);
                     FloatVector xv = FloatVector.fromArray(QF, x, xc + 8);
                     s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
-                    w = (FloatVector) lo.lanewise(VectorOperators.LSHR, 16).and(NIBBLE)
-                            .or(hi.lanewise(VectorOperators.LSHR, 12).and(TOP))
+                    w = (FloatVector) q.lanewise(VectorOperators.AND, IntVector.broadcast(QI, 0x3F0000))
                             .convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 16);
                     s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
-                    w = (FloatVector) lo.lanewise(VectorOperators.LSHR, 24).and(NIBBLE)
-                            .or(hi.lanewise(VectorOperators.LSHR, 20).and(TOP))
-                            .convertShape(VectorOperators.I2F, QF, 0);
+                    w = (FloatVector) q.lanewise(VectorOperators.LSHR, 24).convertShape(VectorOperators.I2F, QF, 0);
                     xv = FloatVector.fromArray(QF, x, xc + 24);
                     s = fma ? w.lanewise(VectorOperators.FMA, xv, s) : w.mul(xv).add(s);
                     FloatVector step = FloatVector.broadcast(QF, steps[2 * t])

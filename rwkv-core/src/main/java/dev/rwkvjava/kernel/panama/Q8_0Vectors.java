@@ -42,18 +42,14 @@ final class Q8_0Vectors extends WeightVectors {
             int blocks = w.cols() / 32;
             float[] xp = permuted(x, xOff, w.cols());
             float[] sums = MatVec.grown(SUMS.get(), blocks);
-            // The bias's share per lane, from x as permuted; then x against the bytes masked in place.
             for (int b = 0; b < blocks; b++) {
                 float t = 0;
                 for (int c = 32 * b; c < 32 * b + 32; c++) {
                     t += xp[c];
                 }
-                sums[b] = -16 * t;
-                for (int j = 0; j < 8; j++) {
-                    xp[32 * b + 8 + j] *= 0x1p-8f;
-                    xp[32 * b + 16 + j] *= 0x1p-16f;
-                }
+                sums[b] = -16 * t; // the bias's share of each lane
             }
+            scaleForMaskedBytes(xp, w.cols());
             pairs8(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), blocks, xp, sums, y,
                     yOff + rowStart, yOff + rowEnd - half, half);
         } else {
@@ -145,6 +141,19 @@ final class Q8_0Vectors extends WeightVectors {
             }
         }
         return xp;
+    }
+
+    /**
+     * Scales x in {@link #permuted}'s order for the bytes of each lane masked in place, (byte k)·2^8k: positions
+     * 8 .. 15 of each run of 32 by 2^−8, 16 .. 23 by 2^−16 (the top byte is shifted down instead).
+     */
+    static void scaleForMaskedBytes(float[] xp, int n) {
+        for (int c = 0; c + 32 <= n; c += 32) {
+            for (int j = 0; j < 8; j++) {
+                xp[c + 8 + j] *= 0x1p-8f;
+                xp[c + 16 + j] *= 0x1p-16f;
+            }
+        }
     }
 
     /** {@link #pairs8} for 4-lane vectors: each 8-byte load widens into two. */

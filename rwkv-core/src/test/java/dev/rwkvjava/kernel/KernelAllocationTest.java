@@ -58,7 +58,7 @@ class KernelAllocationTest {
         int cols = 771;
         int n = 9;
         for (DType dtype : new DType[] {DType.F32, DType.F16, DType.BF16, DType.Q8_0, DType.Q4_0, DType.Q4_1, DType.Q5_0,
-                DType.Q5_1, DType.Q4_K, DType.Q6_K}) {
+                DType.Q5_1, DType.Q4_K, DType.Q5_K, DType.Q6_K}) {
             SplittableRandom rnd = new SplittableRandom(rows);
             Matrix w = matrix(arena, rnd, dtype, rows, width(dtype, cols));
             float[] x = uniform(rnd, n * w.cols(), -1, 1);
@@ -78,7 +78,8 @@ class KernelAllocationTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"})
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K",
+            "Q6_K"})
     void matVecStopsAllocatingOnceCompiled(DType dtype) {
         // Short rows first, then long ones, and an even row count before an odd one (rows are taken in pairs, the
         // middle row of an odd count twice): code compiled for the first case meets the next, as in a model whose
@@ -97,7 +98,8 @@ class KernelAllocationTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q6_K"})
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K", "Q5_K",
+            "Q6_K"})
     void matMatStopsAllocatingOnceCompiled(DType dtype) {
         for (int width : new int[] {771, 2051}) {
             int cols = width(dtype, width);

@@ -28,8 +28,37 @@ final class Q4_KVectors extends WeightVectors {
     private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
     private static final int BLOCK_BYTES = 144;
     private static final boolean WIDE = PanamaConstants.BITS >= 256;
-    /** A super-block's eight steps d·s; one array per thread. */
-    private static final ThreadLocal<float[]> STEPS = ThreadLocal.withInitial(() -> new float[8]);
+    /** A super-block's eight steps d·s and eight offsets −dmin·m (see steps); one array per thread. */
+    private static final ThreadLocal<float[]> STEPS = ThreadLocal.withInitial(() -> new float[16]);
+    /**
+     * The eight steps d·s of the super-block at o into steps[0 .. 8) and its offsets −dmin·m into steps[8 .. 16),
+     * decoded as vectors from its d, dmin and 12 scale bytes (Q4_K's and Q5_K's layout). Arrays, not vectors, cross
+     * the call: a vector returned from a method C2 does not inline is boxed.
+     */
+    static void steps(MemorySegment data, long o, float[] steps) {
+        // Bytes 4 .. 11, 8 .. 15 and 0 .. 7 of the block as int lanes; the scale bytes are 4 .. 15.
+        IntVector p = (IntVector) ByteVector.fromMemorySegment(B8, data, o + 4, LE)
+                .convertShape(VectorOperators.B2I, QI, 0);
+        IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, o + 8, LE)
+                .convertShape(VectorOperators.B2I, QI, 0);
+        IntVector h = (IntVector) ByteVector.fromMemorySegment(B8, data, o, LE)
+                .convertShape(VectorOperators.B2I, QI, 0);
+        // Sub-block j < 4: scale = byte j & 63, min = byte j + 4 & 63. j >= 4: scale = low nibble of byte j + 4
+        // with the top two bits of byte j - 4 above it, min = high nibble of byte j + 4 with the top two bits of
+        // byte j (bytes counted from the first scale byte).
+        IntVector sc = p.and(SIX_BITS).blend(q.and(NIBBLE).or(h.and(TOP_TWO)
+                .lanewise(VectorOperators.ASHR, 2)), HIGH);
+        IntVector mn = q.and(SIX_BITS).blend(q.lanewise(VectorOperators.ASHR, 4).and(NIBBLE)
+                .or(p.and(TOP_TWO).lanewise(VectorOperators.ASHR, 2)), HIGH);
+        int dd = data.get(WeightReader.I32, o);
+        float d = Float.float16ToFloat((short) dd);
+        float dmin = Float.float16ToFloat((short) (dd >>> 16));
+        ((FloatVector) sc.convertShape(VectorOperators.I2F, QF, 0))
+                .lanewise(VectorOperators.MUL, FloatVector.broadcast(QF, d)).intoArray(steps, 0);
+        ((FloatVector) mn.convertShape(VectorOperators.I2F, QF, 0))
+                .lanewise(VectorOperators.MUL, FloatVector.broadcast(QF, -dmin)).intoArray(steps, 8);
+    }
+
     /** The sums of x over each run of 32 columns; one array per thread, grown to the widest row seen. */
     private static final ThreadLocal<float[]> X_SUMS = ThreadLocal.withInitial(() -> new float[0]);
     /** Lanes 4 .. 7: the sub-blocks whose 6-bit fields are split over two bytes. */
@@ -72,27 +101,8 @@ final class Q4_KVectors extends WeightVectors {
             FloatVector offsets = FloatVector.zero(QF);
             long o = base;
             for (int b = 0, xb = 0; b < blocks; b++, xb += 256, o += BLOCK_BYTES) {
-                // Bytes 4 .. 11, 8 .. 15 and 0 .. 7 of the block as int lanes; the scale bytes are 4 .. 15.
-                IntVector p = (IntVector) ByteVector.fromMemorySegment(B8, data, o + 4, LE)
-                        .convertShape(VectorOperators.B2I, QI, 0);
-                IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, o + 8, LE)
-                        .convertShape(VectorOperators.B2I, QI, 0);
-                IntVector h = (IntVector) ByteVector.fromMemorySegment(B8, data, o, LE)
-                        .convertShape(VectorOperators.B2I, QI, 0);
-                // Sub-block j < 4: scale = byte j & 63, min = byte j + 4 & 63. j >= 4: scale = low nibble of byte
-                // j + 4 with the top two bits of byte j - 4 above it, min = high nibble of byte j + 4 with the top
-                // two bits of byte j (bytes counted from the first scale byte).
-                IntVector sc = p.and(SIX_BITS).blend(q.and(NIBBLE).or(h.and(TOP_TWO)
-                        .lanewise(VectorOperators.ASHR, 2)), HIGH);
-                IntVector mn = q.and(SIX_BITS).blend(q.lanewise(VectorOperators.ASHR, 4).and(NIBBLE)
-                        .or(p.and(TOP_TWO).lanewise(VectorOperators.ASHR, 2)), HIGH);
-                int dd = data.get(WeightReader.I32, o);
-                float d = Float.float16ToFloat((short) dd);
-                float dmin = Float.float16ToFloat((short) (dd >>> 16));
-                ((FloatVector) sc.convertShape(VectorOperators.I2F, QF, 0))
-                        .lanewise(VectorOperators.MUL, FloatVector.broadcast(QF, d)).intoArray(steps, 0);
-                FloatVector off = ((FloatVector) mn.convertShape(VectorOperators.I2F, QF, 0))
-                        .lanewise(VectorOperators.MUL, FloatVector.broadcast(QF, -dmin));
+                steps(data, o, steps);
+                FloatVector off = FloatVector.fromArray(QF, steps, 8);
                 FloatVector sums = FloatVector.fromArray(QF, xSums, 8 * b);
                 offsets = fma ? off.lanewise(VectorOperators.FMA, sums, offsets) : off.mul(sums).add(offsets);
                 for (int i = 0; i < 4; i++) {
@@ -142,7 +152,7 @@ final class Q4_KVectors extends WeightVectors {
     }
 
     /** The sums of x over each run of 32 columns of {@code blocks} super-blocks, in this thread's array. */
-    private static float[] subBlockSums(float[] x, int blocks) {
+    static float[] subBlockSums(float[] x, int blocks) {
         float[] sums = X_SUMS.get();
         if (sums.length < 8 * blocks) {
             sums = new float[8 * blocks];

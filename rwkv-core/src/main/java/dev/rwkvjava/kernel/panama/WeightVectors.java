@@ -8,9 +8,10 @@ import dev.rwkvjava.tensor.F32Type;
 import dev.rwkvjava.tensor.Matrix;
 import dev.rwkvjava.tensor.Q4_0Type;
 import dev.rwkvjava.tensor.Q4_1Type;
+import dev.rwkvjava.tensor.Q4_KType;
 import dev.rwkvjava.tensor.Q5_0Type;
 import dev.rwkvjava.tensor.Q5_1Type;
-import dev.rwkvjava.tensor.Q4_KType;
+import dev.rwkvjava.tensor.Q5_KType;
 import dev.rwkvjava.tensor.Q6_KType;
 import dev.rwkvjava.tensor.Q8_0Type;
 import dev.rwkvjava.tensor.WeightType;
@@ -20,9 +21,9 @@ import java.lang.foreign.MemorySegment;
 /**
  * The Vector API kernels of one {@link WeightType}: matrix × vector over a range of rows, and decoding to floats
  * (which matrix × matrix and row reads build on). One subclass per type, found by {@link #of}: F32Vectors,
- * F16Vectors, BF16Vectors, Q8_0Vectors, Q4_0Vectors, Q4_KVectors, Q6_KVectors, and SmallBlocks' Q4_1, Q5_0 and
- * Q5_1 (vector decoding, fused with the product where it is in vectors); a block type without a class of its own
- * (Q5_K) is served by {@link DecodedBlocks}, its scalar decoding.
+ * F16Vectors, BF16Vectors, Q8_0Vectors, Q4_0Vectors, Q4_KVectors, Q5_KVectors, Q6_KVectors, and SmallBlocks'
+ * Q4_1, Q5_0 and Q5_1 (vector decoding, fused with the product where it is in vectors); a block type without a
+ * class of its own would be served by {@link DecodedBlocks}, its scalar decoding.
  *
  * <p>Each Vector API call in a kernel loop becomes some hundreds of nodes in C2's graph before they fold away, and a
  * loop of many calls comes near the size at which C2 stops inlining; whether its vectors then stay in registers
@@ -56,6 +57,7 @@ abstract class WeightVectors {
             case Q8_0Type t -> new Q8_0Vectors();
             case Q4_0Type t -> new Q4_0Vectors();
             case Q4_KType t -> new Q4_KVectors();
+            case Q5_KType t -> new Q5_KVectors();
             case Q6_KType t -> new Q6_KVectors();
             case Q4_1Type t -> SmallBlocks.of(t);
             case Q5_0Type t -> SmallBlocks.of(t);

@@ -114,8 +114,9 @@ final class FewRows {
 
     private static void tile2x4(MemorySegment data, long b0, long b1, float[] xp, int x0, int bound, float[] lanes) {
         int x1 = x0 + bound, x2 = x1 + bound, x3 = x2 + bound;
-        FloatVector z = FloatVector.zero(FH);
-        FloatVector a00 = z, a10 = z, a01 = z, a11 = z, a02 = z, a12 = z, a03 = z, a13 = z;
+        FloatVector a00 = FloatVector.zero(FH), a10 = FloatVector.zero(FH), a01 = FloatVector.zero(FH);
+        FloatVector a11 = FloatVector.zero(FH), a02 = FloatVector.zero(FH), a12 = FloatVector.zero(FH);
+        FloatVector a03 = FloatVector.zero(FH), a13 = FloatVector.zero(FH);
         for (int c = 0; c < bound; c += PAIR_STEP) {
             IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
             IntVector p1 = IntVector.fromMemorySegment(IH, data, b1 + 2L * c, LE);
@@ -153,8 +154,8 @@ final class FewRows {
 
     private static void tile2x2(MemorySegment data, long b0, long b1, float[] xp, int x0, int bound, float[] lanes) {
         int x1 = x0 + bound;
-        FloatVector z = FloatVector.zero(FH);
-        FloatVector a00 = z, a10 = z, a01 = z, a11 = z;
+        FloatVector a00 = FloatVector.zero(FH), a10 = FloatVector.zero(FH);
+        FloatVector a01 = FloatVector.zero(FH), a11 = FloatVector.zero(FH);
         for (int c = 0; c < bound; c += PAIR_STEP) {
             IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
             IntVector p1 = IntVector.fromMemorySegment(IH, data, b1 + 2L * c, LE);
@@ -180,8 +181,8 @@ final class FewRows {
 
     private static void tile2x1(MemorySegment data, long b0, long b1, float[] xp, int x0, int bound, float[] lanes) {
         // Even and odd sums apart: four chains of FMAs instead of two.
-        FloatVector z = FloatVector.zero(FH);
-        FloatVector e0 = z, o0 = z, e1 = z, o1 = z;
+        FloatVector e0 = FloatVector.zero(FH), o0 = FloatVector.zero(FH);
+        FloatVector e1 = FloatVector.zero(FH), o1 = FloatVector.zero(FH);
         for (int c = 0; c < bound; c += PAIR_STEP) {
             IntVector p0 = IntVector.fromMemorySegment(IH, data, b0 + 2L * c, LE);
             IntVector p1 = IntVector.fromMemorySegment(IH, data, b1 + 2L * c, LE);

@@ -124,11 +124,10 @@ final class MatMat {
                                 int at) {
         int w0 = wOff, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols;
         int x0 = xOff, x1 = x0 + xStride, x2 = x1 + xStride;
-        FloatVector z = FloatVector.zero(F);
-        FloatVector a00 = z, a01 = z, a02 = z;
-        FloatVector a10 = z, a11 = z, a12 = z;
-        FloatVector a20 = z, a21 = z, a22 = z;
-        FloatVector a30 = z, a31 = z, a32 = z;
+        FloatVector a00 = FloatVector.zero(F), a01 = FloatVector.zero(F), a02 = FloatVector.zero(F);
+        FloatVector a10 = FloatVector.zero(F), a11 = FloatVector.zero(F), a12 = FloatVector.zero(F);
+        FloatVector a20 = FloatVector.zero(F), a21 = FloatVector.zero(F), a22 = FloatVector.zero(F);
+        FloatVector a30 = FloatVector.zero(F), a31 = FloatVector.zero(F), a32 = FloatVector.zero(F);
         int bound = F.loopBound(cols);
         for (int c = 0; c < bound; c += LANES) {
             FloatVector v0 = FloatVector.fromArray(F, w, w0 + c);

@@ -410,9 +410,11 @@ public final class RwkvModel implements AutoCloseable {
         }
         Map<String, Integer> dtypes = tensors.loadedTypes();
         Quantization q = options.quantization;
+        // The head's type as converted: the requested one, or Q8_0 where its rows are not whole blocks of it.
+        DType head = tensors.convertedHead();
         return new ModelInfo(file, store.format().label(), cfg.version(), tensors.naming().label(), cfg.nEmbd(), cfg.nLayer(), cfg.heads(),
                 cfg.headSize(), cfg.vocabSize(), cfg.ffnSize(), Collections.unmodifiableMap(dtypes), params, store.fileSize(),
-                kernels.name(), options.threads(), q == null ? null : q.typeName(), q == null ? null : q.headType().dtype().name().toLowerCase(Locale.ROOT), tensors.converted().size(), tensors.keptForShape().size(),
+                kernels.name(), options.threads(), q == null ? null : q.typeName(), q == null || head == null ? null : head.name().toLowerCase(Locale.ROOT), tensors.converted().size(), tensors.keptForShape().size(),
                 tensors.streamedBytes());
     }
 

@@ -73,7 +73,9 @@ final class InfoCommand implements Callable<Integer> {
                 System.out.printf(Locale.ROOT, "dtypes        %s%n", formatDtypes(i.dtypes()));
                 if (i.quantization() != null) {
                     System.out.printf(Locale.ROOT, "quantized     %s on load: %d tensors%s%n", i.quantization()
-                            + (i.quantization().equals(i.quantizationHead()) ? "" : " (head " + i.quantizationHead() + ")"),
+                            + (i.quantization().equals(i.quantizationHead()) ? ""
+                                    : i.quantizationHead() == null ? " (head kept as stored)"
+                                    : " (head " + i.quantizationHead() + ")"),
                             i.quantized(), i.keptForShape() == 0 ? "" : "; " + i.keptForShape()
                                     + " kept as stored (rows not whole blocks)");
                 }
@@ -86,7 +88,8 @@ final class InfoCommand implements Callable<Integer> {
 
     private static String formatDtypes(Map<String, Integer> d) {
         StringBuilder sb = new StringBuilder();
-        d.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(k).append(" (").append(v).append(" tensors)"));
+        d.forEach((k, v) -> sb.append(sb.isEmpty() ? "" : ", ").append(k).append(" (").append(v)
+                .append(v == 1 ? " tensor)" : " tensors)"));
         return sb.toString();
     }
 }

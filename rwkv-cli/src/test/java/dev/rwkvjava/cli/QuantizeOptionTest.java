@@ -95,8 +95,10 @@ class QuantizeOptionTest {
         assertThat(o.get("dtypes").get("Q4_K").asInt()).isEqualTo(12);
         assertThat(o.get("dtypes").get("Q8_0").asInt()).isEqualTo(1);
         assertThat(o.get("quantization").asText()).isEqualTo("q4_k");
-        assertThat(o.get("quantization_head").asText()).isEqualTo("q6_k");
+        assertThat(o.get("quantization_head").asText()).as("the head's type as converted").isEqualTo("q8_0");
         assertThat(o.get("quantized_tensors").asInt()).isEqualTo(13);
+        assertThat(run("info", "--model", model.toString(), "--quantize", "q4_k").out())
+                .contains("Q8_0 (1 tensor)").contains("q4_k (head q8_0) on load: 13 tensors");
         assertThat(o.get("kept_for_shape").asInt()).isEqualTo(60);
 
         r = run("info", "--model", model.toString(), "--quantize", "q8_0");

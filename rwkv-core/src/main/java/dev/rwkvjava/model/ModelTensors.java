@@ -40,6 +40,8 @@ public final class ModelTensors {
     private final WorkerPool pool;
     /** Stored tensors converted so far, with the type they were converted to. */
     private final Map<String, DType> converted = new TreeMap<>();
+    /** The type the head was converted to, null while it keeps its stored type. */
+    private DType convertedHead;
     /** Matrices the quantization covers that kept their stored type: rows not a whole number of blocks. */
     private final Map<String, DType> keptForShape = new TreeMap<>();
     /** Bytes of the matrices handed out so far that a token reads whole (all but the per-token tables). */
@@ -233,6 +235,9 @@ public final class ModelTensors {
         matrices.add(m);
         if (convertedNow) {
             converted.put(t.stored().name(), m.dtype());
+            if (WeightRole.of(t.name()) == WeightRole.HEAD) {
+                convertedHead = m.dtype();
+            }
         }
         if (WeightRole.of(t.name()) != WeightRole.EMBEDDING) {
             streamedBytes += m.byteSize();
@@ -260,6 +265,11 @@ public final class ModelTensors {
             out.merge(converted.getOrDefault(s.name(), s.dtype()).name(), 1, Integer::sum);
         }
         return out;
+    }
+
+    /** The type the head was converted to on load, or null while it keeps its stored type. */
+    public DType convertedHead() {
+        return convertedHead;
     }
 
     /** Stored tensors converted on load so far, with the type each was converted to. */

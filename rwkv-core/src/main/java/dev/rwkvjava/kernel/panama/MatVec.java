@@ -39,6 +39,8 @@ final class MatVec {
     static final ThreadLocal<float[][]> PERMUTED = ThreadLocal.withInitial(() -> new float[1][0]);
     /** A converted F16 row (see f16Converted), one per thread, grown on demand. */
     static final ThreadLocal<float[][]> ROW = ThreadLocal.withInitial(() -> new float[1][0]);
+    /** The sums of {@link #runSums}, one array per thread, grown on demand. */
+    private static final ThreadLocal<float[][]> RUN_SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
 
     private MatVec() {
     }
@@ -114,6 +116,22 @@ final class MatVec {
 
     static float[] scratch(int n) {
         return grown(ROW.get(), n);
+    }
+
+    /**
+     * The sums of x over each of its first {@code runs} runs of 32 values, in this thread's array (permuted x gives
+     * the same sums: the block kernels' permutations stay within runs of 32).
+     */
+    static float[] runSums(float[] x, int runs) {
+        float[] sums = grown(RUN_SUMS.get(), runs);
+        for (int j = 0; j < runs; j++) {
+            float s = 0;
+            for (int c = 32 * j, end = c + 32; c < end; c++) {
+                s += x[c];
+            }
+            sums[j] = s;
+        }
+        return sums;
     }
 
     /** holder[0], replaced by a larger array first if it is shorter than n. */

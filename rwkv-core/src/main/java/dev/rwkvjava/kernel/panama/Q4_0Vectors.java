@@ -31,7 +31,7 @@ final class Q4_0Vectors extends WeightVectors {
     private static final int BLOCK_BYTES = 18;
     /** x in {@link #rows8}'s order, one per thread, grown on demand. */
     private static final ThreadLocal<float[][]> ORDERED = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
-    /** The sums of x per block times −8, one per thread, grown on demand. */
+    /** The sums of x per block times −8, spread over the block's lanes (see blockSums), one per thread. */
     private static final ThreadLocal<float[][]> SUMS = ThreadLocal.withInitial(() -> new float[][] {new float[0]});
     /** Lanes 4 .. 7: the second block of a pair. */
     private static final VectorMask<Integer> SECOND_INT = VectorMask.fromLong(QI, 0xF0);
@@ -59,8 +59,8 @@ final class Q4_0Vectors extends WeightVectors {
     /**
      * x for {@link #rows8}: within each pair of blocks (64 columns), position 8k + j holds the column whose weight
      * lane j decodes at step k (low nibbles, then at 32 + 8k + j the high nibbles), each times its nibble's place
-     * value in the lane inverted ({@link #LOW_SCALE}, {@link #HIGH_SCALE}), and the sums of x per block times −8.
-     * Once per call, per thread.
+     * value in the lane inverted ({@link #LOW_SCALE}, {@link #HIGH_SCALE}), and the sums of x per block times −8
+     * spread over its lanes ({@link #blockSums}). Once per call, per thread.
      */
     private static void prepare(float[] x, int xOff, int blocks, float[] xp, float[] sums) {
         for (int c = 0; c + 64 <= 32 * blocks; c += 64) {

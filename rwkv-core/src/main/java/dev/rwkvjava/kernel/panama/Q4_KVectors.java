@@ -30,37 +30,6 @@ final class Q4_KVectors extends WeightVectors {
     private static final boolean WIDE = PanamaConstants.BITS >= 256;
     /** A super-block's eight steps d·s and eight offsets −dmin·m (see steps); one array per thread. */
     private static final ThreadLocal<float[]> STEPS = ThreadLocal.withInitial(() -> new float[16]);
-    /**
-     * The eight steps d·s of the super-block at o into steps[0 .. 8) and its offsets −dmin·m into steps[8 .. 16),
-     * decoded as vectors from its d, dmin and 12 scale bytes (Q4_K's and Q5_K's layout). Arrays, not vectors, cross
-     * the call: a vector returned from a method C2 does not inline is boxed.
-     */
-    static void steps(MemorySegment data, long o, float[] steps) {
-        // Bytes 4 .. 11, 8 .. 15 and 0 .. 7 of the block as int lanes; the scale bytes are 4 .. 15.
-        IntVector p = (IntVector) ByteVector.fromMemorySegment(B8, data, o + 4, LE)
-                .convertShape(VectorOperators.B2I, QI, 0);
-        IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, o + 8, LE)
-                .convertShape(VectorOperators.B2I, QI, 0);
-        IntVector h = (IntVector) ByteVector.fromMemorySegment(B8, data, o, LE)
-                .convertShape(VectorOperators.B2I, QI, 0);
-        // Sub-block j < 4: scale = byte j & 63, min = byte j + 4 & 63. j >= 4: scale = low nibble of byte j + 4
-        // with the top two bits of byte j - 4 above it, min = high nibble of byte j + 4 with the top two bits of
-        // byte j (bytes counted from the first scale byte).
-        IntVector sc = p.and(SIX_BITS).blend(q.and(NIBBLE).or(h.and(TOP_TWO)
-                .lanewise(VectorOperators.ASHR, 2)), HIGH);
-        IntVector mn = q.and(SIX_BITS).blend(q.lanewise(VectorOperators.ASHR, 4).and(NIBBLE)
-                .or(p.and(TOP_TWO).lanewise(VectorOperators.ASHR, 2)), HIGH);
-        int dd = data.get(WeightReader.I32, o);
-        float d = Float.float16ToFloat((short) dd);
-        float dmin = Float.float16ToFloat((short) (dd >>> 16));
-        ((FloatVector) sc.convertShape(VectorOperators.I2F, QF, 0))
-                .lanewise(VectorOperators.MUL, FloatVector.broadcast(QF, d)).intoArray(steps, 0);
-        ((FloatVector) mn.convertShape(VectorOperators.I2F, QF, 0))
-                .lanewise(VectorOperators.MUL, FloatVector.broadcast(QF, -dmin)).intoArray(steps, 8);
-    }
-
-    /** The sums of x over each run of 32 columns; one array per thread, grown to the widest row seen. */
-    private static final ThreadLocal<float[]> X_SUMS = ThreadLocal.withInitial(() -> new float[0]);
     /** Lanes 4 .. 7: the sub-blocks whose 6-bit fields are split over two bytes. */
     private static final VectorMask<Integer> HIGH = VectorMask.fromLong(QI, 0xF0);
     private static final IntVector NIBBLE = IntVector.broadcast(QI, 0x0F);
@@ -76,7 +45,7 @@ final class Q4_KVectors extends WeightVectors {
         }
         int blocks = w.cols() / 256;
         float[] xp = Q8_0Vectors.permuted(x, xOff, w.cols());
-        float[] sums = subBlockSums(xp, blocks);
+        float[] sums = MatVec.runSums(xp, 8 * blocks);
         Q4_0Vectors.scaleForMasks(xp, w.cols());
         rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), blocks, xp, sums, STEPS.get(), y, yOff + rowStart,
                 rowEnd - rowStart);
@@ -86,7 +55,7 @@ final class Q4_KVectors extends WeightVectors {
      * Each super-block's eight steps d·s and offsets −dmin·m are decoded as vectors first (the 6-bit fields of its
      * 12 scale bytes, see the comment in the loop). A sub-block's sum is Σ(step·q + off)·x = step·Σq·x + off·Σx: the
      * nibbles multiply x as they are, each sub-block's sum is scaled by its step once, and the offsets meet the
-     * sums of x per 32 columns, computed once per call ({@link #subBlockSums}), in one multiply-add a super-block.
+     * sums of x per 32 columns, computed once per call (MatVec.runSums), in one multiply-add a super-block.
      * Each pair of sub-blocks is one 256-bit load of 8 int lanes whose nibbles are masked in place, as in
      * {@link Q4_0Vectors}, against x in that order ({@link Q8_0Vectors#permuted}) scaled by the nibbles' place values
      * ({@link Q4_0Vectors#scaleForMasks}): fewer operations than four 8-byte loads widened to ints. The steps are
@@ -151,21 +120,33 @@ final class Q4_KVectors extends WeightVectors {
         MatVec.faultable(data);
     }
 
-    /** The sums of x over each run of 32 columns of {@code blocks} super-blocks, in this thread's array. */
-    static float[] subBlockSums(float[] x, int blocks) {
-        float[] sums = X_SUMS.get();
-        if (sums.length < 8 * blocks) {
-            sums = new float[8 * blocks];
-            X_SUMS.set(sums);
-        }
-        for (int j = 0; j < 8 * blocks; j++) {
-            float s = 0;
-            for (int c = 32 * j, end = c + 32; c < end; c++) {
-                s += x[c];
-            }
-            sums[j] = s;
-        }
-        return sums;
+    /**
+     * The eight steps d·s of the super-block at o into steps[0 .. 8) and its offsets −dmin·m into steps[8 .. 16),
+     * decoded as vectors from its d, dmin and 12 scale bytes (Q4_K's and Q5_K's layout). Arrays, not vectors, cross
+     * the call: a vector returned from a method C2 does not inline is boxed.
+     */
+    static void steps(MemorySegment data, long o, float[] steps) {
+        // Bytes 4 .. 11, 8 .. 15 and 0 .. 7 of the block as int lanes; the scale bytes are 4 .. 15.
+        IntVector p = (IntVector) ByteVector.fromMemorySegment(B8, data, o + 4, LE)
+                .convertShape(VectorOperators.B2I, QI, 0);
+        IntVector q = (IntVector) ByteVector.fromMemorySegment(B8, data, o + 8, LE)
+                .convertShape(VectorOperators.B2I, QI, 0);
+        IntVector h = (IntVector) ByteVector.fromMemorySegment(B8, data, o, LE)
+                .convertShape(VectorOperators.B2I, QI, 0);
+        // Sub-block j < 4: scale = byte j & 63, min = byte j + 4 & 63. j >= 4: scale = low nibble of byte j + 4
+        // with the top two bits of byte j - 4 above it, min = high nibble of byte j + 4 with the top two bits of
+        // byte j (bytes counted from the first scale byte).
+        IntVector sc = p.and(SIX_BITS).blend(q.and(NIBBLE).or(h.and(TOP_TWO)
+                .lanewise(VectorOperators.ASHR, 2)), HIGH);
+        IntVector mn = q.and(SIX_BITS).blend(q.lanewise(VectorOperators.ASHR, 4).and(NIBBLE)
+                .or(p.and(TOP_TWO).lanewise(VectorOperators.ASHR, 2)), HIGH);
+        int dd = data.get(WeightReader.I32, o);
+        float d = Float.float16ToFloat((short) dd);
+        float dmin = Float.float16ToFloat((short) (dd >>> 16));
+        ((FloatVector) sc.convertShape(VectorOperators.I2F, QF, 0))
+                .lanewise(VectorOperators.MUL, FloatVector.broadcast(QF, d)).intoArray(steps, 0);
+        ((FloatVector) mn.convertShape(VectorOperators.I2F, QF, 0))
+                .lanewise(VectorOperators.MUL, FloatVector.broadcast(QF, -dmin)).intoArray(steps, 8);
     }
 
     /** The weights of {@link #rows}, stored instead of multiplied (256 bits; else the scalar decoding). */

@@ -33,7 +33,7 @@ final class Q5_KVectors extends WeightVectors {
         }
         int blocks = w.cols() / 256;
         float[] xp = Q8_0Vectors.permuted(x, xOff, w.cols());
-        float[] sums = Q4_KVectors.subBlockSums(xp, blocks);
+        float[] sums = MatVec.runSums(xp, 8 * blocks);
         Q8_0Vectors.scaleForMaskedBytes(xp, w.cols());
         rows(w.data(), w.rowOffset(rowStart), w.rowBytes(), blocks, xp, sums, STEPS.get(), y, yOff + rowStart,
                 rowEnd - rowStart);

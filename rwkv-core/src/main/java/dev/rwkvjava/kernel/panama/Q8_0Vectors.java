@@ -32,8 +32,6 @@ final class Q8_0Vectors extends WeightVectors {
     private static final int BLOCK_BYTES = 34;
     /** x in the order of a block's decoded lanes (see permuted), one per thread. */
     private static final ThreadLocal<float[][]> PERMUTED = ThreadLocal.withInitial(() -> new float[1][0]);
-    /** The sums of x per block times −16 (see pairs8), one per thread. */
-    private static final ThreadLocal<float[][]> SUMS = ThreadLocal.withInitial(() -> new float[1][0]);
 
     @Override
     void matVec(Matrix w, float[] x, int xOff, float[] y, int yOff, int rowStart, int rowEnd) {
@@ -41,13 +39,9 @@ final class Q8_0Vectors extends WeightVectors {
         if (QL == 8) {
             int blocks = w.cols() / 32;
             float[] xp = permuted(x, xOff, w.cols());
-            float[] sums = MatVec.grown(SUMS.get(), blocks);
+            float[] sums = MatVec.runSums(xp, blocks);
             for (int b = 0; b < blocks; b++) {
-                float t = 0;
-                for (int c = 32 * b; c < 32 * b + 32; c++) {
-                    t += xp[c];
-                }
-                sums[b] = -16 * t; // the bias's share of each lane
+                sums[b] *= -16; // the bias's share of each lane
             }
             scaleForMaskedBytes(xp, w.cols());
             pairs8(w.data(), w.rowOffset(rowStart), w.rowOffset(rowEnd - half), w.rowBytes(), blocks, xp, sums, y,

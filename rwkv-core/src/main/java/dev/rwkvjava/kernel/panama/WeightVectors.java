@@ -40,8 +40,8 @@ import java.lang.foreign.MemorySegment;
  * {@code intoArray} and summed, and scaled values that are stored go through {@code lanewise}.
  *
  * <p>Each accumulator of a loop starts from a zero vector of its own: with one zero shared by the twelve
- * accumulators of MatMat's tile, C2 sometimes left all of them boxed, an allocation per multiply-add (on a 512-bit
- * machine, prefill of Q8_0 weights ten times slower in about one run in five, depending on compilation order).
+ * accumulators of MatMat's tile, C2 sometimes (depending on what it compiled before) left all of them boxed, an
+ * allocation per multiply-add.
  */
 abstract class WeightVectors {
     private static final WeightVectors[] BY_DTYPE = new WeightVectors[DType.values().length];
